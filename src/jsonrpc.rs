@@ -1,0 +1,445 @@
+//! JSON-RPC 2.0 messages as MCP uses them: decoding one input line into a
+//! [`Incoming`] message (or the precise protocol error for it), request ids kept
+//! exactly as sent, error codes, and encoding of outgoing messages as one line.
+//! Sans-IO: bytes in, values out.
+
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Invalid JSON was received.
+pub const PARSE_ERROR: i64 = -32700;
+/// The JSON sent is not a valid request object.
+pub const INVALID_REQUEST: i64 = -32600;
+/// The method does not exist or is not available.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// Invalid method parameters.
+pub const INVALID_PARAMS: i64 = -32602;
+/// Internal JSON-RPC error.
+pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP (2024-11-05 … 2025-11-25): resource not found.
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
+/// MCP 2026-07-28: the request needs a client capability it did not declare.
+pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
+/// MCP 2026-07-28: the protocol version in `_meta` is not served.
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+
+/// A request id: a string or an integer, echoed back with its type and value.
+///
+/// Integers keep their decimal text, so ids beyond `u64` survive unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Id {
+    /// An integer id, as its canonical decimal text (`-?[0-9]+`).
+    Int(String),
+    /// A string id.
+    Str(String),
+}
+
+impl Id {
+    /// Reads an id from already-parsed JSON (e.g. `requestId` of a cancellation).
+    pub fn from_value(value: &Value) -> Option<Id> {
+        match value {
+            Value::String(s) => Some(Id::Str(s.clone())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(Id::Int(n.to_string())),
+            _ => None,
+        }
+    }
+
+    fn from_raw(raw: &RawValue) -> Result<Id, &'static str> {
+        let text = raw.get();
+        let bytes = text.as_bytes();
+        match bytes.first() {
+            Some(b'"') => serde_json::from_str::<String>(text)
+                .map(Id::Str)
+                .map_err(|_| "`id` is not a valid string"),
+            Some(b'-' | b'0'..=b'9') => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(Id::Int(if digits == "0" { "0".into() } else { text.into() }))
+                } else {
+                    Err("`id` must be a string or an integer, not a fractional number")
+                }
+            }
+            Some(b'n') => Err("`id` must not be null"),
+            _ => Err("`id` must be a string or an integer"),
+        }
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Int(text) | Id::Str(text) => f.write_str(text),
+        }
+    }
+}
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Id::Int(text) => match RawValue::from_string(text.clone()) {
+                Ok(raw) => raw.serialize(serializer),
+                Err(_) => serializer.serialize_str(text),
+            },
+            Id::Str(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+/// A JSON-RPC error object, sent to the client as data (not a Rust error).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RpcError {
+    /// One of the codes above.
+    pub code: i64,
+    /// One short sentence.
+    pub message: String,
+    /// Optional structured detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    /// An error without `data`.
+    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds `data`.
+    pub fn with_data(mut self, data: Value) -> RpcError {
+        self.data = Some(data);
+        self
+    }
+
+    /// `-32602` with a message.
+    pub fn invalid_params(message: impl Into<String>) -> RpcError {
+        RpcError::new(INVALID_PARAMS, message)
+    }
+
+    /// `-32600` with a message.
+    pub fn invalid_request(message: impl Into<String>) -> RpcError {
+        RpcError::new(INVALID_REQUEST, message)
+    }
+
+    /// `-32601` for `method`.
+    pub fn method_not_found(method: &str) -> RpcError {
+        RpcError::new(METHOD_NOT_FOUND, format!("method not found: {method}"))
+    }
+
+    /// `-32603` with a message.
+    pub fn internal(message: impl Into<String>) -> RpcError {
+        RpcError::new(INTERNAL_ERROR, message)
+    }
+}
+
+/// A request: it has an id and expects exactly one response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The id to echo.
+    pub id: Id,
+    /// The method name.
+    pub method: String,
+    /// `params`, always an object when present.
+    pub params: Option<Map<String, Value>>,
+}
+
+/// A notification: no id, never answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// The method name.
+    pub method: String,
+    /// `params`, always an object when present.
+    pub params: Option<Map<String, Value>>,
+}
+
+/// One decoded message from the client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A response to a request we sent (we send none, so these are ignored).
+    Response(Id),
+}
+
+/// A message that failed to decode, with the id to answer when one was readable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    /// The request id if it could be read, `None` for `id: null` in the reply.
+    pub id: Option<Id>,
+    /// The error to send.
+    pub error: RpcError,
+}
+
+/// What one line holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// A single message (or the error answering it).
+    Single(Result<Incoming, DecodeError>),
+    /// A JSON array: a batch (only valid in a 2025-03-26 session); items may be errors.
+    Batch(Vec<Result<Incoming, DecodeError>>),
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+}
+
+/// Distinguishes a present `null` (Some) from an absent field (None, by `default`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue as Deserialize>::deserialize(d).map(Some)
+}
+
+/// Decodes one line (without its trailing newline; a trailing `\r` is tolerated).
+pub fn decode_line(line: &[u8]) -> Line {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = match std::str::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => {
+            return Line::Single(Err(parse_error(format!(
+                "parse error: invalid UTF-8 at byte {}",
+                e.valid_up_to()
+            ))));
+        }
+    };
+    let first = text.trim_start().as_bytes().first().copied();
+    if first == Some(b'[') {
+        return match serde_json::from_str::<Vec<&RawValue>>(text) {
+            Ok(items) if items.is_empty() => Line::Single(Err(DecodeError {
+                id: None,
+                error: RpcError::invalid_request("invalid request: empty batch"),
+            })),
+            Ok(items) => Line::Batch(items.into_iter().map(|raw| decode_text(raw.get())).collect()),
+            Err(e) => Line::Single(Err(parse_error(format!("parse error: {e}")))),
+        };
+    }
+    Line::Single(decode_text(text))
+}
+
+fn parse_error(message: String) -> DecodeError {
+    DecodeError {
+        id: None,
+        error: RpcError::new(PARSE_ERROR, message),
+    }
+}
+
+fn decode_text(text: &str) -> Result<Incoming, DecodeError> {
+    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => DecodeError {
+            id: None,
+            error: RpcError::invalid_request("invalid request: a message must be a JSON object"),
+        },
+        _ => parse_error(format!("parse error: {e}")),
+    })?;
+    // Read the id first so that every later error can be answered with it.
+    let id = match envelope.id {
+        None => None,
+        Some(raw) => Some(Id::from_raw(raw).map_err(|m| DecodeError {
+            id: None,
+            error: RpcError::invalid_request(format!("invalid request: {m}")),
+        })?),
+    };
+    let error_id = id.clone();
+    let invalid = |message: &str| DecodeError {
+        id: error_id.clone(),
+        error: RpcError::invalid_request(format!("invalid request: {message}")),
+    };
+    if envelope.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return Err(invalid("`jsonrpc` must be \"2.0\""));
+    }
+    let Some(method) = envelope.method else {
+        return match (id, envelope.result.is_some() || envelope.error.is_some()) {
+            (Some(id), true) => Ok(Incoming::Response(id)),
+            _ => Err(invalid("missing `method`")),
+        };
+    };
+    let method: String = serde_json::from_str(method.get())
+        .map_err(|_| invalid("`method` must be a string"))?;
+    let params = match envelope.params {
+        None => None,
+        Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(Value::Object(map)) => Some(map),
+            Ok(_) => return Err(invalid("`params` must be an object")),
+            Err(e) => return Err(invalid(&format!("`params`: {e}"))),
+        },
+    };
+    Ok(match id {
+        Some(id) => Incoming::Request(Request { id, method, params }),
+        None => Incoming::Notification(Notification { method, params }),
+    })
+}
+
+/// A successful response, serialized as one line.
+pub fn encode_result(id: &Id, result: &Value) -> String {
+    encode(("id", &Some(id)), ("result", result))
+}
+
+/// An error response, serialized as one line; `id: None` is sent as `null`.
+pub fn encode_error(id: Option<&Id>, error: &RpcError) -> String {
+    encode(("id", &id), ("error", error))
+}
+
+/// A notification, serialized as one line.
+pub fn encode_notification(method: &str, params: &Value) -> String {
+    encode(("method", &method), ("params", params))
+}
+
+fn encode<A: Serialize + ?Sized, B: Serialize + ?Sized>(
+    first: (&str, &A),
+    second: (&str, &B),
+) -> String {
+    struct Msg<'a, A: ?Sized, B: ?Sized>((&'a str, &'a A), (&'a str, &'a B));
+    impl<A: Serialize + ?Sized, B: Serialize + ?Sized> Serialize for Msg<'_, A, B> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(3))?;
+            map.serialize_entry("jsonrpc", "2.0")?;
+            map.serialize_entry(self.0.0, self.0.1)?;
+            map.serialize_entry(self.1.0, self.1.1)?;
+            map.end()
+        }
+    }
+    // Serializing `Value`s and plain structs into a Vec cannot fail.
+    serde_json::to_string(&Msg(first, second)).unwrap_or_else(|e| {
+        format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{{\"code\":-32603,\"message\":{}}}}}",
+            Value::String(format!("internal error: encoding failed: {e}"))
+        )
+    })
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        let raw = <&RawValue as Deserialize>::deserialize(d)?;
+        Id::from_raw(raw).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(line: &str) -> Result<Incoming, DecodeError> {
+        match decode_line(line.as_bytes()) {
+            Line::Single(m) => m,
+            Line::Batch(_) => panic!("unexpected batch for {line}"),
+        }
+    }
+
+    #[test]
+    fn ids_keep_type_and_value() {
+        let cases = [
+            (r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#, Id::Int("7".into())),
+            (r#"{"jsonrpc":"2.0","id":"7","method":"ping"}"#, Id::Str("7".into())),
+            (
+                r#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"ping"}"#,
+                Id::Int("123456789012345678901234567890".into()),
+            ),
+            (r#"{"jsonrpc":"2.0","id":-5,"method":"ping"}"#, Id::Int("-5".into())),
+            (r#"{"jsonrpc":"2.0","id":"","method":"ping"}"#, Id::Str(String::new())),
+        ];
+        for (line, want) in cases {
+            let Ok(Incoming::Request(req)) = single(line) else {
+                panic!("{line} must decode as a request");
+            };
+            assert_eq!(req.id, want, "id of {line}");
+            let out = encode_result(&req.id, &Value::Object(Map::new()));
+            let echoed: Value = serde_json::from_str(&out).expect("valid json");
+            let sent: Value = serde_json::from_str(line).expect("valid json");
+            assert_eq!(
+                out.split("\"id\":").nth(1).map(|s| s.split(",\"result\"").next()),
+                line.split("\"id\":").nth(1).map(|s| s.split(",\"method\"").next()),
+                "id text echoed byte for byte"
+            );
+            assert_eq!(echoed["id"], sent["id"]);
+        }
+    }
+
+    #[test]
+    fn error_codes_for_bad_messages() {
+        let cases: &[(&[u8], i64, Option<Id>, &str)] = &[
+            (b"{", PARSE_ERROR, None, "parse error"),
+            (b"\xff\xfe", PARSE_ERROR, None, "parse error: invalid UTF-8 at byte 0"),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":1}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: missing `method`"),
+            (b"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: `jsonrpc` must be \"2.0\""),
+            (b"{\"id\":1,\"method\":\"x\"}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: `jsonrpc` must be \"2.0\""),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must not be null"),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must be a string or an integer, not a fractional number"),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must be a string or an integer"),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\",\"params\":[1]}", INVALID_REQUEST, Some(Id::Str("a".into())), "invalid request: `params` must be an object"),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":5}", INVALID_REQUEST, Some(Id::Int("2".into())), "invalid request: `method` must be a string"),
+            (b"42", INVALID_REQUEST, None, "invalid request: a message must be a JSON object"),
+            (b"[]", INVALID_REQUEST, None, "invalid request: empty batch"),
+        ];
+        for (line, code, id, message) in cases {
+            let Line::Single(Err(e)) = decode_line(line) else {
+                panic!("{:?} must be an error", String::from_utf8_lossy(line));
+            };
+            assert_eq!(e.error.code, *code, "code for {:?}", String::from_utf8_lossy(line));
+            assert_eq!(&e.id, id, "id for {:?}", String::from_utf8_lossy(line));
+            assert!(
+                e.error.message.starts_with(message),
+                "message for {:?}: {}",
+                String::from_utf8_lossy(line),
+                e.error.message
+            );
+        }
+    }
+
+    #[test]
+    fn notifications_responses_and_batches() {
+        assert_eq!(
+            single(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            Ok(Incoming::Notification(Notification {
+                method: "notifications/initialized".into(),
+                params: None
+            }))
+        );
+        assert_eq!(
+            single(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#),
+            Ok(Incoming::Response(Id::Str("s1".into())))
+        );
+        let Line::Batch(items) =
+            decode_line(br#" [{"jsonrpc":"2.0","id":1,"method":"ping"}, 3, {"jsonrpc":"2.0","method":"n"}]"#)
+        else {
+            panic!("array must decode as a batch");
+        };
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], Ok(Incoming::Request(_))));
+        assert!(matches!(&items[1], Err(e) if e.error.code == INVALID_REQUEST));
+        assert!(matches!(items[2], Ok(Incoming::Notification(_))));
+    }
+
+    #[test]
+    fn encoding_is_one_line() {
+        let line = encode_result(&Id::Str("a\nb".into()), &serde_json::json!({"text": "x\ny"}));
+        assert_eq!(line, r#"{"jsonrpc":"2.0","id":"a\nb","result":{"text":"x\ny"}}"#);
+        let line = encode_error(None, &RpcError::new(PARSE_ERROR, "parse error: x"));
+        assert_eq!(
+            line,
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: x"}}"#
+        );
+        let line = encode_notification("notifications/progress", &serde_json::json!({"progress": 1}));
+        assert_eq!(
+            line,
+            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}"#
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! tfo-mcp: a Model Context Protocol server over stdio whose every request is
+//! traced, counted and logged, built to run as one small static binary.
+//!
+//! The binary is a thin shell around this library: [`cli`] parses arguments,
+//! [`config`] loads the configuration, [`logging`] installs the logger and
+//! [`runtime::serve_stdio`] runs the sans-IO [`mcp::Server`] on stdin/stdout.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+pub mod cli;
+pub mod config;
+pub mod jsonrpc;
+pub mod logging;
+pub mod mcp;
+pub mod runtime;
+pub mod tools;

@@ -1,0 +1,138 @@
+//! The `tfo-mcp` binary: parse the command line, load the configuration, start
+//! logging, run. Exit codes: 0 normal, 1 fatal runtime error, 2 bad configuration or usage.
+
+use std::io::Write;
+use std::process::ExitCode;
+use tfo_mcp::cli::{self, Command};
+use tfo_mcp::config::{self, Config, LogOutput, Sources};
+use tfo_mcp::mcp::Version;
+
+const USAGE_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(cli) => cli,
+        Err(e) => return fail(USAGE_ERROR, &e),
+    };
+    match cli.command {
+        Command::Help => return print(cli::HELP),
+        Command::Version => return print(&format!("tfo-mcp {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::InitConfig(path) => return init_config(path),
+        _ => {}
+    }
+    let file = cli
+        .config
+        .or_else(|| std::env::var_os("TELEMETRYFLOW_MCP_CONFIG").filter(|v| !v.is_empty()).map(Into::into));
+    let config = match Config::load(&Sources::from_process(file, cli.overrides)) {
+        Ok(config) => config,
+        Err(e) => return fail(USAGE_ERROR, &e),
+    };
+    match cli.command {
+        Command::Validate => validate(&config),
+        Command::Info => info(&config),
+        _ => serve(config),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    if config.telemetry.logging.output == LogOutput::Stdout {
+        return fail(
+            USAGE_ERROR,
+            &"config: TELEMETRYFLOW_MCP_LOG_OUTPUT=stdout is refused when serving on stdio: stdout carries the MCP protocol; use stderr or a file path",
+        );
+    }
+    if let Err(e) = tfo_mcp::logging::init(&config.telemetry.logging) {
+        return fail(USAGE_ERROR, &e);
+    }
+    // A panic inside one request is answered with -32603 and the server goes on;
+    // the hook only reports it, as one log record instead of a backtrace dump.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("?").to_string();
+        log::error!(location = location.as_str(), thread = thread.as_str(); "panic: {}", panic_message(info.payload()));
+    }));
+    for warning in config::warnings(&config) {
+        log::warn!("{warning}");
+    }
+    log::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        max_in_flight = config.server.max_in_flight,
+        max_line_bytes = config.server.max_line_bytes;
+        "tfo-mcp starting on stdio"
+    );
+    match tfo_mcp::runtime::serve_stdio(config) {
+        Ok(()) => {
+            log::info!("tfo-mcp stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            log::error!(error:% = e; "fatal runtime error");
+            fail(1, &e)
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+fn validate(config: &Config) -> ExitCode {
+    let mut text = String::new();
+    for (key, value) in config.effective() {
+        text.push_str(&format!("{key}={value}\n"));
+    }
+    for warning in config::warnings(config) {
+        eprintln!("tfo-mcp: warning: {warning}");
+    }
+    print(&text)
+}
+
+fn info(config: &Config) -> ExitCode {
+    let (tx, _rx) = smol::channel::bounded(1);
+    let server = tfo_mcp::mcp::Server::new(config.clone(), tx);
+    let mut text = format!("tfo-mcp {}\n\nprotocol versions:\n", env!("CARGO_PKG_VERSION"));
+    for version in Version::all() {
+        let era = if version.is_modern() { "per-request _meta, server/discover" } else { "initialize handshake" };
+        text.push_str(&format!("  {version}  ({era})\n"));
+    }
+    text.push_str("\ntools:\n");
+    for tool in server.tools().all() {
+        text.push_str(&format!("  {:<14} {}\n", tool.name, tool.title));
+    }
+    text.push_str("\nresources: none\nprompts: none\n");
+    print(&text)
+}
+
+fn init_config(path: Option<std::path::PathBuf>) -> ExitCode {
+    let path = path.unwrap_or_else(|| "tfo-mcp.env".into());
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
+    let written = file.and_then(|mut f| f.write_all(Config::template().as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!("tfo-mcp: wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fail(
+            USAGE_ERROR,
+            &format!("init-config: {} already exists; refusing to overwrite it", path.display()),
+        ),
+        Err(e) => fail(1, &format!("init-config: cannot write {}: {e}", path.display())),
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("tfo-mcp: {error}");
+    ExitCode::from(code)
+}

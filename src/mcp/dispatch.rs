@@ -1,0 +1,490 @@
+//! What each message means: the era of the process (decided by its first
+//! request), the handshake of the legacy revisions, per-request `_meta` of the
+//! 2026-07-28 revision, and the methods each era serves.
+//!
+//! ```text
+//!            initialize                      server/discover or a request with
+//!   Unset ─────────────► Legacy(session)     _meta protocolVersion
+//!     │                                   Unset ─────────────────────► Modern
+//!     └─ ping → {}, anything else → -32600 (not initialized)
+//! ```
+
+use super::context::RequestContext;
+use super::loglevel::LogLevel;
+use super::version::{self, Version};
+use super::{Server, Step};
+use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
+use crate::tools::{ToolResult, schema};
+use serde_json::{Map, Value, json};
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Methods of the 2026-07-28 revision that this server implements.
+const MODERN_METHODS: [&str; 3] = ["server/discover", "tools/list", "tools/call"];
+const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// How long a 2026-07-28 client may cache our lists: they only change with a restart.
+const CACHE_TTL_MS: u64 = 300_000;
+
+/// The era of this process.
+#[derive(Debug)]
+pub(super) enum Era {
+    /// No `initialize` and no modern request yet.
+    Unset,
+    /// A handshake session.
+    Legacy(Session),
+    /// Stateless 2026-07-28 requests.
+    Modern,
+}
+
+/// The state of a handshake session.
+#[derive(Debug)]
+pub(super) struct Session {
+    pub(super) version: Version,
+    pub(super) client_name: String,
+    pub(super) client_version: String,
+    /// `notifications/initialized` arrived.
+    pub(super) ready: bool,
+    /// Set by `logging/setLevel`; `None` sends no log notifications.
+    pub(super) log_level: Option<LogLevel>,
+    pub(super) started: Instant,
+}
+
+/// A request's revision and the log level it asked for.
+struct Served {
+    version: Version,
+    log_level: Option<LogLevel>,
+}
+
+impl Server {
+    /// The negotiated revision of a legacy session, if one is open.
+    pub(super) fn version(&self) -> Option<Version> {
+        match &*self.state.borrow() {
+            Era::Legacy(session) => Some(session.version),
+            Era::Modern => Some(Version::V2026_07_28),
+            Era::Unset => None,
+        }
+    }
+
+    /// Ends the session at shutdown (a legacy session lives from `initialize` to EOF).
+    pub(super) fn close_session(&self) {
+        if let Era::Legacy(session) = &*self.state.borrow() {
+            log::info!(
+                duration_seconds = session.started.elapsed().as_secs_f64(),
+                mcp_protocol_version = session.version.as_str();
+                "MCP session closed"
+            );
+        }
+    }
+
+    /// Decides what a decoded message leads to. Synchronous, so state changes
+    /// (the handshake) are seen by the very next line.
+    pub(super) fn accept(self: &Rc<Self>, message: Incoming, in_batch: bool) -> Step {
+        match message {
+            Incoming::Notification(n) => {
+                self.notification(n);
+                Step::Nothing
+            }
+            Incoming::Response(id) => {
+                log::debug!(request_id:% = id; "ignoring a response to a request we never sent");
+                Step::Nothing
+            }
+            Incoming::Request(request) => {
+                let id = request.id.clone();
+                let method = request.method.clone();
+                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.request(request, in_batch)
+                }));
+                step.unwrap_or_else(|_| {
+                    log::error!(request_id:% = id, mcp_method = method.as_str(); "request routing panicked; answering -32603");
+                    let error = RpcError::internal("internal error: the request handler failed");
+                    Step::Reply(jsonrpc::encode_error(Some(&id), &error))
+                })
+            }
+        }
+    }
+
+    fn notification(&self, n: Notification) {
+        match n.method.as_str() {
+            "notifications/initialized" => {
+                if let Era::Legacy(session) = &mut *self.state.borrow_mut() {
+                    session.ready = true;
+                    log::info!(
+                        mcp_protocol_version = session.version.as_str(),
+                        client_name = session.client_name.as_str(),
+                        client_version = session.client_version.as_str();
+                        "MCP session initialized"
+                    );
+                }
+            }
+            "notifications/cancelled" => {
+                let params = n.params.unwrap_or_default();
+                if let Some(id) = params.get("requestId").and_then(Id::from_value) {
+                    if self.cancel(&id) {
+                        let reason = params.get("reason").and_then(Value::as_str).unwrap_or("");
+                        log::info!(request_id:% = id, reason = reason; "request cancelled by the client");
+                    }
+                }
+            }
+            _ => log::debug!(mcp_method = n.method.as_str(); "notification ignored"),
+        }
+    }
+
+    fn request(self: &Rc<Self>, request: Request, in_batch: bool) -> Step {
+        let modern = request.method == "server/discover"
+            || meta(&request).is_some_and(|m| m.contains_key(META_PROTOCOL_VERSION));
+        let era = match &*self.state.borrow() {
+            Era::Legacy(session) => Some(Some((session.version, session.log_level))),
+            Era::Modern => Some(None),
+            Era::Unset => None,
+        };
+        let legacy = match era {
+            Some(era) => era,
+            None if request.method == "initialize" => {
+                return if in_batch {
+                    error(&request.id, RpcError::invalid_request("invalid request: initialize must not be part of a batch"))
+                } else {
+                    self.initialize(request)
+                };
+            }
+            None if modern => None,
+            None if request.method == "ping" => return reply(&request.id, json!({})),
+            None => {
+                return error(
+                    &request.id,
+                    RpcError::invalid_request(
+                        "invalid request: the session is not initialized; send `initialize` first \
+                         (or, for protocol 2026-07-28, send `server/discover` or requests with `_meta` protocolVersion)",
+                    ),
+                );
+            }
+        };
+        match legacy {
+            Some((version, log_level)) => self.legacy(request, Served { version, log_level }),
+            None => {
+                *self.state.borrow_mut() = Era::Modern;
+                self.modern(request)
+            }
+        }
+    }
+
+    fn legacy(self: &Rc<Self>, request: Request, served: Served) -> Step {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            "initialize" => Err(RpcError::invalid_request(
+                "invalid request: the session is already initialized; `initialize` may be sent only once",
+            )),
+            "ping" => Ok(json!({})),
+            "logging/setLevel" => self.set_level(&request),
+            "tools/list" => self.list_tools(&request, served.version),
+            "tools/call" => return self.call_tool(request, served),
+            other => Err(RpcError::method_not_found(other)),
+        };
+        match result {
+            Ok(result) => reply(&id, result),
+            Err(e) => error(&id, e),
+        }
+    }
+
+    fn modern(self: &Rc<Self>, request: Request) -> Step {
+        let id = request.id.clone();
+        // `initialize`, `ping`, `logging/setLevel`, subscriptions ... left the
+        // ClientRequest union in 2026-07-28: unknown methods there.
+        if !MODERN_METHODS.contains(&request.method.as_str()) {
+            let mut e = RpcError::method_not_found(&request.method);
+            if request.method == "initialize" {
+                e.message = format!(
+                    "method not found: initialize is not served once a process speaks protocol {}",
+                    Version::V2026_07_28
+                );
+                e = e.with_data(json!({"supported": supported_modern()}));
+            }
+            return error(&id, e);
+        }
+        let served = match modern_meta(&request) {
+            Ok(served) => served,
+            Err(e) => return error(&id, e),
+        };
+        let result = match request.method.as_str() {
+            "server/discover" => Ok(cacheable(self.discover())),
+            "tools/list" => self.list_tools(&request, served.version).map(cacheable),
+            _ => return self.call_tool(request, served),
+        };
+        match result {
+            Ok(result) => reply(&id, complete(result)),
+            Err(e) => error(&id, e),
+        }
+    }
+
+    fn initialize(&self, request: Request) -> Step {
+        let params = request.params.clone().unwrap_or_default();
+        let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
+            return error(
+                &request.id,
+                RpcError::invalid_params("invalid params: `protocolVersion` must be a string"),
+            );
+        };
+        for field in ["capabilities", "clientInfo"] {
+            if params.get(field).is_some_and(|v| !v.is_object()) {
+                return error(
+                    &request.id,
+                    RpcError::invalid_params(format!("invalid params: `{field}` must be an object")),
+                );
+            }
+        }
+        let client = params.get("clientInfo");
+        let text = |key: &str| {
+            client
+                .and_then(|c| c.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string()
+        };
+        let version = version::negotiate(requested);
+        *self.state.borrow_mut() = Era::Legacy(Session {
+            version,
+            client_name: text("name"),
+            client_version: text("version"),
+            ready: false,
+            log_level: None,
+            started: Instant::now(),
+        });
+        log::info!(requested = requested, negotiated = version.as_str(); "MCP initialize");
+        reply(
+            &request.id,
+            json!({
+                "protocolVersion": version.as_str(),
+                "capabilities": capabilities(),
+                "serverInfo": server_info(version),
+                "instructions": INSTRUCTIONS,
+            }),
+        )
+    }
+
+    fn discover(&self) -> Value {
+        json!({
+            "supportedVersions": supported_modern(),
+            "capabilities": capabilities(),
+            "instructions": INSTRUCTIONS,
+        })
+    }
+
+    fn set_level(&self, request: &Request) -> Result<Value, RpcError> {
+        let name = request
+            .params
+            .as_ref()
+            .and_then(|p| p.get("level"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| RpcError::invalid_params("invalid params: `level` must be a string"))?;
+        let level = LogLevel::parse(name)
+            .ok_or_else(|| RpcError::invalid_params(format!("invalid params: {}", LogLevel::unknown(name))))?;
+        if let Era::Legacy(session) = &mut *self.state.borrow_mut() {
+            session.log_level = Some(level);
+        }
+        crate::logging::forward_to_client(Some(level));
+        Ok(json!({}))
+    }
+
+    fn list_tools(&self, request: &Request, version: Version) -> Result<Value, RpcError> {
+        let tools: Vec<Value> = self.tools.all().iter().map(|t| t.describe(version)).collect();
+        let (page, next) = paginate(&tools, request, "tools", self.config.server.page_size, version)?;
+        let mut result = json!({"tools": page});
+        if let Some(next) = next {
+            result["nextCursor"] = json!(next);
+        }
+        Ok(result)
+    }
+
+    fn call_tool(self: &Rc<Self>, request: Request, served: Served) -> Step {
+        let Request { id, method, params } = request;
+        let params = params.unwrap_or_default();
+        let Some(name) = params.get("name").and_then(Value::as_str) else {
+            return error(&id, RpcError::invalid_params("invalid params: `name` must be a string"));
+        };
+        let args = match params.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(args)) => args.clone(),
+            Some(_) => {
+                return error(&id, RpcError::invalid_params("invalid params: `arguments` must be an object"));
+            }
+        };
+        let Some(tool) = self.tools.get(name) else {
+            return error(&id, RpcError::invalid_params(format!("invalid params: unknown tool: {name}")));
+        };
+        let version = served.version;
+        if let Err(problem) = schema::validate(&tool.input_schema, &Value::Object(args.clone())) {
+            let message = format!("invalid arguments for tool {name}: {problem}");
+            return if version.validation_is_tool_error() {
+                reply(&id, finish(version, ToolResult::error(message).to_json(version)))
+            } else {
+                error(&id, RpcError::invalid_params(format!("invalid params: {message}")).with_data(json!({"tool": name})))
+            };
+        }
+        let handler = tool.handler;
+        let ctx = Rc::new(RequestContext::new(
+            id.clone(),
+            method,
+            version,
+            params.get("_meta").and_then(Value::as_object),
+            served.log_level,
+            Rc::clone(&self.notifier),
+        ));
+        let answer_id = id.clone();
+        self.work(
+            id,
+            Box::pin(async move {
+                let result = handler(ctx, args).await;
+                jsonrpc::encode_result(&answer_id, &finish(version, result.to_json(version)))
+            }),
+        )
+    }
+}
+
+/// Validates the per-request `_meta` of a 2026-07-28 request.
+fn modern_meta(request: &Request) -> Result<Served, RpcError> {
+    let missing = |key: &str, what: &str| {
+        RpcError::invalid_params(format!("invalid params: `_meta[\"{key}\"]` must be {what}"))
+    };
+    let meta = meta(request).ok_or_else(|| missing(META_PROTOCOL_VERSION, "a string"))?;
+    let requested = meta
+        .get(META_PROTOCOL_VERSION)
+        .and_then(Value::as_str)
+        .ok_or_else(|| missing(META_PROTOCOL_VERSION, "a string"))?;
+    if !meta.get(META_CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
+        return Err(missing(META_CLIENT_CAPABILITIES, "an object"));
+    }
+    if meta.get(META_CLIENT_INFO).is_some_and(|v| !v.is_object()) {
+        return Err(missing(META_CLIENT_INFO, "an object"));
+    }
+    let version = Version::parse(requested)
+        .filter(|v| v.is_modern())
+        .ok_or_else(|| {
+            RpcError::new(
+                jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+                format!("unsupported protocol version: {requested}"),
+            )
+            .with_data(json!({"supported": supported_modern(), "requested": requested}))
+        })?;
+    let log_level = match meta.get(META_LOG_LEVEL) {
+        None => None,
+        Some(level) => Some(
+            level
+                .as_str()
+                .and_then(LogLevel::parse)
+                .ok_or_else(|| RpcError::invalid_params(format!("invalid params: {}", LogLevel::unknown(&level.to_string()))))?,
+        ),
+    };
+    Ok(Served { version, log_level })
+}
+
+fn meta(request: &Request) -> Option<&Map<String, Value>> {
+    request.params.as_ref()?.get("_meta")?.as_object()
+}
+
+fn supported_modern() -> Vec<&'static str> {
+    Version::MODERN.iter().map(|v| v.as_str()).collect()
+}
+
+const INSTRUCTIONS: &str = "TelemetryFlow MCP server (tfo-mcp). Every request is traced, counted and logged. \
+Use `echo` to check the connection and `system_info` to learn about the host this server runs on.";
+
+/// What this server implements, and nothing more.
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}, "logging": {}})
+}
+
+fn server_info(version: Version) -> Value {
+    let mut info = json!({"name": "tfo-mcp", "version": env!("CARGO_PKG_VERSION")});
+    if version.has_titles_and_structured() {
+        info["title"] = json!("TelemetryFlow MCP");
+    }
+    if version.has_implementation_description() {
+        info["description"] = json!("MCP server with built-in OpenTelemetry traces, Prometheus metrics and structured logs");
+    }
+    info
+}
+
+/// Adds what a 2026-07-28 result must carry; other revisions' results pass unchanged.
+fn finish(version: Version, result: Value) -> Value {
+    if version.is_modern() { complete(result) } else { result }
+}
+
+fn complete(mut result: Value) -> Value {
+    result["resultType"] = json!("complete");
+    result["_meta"] = json!({ META_SERVER_INFO: server_info(Version::V2026_07_28) });
+    result
+}
+
+fn cacheable(mut result: Value) -> Value {
+    result["ttlMs"] = json!(CACHE_TTL_MS);
+    result["cacheScope"] = json!("public");
+    result
+}
+
+/// One page of `items` after the request's `cursor`. Cursors are opaque to the
+/// client (`<list>:<offset>` base-16 encoded) and checked on the way back in.
+fn paginate(
+    items: &[Value],
+    request: &Request,
+    list: &str,
+    page_size: usize,
+    version: Version,
+) -> Result<(Vec<Value>, Option<String>), RpcError> {
+    let bad = || RpcError::invalid_params("invalid params: invalid cursor");
+    let start = match request.params.as_ref().and_then(|p| p.get("cursor")) {
+        None | Some(Value::Null) => 0,
+        // 2026-07-28: "" is a valid cursor, the first page.
+        Some(Value::String(c)) if c.is_empty() && version.is_modern() => 0,
+        Some(Value::String(c)) => decode_cursor(c, list).filter(|&o| o > 0 && o < items.len()).ok_or_else(bad)?,
+        Some(_) => return Err(RpcError::invalid_params("invalid params: `cursor` must be a string")),
+    };
+    let end = (start + page_size).min(items.len());
+    let next = (end < items.len()).then(|| encode_cursor(list, end));
+    Ok((items[start..end].to_vec(), next))
+}
+
+fn encode_cursor(list: &str, offset: usize) -> String {
+    format!("{list}:{offset}").bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(cursor: &str, list: &str) -> Option<usize> {
+    if cursor.len() % 2 != 0 || cursor.len() > 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    let (tag, offset) = text.split_once(':')?;
+    if tag != list {
+        return None;
+    }
+    offset.parse().ok()
+}
+
+fn reply(id: &Id, result: Value) -> Step {
+    Step::Reply(jsonrpc::encode_result(id, &result))
+}
+
+fn error(id: &Id, error: RpcError) -> Step {
+    Step::Reply(jsonrpc::encode_error(Some(id), &error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_tampering() {
+        let c = encode_cursor("tools", 2);
+        assert_eq!(decode_cursor(&c, "tools"), Some(2));
+        assert_eq!(decode_cursor(&c, "prompts"), None, "a cursor of another list");
+        for bad in ["", "zz", "abc", "746f6f6c733a78", &"ab".repeat(40)] {
+            assert_eq!(decode_cursor(bad, "tools"), None, "cursor {bad:?}");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! The MCP server core: reads decoded lines, decides what each message means in
+//! the era and revision of this process, answers quick requests at once and runs
+//! the others as tasks on the caller's `LocalExecutor`, bounded in number, each
+//! cancellable and isolated from the others' panics. Sans-IO: lines come in
+//! through a channel and encoded lines go out through another; only
+//! `runtime.rs` touches stdin and stdout.
+//!
+//! ```text
+//!   line ─► decode ─► accept ─┬─ Reply(line) ─────────────► outbox
+//!                             ├─ Work(id, future) ─► task ─► outbox (unless cancelled)
+//!                             └─ nothing (notifications, stray responses)
+//! ```
+
+mod context;
+mod dispatch;
+mod loglevel;
+mod notify;
+mod version;
+
+pub use context::RequestContext;
+pub use loglevel::LogLevel;
+pub use notify::Notifier;
+pub use version::Version;
+
+use crate::config::Config;
+use crate::jsonrpc::{self, Id, Incoming, Line, RpcError};
+use crate::tools::Registry;
+use smol::channel::{Receiver, Sender};
+use smol::future::{BoxedLocal, FutureExt};
+use smol::lock::{Semaphore, SemaphoreGuardArc};
+use smol::{LocalExecutor, Timer};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One item from the line reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A complete line, without its newline.
+    Line(Vec<u8>),
+    /// A line longer than the limit, already discarded; `bytes` is how much was seen.
+    Oversized {
+        /// Bytes read before the reader gave up on the line.
+        bytes: usize,
+    },
+}
+
+/// What accepting one message leads to.
+enum Step {
+    /// Send this encoded line now.
+    Reply(String),
+    /// Run this request as a task.
+    Work(Work),
+    /// Nothing to send.
+    Nothing,
+}
+
+/// A request whose answer needs a task; registered for cancellation under its id.
+struct Work {
+    id: Id,
+    future: BoxedLocal<String>,
+    cancel: Receiver<()>,
+}
+
+/// The server for one stdio connection.
+#[derive(Debug)]
+pub struct Server {
+    config: Rc<Config>,
+    tools: Registry,
+    state: RefCell<dispatch::Era>,
+    /// Cancel handles of running requests; dropping one cancels its request.
+    inflight: RefCell<HashMap<Id, Sender<()>>>,
+    notifier: Rc<Notifier>,
+    slots: Arc<Semaphore>,
+    finished: (Sender<()>, Receiver<()>),
+}
+
+impl Server {
+    /// A server writing encoded lines to `out`.
+    pub fn new(config: Config, out: Sender<String>) -> Rc<Server> {
+        let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
+        Rc::new(Server {
+            tools: Registry::builtin(&config),
+            slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
+            config: Rc::new(config),
+            state: RefCell::new(dispatch::Era::Unset),
+            inflight: RefCell::new(HashMap::new()),
+            notifier,
+            finished: smol::channel::bounded(1),
+        })
+    }
+
+    /// The tools this server serves.
+    pub fn tools(&self) -> &Registry {
+        &self.tools
+    }
+
+    /// Serves lines from `input` until it closes or `stop` fires, then lets
+    /// in-flight requests finish within the configured grace period and cancels the rest.
+    pub async fn serve(
+        self: &Rc<Self>,
+        ex: &LocalExecutor<'_>,
+        input: Receiver<Input>,
+        stop: Receiver<()>,
+    ) {
+        if let Some(records) = crate::logging::client_records() {
+            let server = Rc::clone(self);
+            ex.spawn(async move {
+                while let Ok(record) = records.recv().await {
+                    server.forward_log(record).await;
+                }
+            })
+            .detach();
+        }
+        loop {
+            let next = async { input.recv().await.ok() }.or(async {
+                match stop.recv().await {
+                    Ok(()) => None,
+                    // No signal source: wait for input only.
+                    Err(_) => smol::future::pending().await,
+                }
+            });
+            match next.await {
+                Some(Input::Line(line)) => self.handle_line(ex, &line).await,
+                Some(Input::Oversized { bytes }) => {
+                    let error = RpcError::invalid_request(format!(
+                        "invalid request: line of at least {bytes} bytes exceeds the limit of {} bytes; it was discarded",
+                        self.config.server.max_line_bytes
+                    ));
+                    self.notifier.send(jsonrpc::encode_error(None, &error)).await;
+                }
+                None => break,
+            }
+        }
+        self.drain(self.config.server.shutdown_grace).await;
+        self.close_session();
+    }
+
+    /// Handles one line: replies at once, or starts its task (waiting for a free slot).
+    pub async fn handle_line(self: &Rc<Self>, ex: &LocalExecutor<'_>, line: &[u8]) {
+        match jsonrpc::decode_line(line) {
+            Line::Single(Err(e)) => {
+                self.notifier
+                    .send(jsonrpc::encode_error(e.id.as_ref(), &e.error))
+                    .await;
+            }
+            Line::Single(Ok(message)) => match self.accept(message, false) {
+                Step::Reply(line) => self.notifier.send(line).await,
+                Step::Work(work) => {
+                    let slot = self.slots.acquire_arc().await;
+                    let server = Rc::clone(self);
+                    ex.spawn(async move {
+                        let notifier = Rc::clone(&server.notifier);
+                        if let Some(line) = server.run(work, slot).await {
+                            notifier.send(line).await;
+                        }
+                    })
+                    .detach();
+                }
+                Step::Nothing => {}
+            },
+            Line::Batch(items) => self.handle_batch(ex, items).await,
+        }
+    }
+
+    /// A batch: answered as one array in a 2025-03-26 session, one `-32600` otherwise.
+    async fn handle_batch(
+        self: &Rc<Self>,
+        ex: &LocalExecutor<'_>,
+        items: Vec<Result<Incoming, jsonrpc::DecodeError>>,
+    ) {
+        if self.version() != Some(Version::V2025_03_26) {
+            let error = RpcError::invalid_request(
+                "invalid request: JSON-RPC batches are only accepted in a 2025-03-26 session",
+            );
+            self.notifier.send(jsonrpc::encode_error(None, &error)).await;
+            return;
+        }
+        let mut pending = Vec::with_capacity(items.len());
+        for item in items {
+            pending.push(match item {
+                Err(e) => Some(smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error))).boxed_local()),
+                Ok(message) => match self.accept(message, true) {
+                    Step::Reply(line) => Some(smol::future::ready(Some(line)).boxed_local()),
+                    Step::Work(work) => {
+                        let slot = self.slots.acquire_arc().await;
+                        let task = ex.spawn(Rc::clone(self).run(work, slot));
+                        Some(task.boxed_local())
+                    }
+                    Step::Nothing => None,
+                },
+            });
+        }
+        let server = Rc::clone(self);
+        ex.spawn(async move {
+            let mut replies = Vec::new();
+            for reply in pending.into_iter().flatten() {
+                replies.extend(reply.await);
+            }
+            if !replies.is_empty() {
+                server.notifier.send(format!("[{}]", replies.join(","))).await;
+            }
+        })
+        .detach();
+    }
+
+    /// Runs a request's work to its response, or to nothing when it is cancelled.
+    async fn run(self: Rc<Self>, work: Work, slot: SemaphoreGuardArc) -> Option<String> {
+        let Work { id, future, cancel } = work;
+        let guarded = async {
+            match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(line) => Some(line),
+                Err(_) => {
+                    log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                    let error = RpcError::internal("internal error: the request handler failed");
+                    Some(jsonrpc::encode_error(Some(&id), &error))
+                }
+            }
+        };
+        let cancelled = async {
+            // Err: the handle was dropped, which is how a request is cancelled.
+            let _ = cancel.recv().await;
+            None
+        };
+        let line = guarded.or(cancelled).await;
+        if line.is_some() {
+            self.inflight.borrow_mut().remove(&id);
+        }
+        drop(slot);
+        let _ = self.finished.0.try_send(());
+        line
+    }
+
+    /// Registers `future` as the work of request `id`, or refuses a duplicate id.
+    fn work(&self, id: Id, future: BoxedLocal<String>) -> Step {
+        let mut inflight = self.inflight.borrow_mut();
+        if inflight.contains_key(&id) {
+            let error = RpcError::invalid_request(format!(
+                "invalid request: id {id} is already in use by a request in flight"
+            ));
+            return Step::Reply(jsonrpc::encode_error(Some(&id), &error));
+        }
+        let (handle, cancel) = smol::channel::bounded(1);
+        inflight.insert(id.clone(), handle);
+        Step::Work(Work { id, future, cancel })
+    }
+
+    /// `notifications/cancelled`: drops the request's task; unknown or finished ids are ignored.
+    fn cancel(&self, id: &Id) -> bool {
+        self.inflight.borrow_mut().remove(id).is_some()
+    }
+
+    /// Waits up to `grace` for running requests, then cancels the rest.
+    async fn drain(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while !self.inflight.borrow().is_empty() {
+            let finished = async { self.finished.1.recv().await.is_ok() };
+            let expired = async {
+                Timer::at(deadline).await;
+                false
+            };
+            if !finished.or(expired).await {
+                break;
+            }
+        }
+        let abandoned: Vec<Id> = self.inflight.borrow_mut().drain().map(|(id, _)| id).collect();
+        if !abandoned.is_empty() {
+            log::warn!(count = abandoned.len(); "shutdown grace period over; cancelled requests still in flight");
+        }
+        // Let the cancelled tasks observe their cancellation and drop their work.
+        for _ in 0..abandoned.len().min(64) {
+            smol::future::yield_now().await;
+        }
+    }
+
+    /// Requests currently in flight.
+    pub fn in_flight(&self) -> usize {
+        self.inflight.borrow().len()
+    }
+
+    async fn forward_log(&self, record: crate::logging::ClientRecord) {
+        let level = match &*self.state.borrow() {
+            dispatch::Era::Legacy(session) => session.log_level,
+            _ => None,
+        };
+        if level.is_some_and(|min| record.level >= min) {
+            self.notifier.log(record.level, &record.logger, record.data).await;
+        }
+    }
+}
+
+/// Runs `lines` through a fresh server in memory and returns every line it wrote,
+/// in order: what the binary would print for that input. For tests and fuzzing.
+pub fn run_in_memory(config: Config, lines: Vec<Vec<u8>>) -> Vec<String> {
+    let ex = LocalExecutor::new();
+    let (out_tx, out_rx) = smol::channel::unbounded();
+    let (in_tx, in_rx) = smol::channel::unbounded();
+    let (_stop_tx, stop_rx) = smol::channel::bounded(1);
+    for line in lines {
+        let _ = in_tx.try_send(Input::Line(line));
+    }
+    in_tx.close();
+    let server = Server::new(config, out_tx);
+    smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
+    // Let detached tasks that already have their answer hand it over.
+    while ex.try_tick() {}
+    std::iter::from_fn(|| out_rx.try_recv().ok()).collect()
+}

@@ -1,0 +1,193 @@
+//! Built-in tools: their definitions (name, title, description, schemas,
+//! annotations), the registry the server lists and calls, and argument
+//! validation against each tool's `inputSchema` before it runs.
+
+mod diagnostics;
+mod echo;
+pub mod schema;
+mod system_info;
+
+use crate::config::Config;
+use crate::mcp::{RequestContext, Version};
+use serde_json::{Map, Value, json};
+use smol::future::BoxedLocal;
+use std::rc::Rc;
+
+/// What a tool returns: content blocks, optional structured data, error flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    /// Content blocks (`text`, `image`, `resource`, ...).
+    pub content: Vec<Value>,
+    /// `structuredContent`, for tools with an `outputSchema`.
+    pub structured: Option<Value>,
+    /// A tool execution error the model can act on.
+    pub is_error: bool,
+}
+
+impl ToolResult {
+    /// One text block.
+    pub fn text(text: impl Into<String>) -> ToolResult {
+        ToolResult {
+            content: vec![json!({"type": "text", "text": text.into()})],
+            structured: None,
+            is_error: false,
+        }
+    }
+
+    /// One text block flagged `isError`.
+    pub fn error(text: impl Into<String>) -> ToolResult {
+        ToolResult {
+            is_error: true,
+            ..ToolResult::text(text)
+        }
+    }
+
+    /// Structured data, also serialized as a text block for older clients.
+    pub fn structured(data: Value) -> ToolResult {
+        ToolResult {
+            content: vec![json!({"type": "text", "text": data.to_string()})],
+            structured: Some(data),
+            is_error: false,
+        }
+    }
+
+    /// The `CallToolResult` for `version`.
+    pub fn to_json(&self, version: Version) -> Value {
+        let mut result = json!({"content": self.content, "isError": self.is_error});
+        if let (Some(data), true) = (&self.structured, version.has_titles_and_structured()) {
+            result["structuredContent"] = data.clone();
+        }
+        result
+    }
+}
+
+/// A tool's handler: runs on the executor; blocking work goes through `smol::unblock`.
+pub type Handler = fn(Rc<RequestContext>, Map<String, Value>) -> BoxedLocal<ToolResult>;
+
+/// Behaviour hints, each stated truthfully.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    /// Does not change its environment.
+    pub read_only: bool,
+    /// May destroy data (meaningful when not read-only).
+    pub destructive: bool,
+    /// Repeating a call with the same arguments has no further effect.
+    pub idempotent: bool,
+    /// Reaches outside the server's closed world (network, other processes).
+    pub open_world: bool,
+}
+
+/// One tool definition.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    /// Unique name (`A-Z a-z 0-9 _ - .`).
+    pub name: &'static str,
+    /// Display name.
+    pub title: &'static str,
+    /// What it does, for the model.
+    pub description: &'static str,
+    /// JSON Schema of the arguments (`type: object`, `additionalProperties: false`).
+    pub input_schema: Value,
+    /// JSON Schema of `structuredContent`, when the tool returns data.
+    pub output_schema: Option<Value>,
+    /// Behaviour hints.
+    pub annotations: Annotations,
+    /// The implementation.
+    pub handler: Handler,
+}
+
+impl Tool {
+    /// The `Tool` object of `tools/list` for `version`: fields a revision does not know are left out.
+    pub fn describe(&self, version: Version) -> Value {
+        let mut tool = json!({
+            "name": self.name,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        });
+        if version.has_annotations() {
+            tool["annotations"] = json!({
+                "title": self.title,
+                "readOnlyHint": self.annotations.read_only,
+                "destructiveHint": self.annotations.destructive,
+                "idempotentHint": self.annotations.idempotent,
+                "openWorldHint": self.annotations.open_world,
+            });
+        }
+        if version.has_titles_and_structured() {
+            tool["title"] = json!(self.title);
+            if let Some(schema) = &self.output_schema {
+                tool["outputSchema"] = schema.clone();
+            }
+        }
+        tool
+    }
+}
+
+/// The tools this server serves, in listing order.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    tools: Vec<Tool>,
+}
+
+impl Registry {
+    /// The built-in tools enabled by `config`.
+    pub fn builtin(config: &Config) -> Registry {
+        let mut tools = vec![echo::tool(), system_info::tool()];
+        if config.server.diagnostic_tools {
+            tools.extend(diagnostics::tools());
+        }
+        Registry { tools }
+    }
+
+    /// All tools in listing order.
+    pub fn all(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// The tool called `name`.
+    pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_a_closed_object_schema_and_a_valid_name() {
+        let mut config = Config::default();
+        config.server.diagnostic_tools = true;
+        for tool in Registry::builtin(&config).all() {
+            assert_eq!(tool.input_schema["type"], "object", "{} inputSchema root", tool.name);
+            assert_eq!(
+                tool.input_schema["additionalProperties"], false,
+                "{} rejects unknown arguments",
+                tool.name
+            );
+            assert!(
+                tool.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)),
+                "{} follows the 2025-11-25 name rules",
+                tool.name
+            );
+            if let Some(schema) = &tool.output_schema {
+                assert_eq!(schema["type"], "object", "{} outputSchema root", tool.name);
+            }
+        }
+    }
+
+    #[test]
+    fn describe_follows_the_revision() {
+        let tool = echo::tool();
+        let old = tool.describe(Version::V2024_11_05);
+        assert!(old.get("annotations").is_none() && old.get("title").is_none());
+        let mid = tool.describe(Version::V2025_03_26);
+        assert_eq!(mid["annotations"]["readOnlyHint"], true);
+        assert!(mid.get("title").is_none());
+        let new = tool.describe(Version::V2025_11_25);
+        assert_eq!(new["title"], "Echo");
+        assert!(new.get("outputSchema").is_some());
+    }
+}
