@@ -58,7 +58,11 @@ impl Id {
             Some(b'-' | b'0'..=b'9') => {
                 let digits = text.strip_prefix('-').unwrap_or(text);
                 if digits.bytes().all(|b| b.is_ascii_digit()) {
-                    Ok(Id::Int(if digits == "0" { "0".into() } else { text.into() }))
+                    Ok(Id::Int(if digits == "0" {
+                        "0".into()
+                    } else {
+                        text.into()
+                    }))
                 } else {
                     Err("`id` must be a string or an integer, not a fractional number")
                 }
@@ -227,7 +231,12 @@ pub fn decode_line(line: &[u8]) -> Line {
                 id: None,
                 error: RpcError::invalid_request("invalid request: empty batch"),
             })),
-            Ok(items) => Line::Batch(items.into_iter().map(|raw| decode_text(raw.get())).collect()),
+            Ok(items) => Line::Batch(
+                items
+                    .into_iter()
+                    .map(|raw| decode_text(raw.get()))
+                    .collect(),
+            ),
             Err(e) => Line::Single(Err(parse_error(format!("parse error: {e}")))),
         };
     }
@@ -271,8 +280,8 @@ fn decode_text(text: &str) -> Result<Incoming, DecodeError> {
             _ => Err(invalid("missing `method`")),
         };
     };
-    let method: String = serde_json::from_str(method.get())
-        .map_err(|_| invalid("`method` must be a string"))?;
+    let method: String =
+        serde_json::from_str(method.get()).map_err(|_| invalid("`method` must be a string"))?;
     let params = match envelope.params {
         None => None,
         Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
@@ -346,14 +355,26 @@ mod tests {
     #[test]
     fn ids_keep_type_and_value() {
         let cases = [
-            (r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#, Id::Int("7".into())),
-            (r#"{"jsonrpc":"2.0","id":"7","method":"ping"}"#, Id::Str("7".into())),
+            (
+                r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#,
+                Id::Int("7".into()),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":"7","method":"ping"}"#,
+                Id::Str("7".into()),
+            ),
             (
                 r#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"ping"}"#,
                 Id::Int("123456789012345678901234567890".into()),
             ),
-            (r#"{"jsonrpc":"2.0","id":-5,"method":"ping"}"#, Id::Int("-5".into())),
-            (r#"{"jsonrpc":"2.0","id":"","method":"ping"}"#, Id::Str(String::new())),
+            (
+                r#"{"jsonrpc":"2.0","id":-5,"method":"ping"}"#,
+                Id::Int("-5".into()),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":"","method":"ping"}"#,
+                Id::Str(String::new()),
+            ),
         ];
         for (line, want) in cases {
             let Ok(Incoming::Request(req)) = single(line) else {
@@ -364,8 +385,12 @@ mod tests {
             let echoed: Value = serde_json::from_str(&out).expect("valid json");
             let sent: Value = serde_json::from_str(line).expect("valid json");
             assert_eq!(
-                out.split("\"id\":").nth(1).map(|s| s.split(",\"result\"").next()),
-                line.split("\"id\":").nth(1).map(|s| s.split(",\"method\"").next()),
+                out.split("\"id\":")
+                    .nth(1)
+                    .map(|s| s.split(",\"result\"").next()),
+                line.split("\"id\":")
+                    .nth(1)
+                    .map(|s| s.split(",\"method\"").next()),
                 "id text echoed byte for byte"
             );
             assert_eq!(echoed["id"], sent["id"]);
@@ -376,23 +401,78 @@ mod tests {
     fn error_codes_for_bad_messages() {
         let cases: &[(&[u8], i64, Option<Id>, &str)] = &[
             (b"{", PARSE_ERROR, None, "parse error"),
-            (b"\xff\xfe", PARSE_ERROR, None, "parse error: invalid UTF-8 at byte 0"),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":1}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: missing `method`"),
-            (b"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: `jsonrpc` must be \"2.0\""),
-            (b"{\"id\":1,\"method\":\"x\"}", INVALID_REQUEST, Some(Id::Int("1".into())), "invalid request: `jsonrpc` must be \"2.0\""),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must not be null"),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must be a string or an integer, not a fractional number"),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}", INVALID_REQUEST, None, "invalid request: `id` must be a string or an integer"),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\",\"params\":[1]}", INVALID_REQUEST, Some(Id::Str("a".into())), "invalid request: `params` must be an object"),
-            (b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":5}", INVALID_REQUEST, Some(Id::Int("2".into())), "invalid request: `method` must be a string"),
-            (b"42", INVALID_REQUEST, None, "invalid request: a message must be a JSON object"),
+            (
+                b"\xff\xfe",
+                PARSE_ERROR,
+                None,
+                "parse error: invalid UTF-8 at byte 0",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":1}",
+                INVALID_REQUEST,
+                Some(Id::Int("1".into())),
+                "invalid request: missing `method`",
+            ),
+            (
+                b"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}",
+                INVALID_REQUEST,
+                Some(Id::Int("1".into())),
+                "invalid request: `jsonrpc` must be \"2.0\"",
+            ),
+            (
+                b"{\"id\":1,\"method\":\"x\"}",
+                INVALID_REQUEST,
+                Some(Id::Int("1".into())),
+                "invalid request: `jsonrpc` must be \"2.0\"",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}",
+                INVALID_REQUEST,
+                None,
+                "invalid request: `id` must not be null",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"x\"}",
+                INVALID_REQUEST,
+                None,
+                "invalid request: `id` must be a string or an integer, not a fractional number",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}",
+                INVALID_REQUEST,
+                None,
+                "invalid request: `id` must be a string or an integer",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\",\"params\":[1]}",
+                INVALID_REQUEST,
+                Some(Id::Str("a".into())),
+                "invalid request: `params` must be an object",
+            ),
+            (
+                b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":5}",
+                INVALID_REQUEST,
+                Some(Id::Int("2".into())),
+                "invalid request: `method` must be a string",
+            ),
+            (
+                b"42",
+                INVALID_REQUEST,
+                None,
+                "invalid request: a message must be a JSON object",
+            ),
             (b"[]", INVALID_REQUEST, None, "invalid request: empty batch"),
         ];
         for (line, code, id, message) in cases {
             let Line::Single(Err(e)) = decode_line(line) else {
                 panic!("{:?} must be an error", String::from_utf8_lossy(line));
             };
-            assert_eq!(e.error.code, *code, "code for {:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                e.error.code,
+                *code,
+                "code for {:?}",
+                String::from_utf8_lossy(line)
+            );
             assert_eq!(&e.id, id, "id for {:?}", String::from_utf8_lossy(line));
             assert!(
                 e.error.message.starts_with(message),
@@ -416,9 +496,9 @@ mod tests {
             single(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#),
             Ok(Incoming::Response(Id::Str("s1".into())))
         );
-        let Line::Batch(items) =
-            decode_line(br#" [{"jsonrpc":"2.0","id":1,"method":"ping"}, 3, {"jsonrpc":"2.0","method":"n"}]"#)
-        else {
+        let Line::Batch(items) = decode_line(
+            br#" [{"jsonrpc":"2.0","id":1,"method":"ping"}, 3, {"jsonrpc":"2.0","method":"n"}]"#,
+        ) else {
             panic!("array must decode as a batch");
         };
         assert_eq!(items.len(), 3);
@@ -429,14 +509,23 @@ mod tests {
 
     #[test]
     fn encoding_is_one_line() {
-        let line = encode_result(&Id::Str("a\nb".into()), &serde_json::json!({"text": "x\ny"}));
-        assert_eq!(line, r#"{"jsonrpc":"2.0","id":"a\nb","result":{"text":"x\ny"}}"#);
+        let line = encode_result(
+            &Id::Str("a\nb".into()),
+            &serde_json::json!({"text": "x\ny"}),
+        );
+        assert_eq!(
+            line,
+            r#"{"jsonrpc":"2.0","id":"a\nb","result":{"text":"x\ny"}}"#
+        );
         let line = encode_error(None, &RpcError::new(PARSE_ERROR, "parse error: x"));
         assert_eq!(
             line,
             r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: x"}}"#
         );
-        let line = encode_notification("notifications/progress", &serde_json::json!({"progress": 1}));
+        let line = encode_notification(
+            "notifications/progress",
+            &serde_json::json!({"progress": 1}),
+        );
         assert_eq!(
             line,
             r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}"#

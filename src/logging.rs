@@ -30,10 +30,11 @@ pub struct ClientRecord {
 const CLIENT_QUEUE: usize = 256;
 /// `u8::MAX`: forward nothing.
 static CLIENT_LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
-static CLIENT_CHANNEL: OnceLock<(Sender<ClientRecord>, Mutex<Option<Receiver<ClientRecord>>>)> =
-    OnceLock::new();
+/// The sending end, and the receiving end until the server takes it.
+type ClientChannel = (Sender<ClientRecord>, Mutex<Option<Receiver<ClientRecord>>>);
+static CLIENT_CHANNEL: OnceLock<ClientChannel> = OnceLock::new();
 
-fn client_channel() -> &'static (Sender<ClientRecord>, Mutex<Option<Receiver<ClientRecord>>>) {
+fn client_channel() -> &'static ClientChannel {
     CLIENT_CHANNEL.get_or_init(|| {
         let (tx, rx) = smol::channel::bounded(CLIENT_QUEUE);
         (tx, Mutex::new(Some(rx)))
@@ -47,7 +48,9 @@ pub fn client_records() -> Option<Receiver<ClientRecord>> {
 
 /// Starts (or with `None` stops) forwarding records at or above `level` to the client.
 pub fn forward_to_client(level: Option<LogLevel>) {
-    let value = level.map_or(u8::MAX, |l| LogLevel::ALL.iter().position(|x| *x == l).unwrap_or(0) as u8);
+    let value = level.map_or(u8::MAX, |l| {
+        LogLevel::ALL.iter().position(|x| *x == l).unwrap_or(0) as u8
+    });
     CLIENT_LEVEL.store(value, Ordering::Relaxed);
 }
 
@@ -224,7 +227,9 @@ fn console_line(record: &log::Record<'_>, message: &str, fields: &Map<String, Va
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.
 pub fn rfc3339_now() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     rfc3339(since.as_secs(), since.subsec_millis())
 }
 
@@ -276,7 +281,10 @@ mod tests {
         let mut fields = Map::new();
         fields.insert("duration_ms".into(), json!(12));
         let line = json_line(&record, &record.args().to_string(), &fields);
-        assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "one line: {line}");
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "one line: {line}"
+        );
         let v: Value = serde_json::from_str(&line).expect("valid JSON");
         assert_eq!(v["level"], "warning");
         assert_eq!(v["logger"], "tfo_mcp::test");

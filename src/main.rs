@@ -20,21 +20,26 @@ fn main() -> ExitCode {
         Command::InitConfig(path) => return init_config(path),
         _ => {}
     }
-    let file = cli
-        .config
-        .or_else(|| std::env::var_os("TELEMETRYFLOW_MCP_CONFIG").filter(|v| !v.is_empty()).map(Into::into));
-    let config = match Config::load(&Sources::from_process(file, cli.overrides)) {
+    let file = cli.config.or_else(|| {
+        std::env::var_os(config::CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    let sources = Sources::from_process(file, cli.overrides);
+    let config = match Config::load(&sources) {
         Ok(config) => config,
         Err(e) => return fail(USAGE_ERROR, &e),
     };
+    let mut warnings = config::unknown_env_keys(&sources);
+    warnings.extend(config::warnings(&config));
     match cli.command {
-        Command::Validate => validate(&config),
+        Command::Validate => validate(&config, &warnings),
         Command::Info => info(&config),
-        _ => serve(config),
+        _ => serve(config, &warnings),
     }
 }
 
-fn serve(config: Config) -> ExitCode {
+fn serve(config: Config, warnings: &[String]) -> ExitCode {
     if config.telemetry.logging.output == LogOutput::Stdout {
         return fail(
             USAGE_ERROR,
@@ -47,11 +52,14 @@ fn serve(config: Config) -> ExitCode {
     // A panic inside one request is answered with -32603 and the server goes on;
     // the hook only reports it, as one log record instead of a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         let thread = std::thread::current().name().unwrap_or("?").to_string();
         log::error!(location = location.as_str(), thread = thread.as_str(); "panic: {}", panic_message(info.payload()));
     }));
-    for warning in config::warnings(&config) {
+    for warning in warnings {
         log::warn!("{warning}");
     }
     log::info!(
@@ -80,12 +88,12 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-fn validate(config: &Config) -> ExitCode {
+fn validate(config: &Config, warnings: &[String]) -> ExitCode {
     let mut text = String::new();
     for (key, value) in config.effective() {
         text.push_str(&format!("{key}={value}\n"));
     }
-    for warning in config::warnings(config) {
+    for warning in warnings {
         eprintln!("tfo-mcp: warning: {warning}");
     }
     print(&text)
@@ -94,9 +102,16 @@ fn validate(config: &Config) -> ExitCode {
 fn info(config: &Config) -> ExitCode {
     let (tx, _rx) = smol::channel::bounded(1);
     let server = tfo_mcp::mcp::Server::new(config.clone(), tx);
-    let mut text = format!("tfo-mcp {}\n\nprotocol versions:\n", env!("CARGO_PKG_VERSION"));
+    let mut text = format!(
+        "tfo-mcp {}\n\nprotocol versions:\n",
+        env!("CARGO_PKG_VERSION")
+    );
     for version in Version::all() {
-        let era = if version.is_modern() { "per-request _meta, server/discover" } else { "initialize handshake" };
+        let era = if version.is_modern() {
+            "per-request _meta, server/discover"
+        } else {
+            "initialize handshake"
+        };
         text.push_str(&format!("  {version}  ({era})\n"));
     }
     text.push_str("\ntools:\n");
@@ -108,8 +123,11 @@ fn info(config: &Config) -> ExitCode {
 }
 
 fn init_config(path: Option<std::path::PathBuf>) -> ExitCode {
-    let path = path.unwrap_or_else(|| "tfo-mcp.env".into());
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
+    let path = path.unwrap_or_else(|| cli::DEFAULT_INIT_CONFIG_PATH.into());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
     let written = file.and_then(|mut f| f.write_all(Config::template().as_bytes()));
     match written {
         Ok(()) => {
@@ -118,9 +136,15 @@ fn init_config(path: Option<std::path::PathBuf>) -> ExitCode {
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fail(
             USAGE_ERROR,
-            &format!("init-config: {} already exists; refusing to overwrite it", path.display()),
+            &format!(
+                "init-config: {} already exists; refusing to overwrite it",
+                path.display()
+            ),
         ),
-        Err(e) => fail(1, &format!("init-config: cannot write {}: {e}", path.display())),
+        Err(e) => fail(
+            1,
+            &format!("init-config: cannot write {}: {e}", path.display()),
+        ),
     }
 }
 

@@ -44,7 +44,13 @@ pub fn serve_stdio(config: Config) -> Result<(), Error> {
     let max_line = config.server.max_line_bytes;
     thread::Builder::new()
         .name("stdin".into())
-        .spawn(move || read_lines(BufReader::with_capacity(64 * 1024, io::stdin().lock()), max_line, &in_tx))
+        .spawn(move || {
+            read_lines(
+                BufReader::with_capacity(64 * 1024, io::stdin().lock()),
+                max_line,
+                &in_tx,
+            )
+        })
         .map_err(Error::Start)?;
     let (out_tx, out_rx) = smol::channel::bounded(OUTPUT_QUEUE);
     let writer = thread::Builder::new()
@@ -52,8 +58,9 @@ pub fn serve_stdio(config: Config) -> Result<(), Error> {
         .spawn(move || write_lines(io::stdout().lock(), &out_rx))
         .map_err(Error::Start)?;
     let (stop_tx, stop_rx) = smol::channel::bounded(1);
-    let mut signals = async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
-        .map_err(Error::Start)?;
+    let mut signals =
+        async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+            .map_err(Error::Start)?;
 
     let ex = LocalExecutor::new();
     ex.spawn(async move {
@@ -160,8 +167,14 @@ mod tests {
             (b"a\nbb\n", vec![line("a"), line("bb")]),
             (b"a\n\n\r\nb", vec![line("a"), line("b")]),
             (b"12345678\nok\n", vec![line("12345678"), line("ok")]),
-            (b"123456789\nok\n", vec![Input::Oversized { bytes: 9 }, line("ok")]),
-            (b"ok\n123456789012", vec![line("ok"), Input::Oversized { bytes: 12 }]),
+            (
+                b"123456789\nok\n",
+                vec![Input::Oversized { bytes: 9 }, line("ok")],
+            ),
+            (
+                b"ok\n123456789012",
+                vec![line("ok"), Input::Oversized { bytes: 12 }],
+            ),
         ];
         for capacity in [1, 3, 64] {
             for (input, want) in cases {

@@ -17,18 +17,30 @@ fn pipelined_requests_are_answered_out_of_order_by_id() {
     s.initialize("2025-06-18");
     s.request(json!("slow"), "tools/call", sleep_call(400, 1));
     for i in 0..20 {
-        s.request(json!(i), "tools/call", json!({"name": "echo", "arguments": {"message": format!("m{i}")}}));
+        s.request(
+            json!(i),
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": format!("m{i}")}}),
+        );
     }
     let mut seen = Vec::new();
     for _ in 0..21 {
         let reply = s.recv_response();
         if reply["id"] != "slow" {
             let i = reply["id"].as_u64().expect("integer id");
-            assert_eq!(reply["result"]["content"][0]["text"], format!("m{i}"), "answer matches its id");
+            assert_eq!(
+                reply["result"]["content"][0]["text"],
+                format!("m{i}"),
+                "answer matches its id"
+            );
         }
         seen.push(reply["id"].clone());
     }
-    assert_eq!(seen.last(), Some(&json!("slow")), "the slow call finishes last, after the fast ones: {seen:?}");
+    assert_eq!(
+        seen.last(),
+        Some(&json!("slow")),
+        "the slow call finishes last, after the fast ones: {seen:?}"
+    );
 }
 
 #[test]
@@ -39,7 +51,11 @@ fn ping_is_answered_while_a_slow_tool_runs() {
     let start = Instant::now();
     let pong = s.call(json!(2), "ping", json!({}));
     assert_eq!(pong["result"], json!({}));
-    assert!(start.elapsed() < Duration::from_millis(1500), "ping waited {:?} behind the slow call", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "ping waited {:?} behind the slow call",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -48,7 +64,10 @@ fn cancellation_stops_the_work_and_sends_no_response() {
     s.initialize("2025-06-18");
     s.request(json!(7), "tools/call", json!({"name": "sleep", "arguments": {"ms": 2000, "steps": 20}, "_meta": {"progressToken": "t"}}));
     let first = s.recv();
-    assert_eq!(first["method"], "notifications/progress", "work is running: {first}");
+    assert_eq!(
+        first["method"], "notifications/progress",
+        "work is running: {first}"
+    );
     s.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user"}}));
     // Progress already queued may still arrive; then nothing more, and no response.
     let deadline = Instant::now() + Duration::from_millis(2600);
@@ -62,13 +81,28 @@ fn cancellation_stops_the_work_and_sends_no_response() {
         }
         after.push(message);
     }
-    assert!(ping_sent.elapsed() < Duration::from_millis(500), "server responsive after cancel");
-    assert!(after.len() <= 1, "progress stops at once after cancellation: {after:?}");
+    assert!(
+        ping_sent.elapsed() < Duration::from_millis(500),
+        "server responsive after cancel"
+    );
+    assert!(
+        after.len() <= 1,
+        "progress stops at once after cancellation: {after:?}"
+    );
     let remaining = deadline.saturating_duration_since(Instant::now());
-    s.expect_silence(remaining, "a cancelled request never gets a response nor more progress");
+    s.expect_silence(
+        remaining,
+        "a cancelled request never gets a response nor more progress",
+    );
     // The id is free again and an unknown/finished id is ignored.
-    s.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}}));
-    assert_eq!(s.call(json!(7), "ping", json!({}))["result"], json!({}), "cancelled id may be reused");
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}}),
+    );
+    assert_eq!(
+        s.call(json!(7), "ping", json!({}))["result"],
+        json!({}),
+        "cancelled id may be reused"
+    );
 }
 
 #[test]
@@ -85,17 +119,26 @@ fn progress_is_strictly_increasing_and_ends_before_the_response() {
             break;
         }
         assert_eq!(message["method"], "notifications/progress");
-        assert_eq!(message["params"]["progressToken"], 99, "token echoed with its type");
+        assert_eq!(
+            message["params"]["progressToken"], 99,
+            "token echoed with its type"
+        );
         assert_eq!(message["params"]["total"], 10);
         values.push(message["params"]["progress"].as_f64().expect("number"));
     }
     assert_eq!(values.len(), 10, "one notification per step: {values:?}");
-    assert!(values.windows(2).all(|w| w[0] < w[1]), "strictly increasing: {values:?}");
+    assert!(
+        values.windows(2).all(|w| w[0] < w[1]),
+        "strictly increasing: {values:?}"
+    );
     s.expect_silence(Duration::from_millis(200), "nothing after the response");
     // Without a token: no progress at all.
     s.request(json!(2), "tools/call", sleep_call(50, 5));
     let reply = s.recv();
-    assert_eq!(reply["id"], 2, "no progress without a progressToken: {reply}");
+    assert_eq!(
+        reply["id"], 2,
+        "no progress without a progressToken: {reply}"
+    );
 }
 
 #[test]
@@ -104,9 +147,19 @@ fn a_panicking_handler_gets_internal_error_and_the_server_goes_on() {
     s.initialize("2025-06-18");
     s.request(json!("slow"), "tools/call", sleep_call(300, 1));
     for i in 0..3 {
-        let reply = s.call(json!(i), "tools/call", json!({"name": "panic", "arguments": {}}));
+        let reply = s.call(
+            json!(i),
+            "tools/call",
+            json!({"name": "panic", "arguments": {}}),
+        );
         assert_eq!(reply["error"]["code"], -32603, "{reply}");
-        assert!(!reply["error"]["message"].as_str().unwrap_or("").contains("diagnostic panic"), "no internals leak to the client");
+        assert!(
+            !reply["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("diagnostic panic"),
+            "no internals leak to the client"
+        );
     }
     let slow = s.recv_response();
     assert_eq!(slow["id"], "slow", "other requests survive a panic: {slow}");
@@ -133,9 +186,20 @@ fn in_flight_requests_are_bounded_and_the_reader_waits() {
         }
         order.push(id);
     }
-    assert_eq!(order, [json!(0), json!(1), json!("ping"), json!(2), json!(3)], "two waves of two, ping read between them");
-    assert!(ping_at >= Duration::from_millis(280), "the reader waited for a free slot: ping answered at {ping_at:?}");
-    assert!(start.elapsed() >= Duration::from_millis(580), "second wave after the first: {:?}", start.elapsed());
+    assert_eq!(
+        order,
+        [json!(0), json!(1), json!("ping"), json!(2), json!(3)],
+        "two waves of two, ping read between them"
+    );
+    assert!(
+        ping_at >= Duration::from_millis(280),
+        "the reader waited for a free slot: ping answered at {ping_at:?}"
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(580),
+        "second wave after the first: {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -143,13 +207,27 @@ fn log_notifications_follow_set_level_and_are_rate_limited() {
     let mut s = Server::with_diagnostics(&[("TELEMETRYFLOW_MCP_LOG_NOTIFY_RATE", "3")]);
     s.initialize("2025-06-18");
     // Before setLevel: no log notifications, even for errors.
-    s.call(json!(1), "tools/call", json!({"name": "panic", "arguments": {}}));
-    s.expect_silence(Duration::from_millis(200), "no notifications/message before logging/setLevel");
+    s.call(
+        json!(1),
+        "tools/call",
+        json!({"name": "panic", "arguments": {}}),
+    );
+    s.expect_silence(
+        Duration::from_millis(200),
+        "no notifications/message before logging/setLevel",
+    );
     let bad = s.call(json!(2), "logging/setLevel", json!({"level": "loud"}));
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
-    assert_eq!(s.call(json!(3), "logging/setLevel", json!({"level": "error"}))["result"], json!({}));
+    assert_eq!(
+        s.call(json!(3), "logging/setLevel", json!({"level": "error"}))["result"],
+        json!({})
+    );
     for i in 0..10 {
-        s.request(json!(10 + i), "tools/call", json!({"name": "panic", "arguments": {}}));
+        s.request(
+            json!(10 + i),
+            "tools/call",
+            json!({"name": "panic", "arguments": {}}),
+        );
     }
     let burst_start = Instant::now();
     let mut logs = Vec::new();
@@ -169,7 +247,10 @@ fn log_notifications_follow_set_level_and_are_rate_limited() {
     }
     let elapsed = burst_start.elapsed().as_secs_f64();
     let allowed = 3 + (elapsed * 3.0).ceil() as usize;
-    assert!(!logs.is_empty(), "error records are forwarded after setLevel");
+    assert!(
+        !logs.is_empty(),
+        "error records are forwarded after setLevel"
+    );
     assert!(
         logs.len() <= allowed && logs.len() < 20,
         "rate 3/s: burst of 3 plus refill over {elapsed:.2}s allows {allowed}, got {} of 20 error records",
@@ -177,7 +258,11 @@ fn log_notifications_follow_set_level_and_are_rate_limited() {
     );
     for log in &logs {
         assert_eq!(log["method"], "notifications/message", "{log}");
-        assert!(["error", "critical", "alert", "emergency"].contains(&log["params"]["level"].as_str().unwrap_or("")), "{log}");
+        assert!(
+            ["error", "critical", "alert", "emergency"]
+                .contains(&log["params"]["level"].as_str().unwrap_or("")),
+            "{log}"
+        );
         assert!(log["params"]["data"]["message"].is_string(), "{log}");
     }
 }

@@ -39,9 +39,14 @@ fn malformed_input_gets_precise_errors_and_the_server_goes_on() {
         let shown = String::from_utf8_lossy(line);
         assert_eq!(reply["error"]["code"], *code, "code for {shown}: {reply}");
         assert_eq!(reply["id"], *id, "id for {shown}: {reply}");
-        assert!(reply.get("id").is_some(), "id present (null when unreadable) for {shown}");
         assert!(
-            reply["error"]["message"].as_str().is_some_and(|m| m.len() > 10),
+            reply.get("id").is_some(),
+            "id present (null when unreadable) for {shown}"
+        );
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.len() > 10),
             "a precise message for {shown}: {reply}"
         );
     }
@@ -53,8 +58,19 @@ fn malformed_input_gets_precise_errors_and_the_server_goes_on() {
 fn ids_are_echoed_with_their_exact_type_and_value() {
     let mut s = Server::start(&[]);
     s.initialize("2025-11-25");
-    for raw in ["7", "\"7\"", "-3", "0", "\"\"", "\"\u{e9}\\n\"", "18446744073709551615", "123456789012345678901234567890"] {
-        s.send_line(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#));
+    for raw in [
+        "7",
+        "\"7\"",
+        "-3",
+        "0",
+        "\"\"",
+        "\"\u{e9}\\n\"",
+        "18446744073709551615",
+        "123456789012345678901234567890",
+    ] {
+        s.send_line(&format!(
+            r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#
+        ));
         let line = s.recv_line();
         assert!(
             line.contains(&format!(r#""id":{raw},"#)),
@@ -67,11 +83,20 @@ fn ids_are_echoed_with_their_exact_type_and_value() {
 fn notifications_are_never_answered() {
     let mut s = Server::start(&[]);
     s.initialize("2025-06-18");
-    for method in ["notifications/unknown", "notifications/progress", "notifications/cancelled", "tools/list", "ping"] {
+    for method in [
+        "notifications/unknown",
+        "notifications/progress",
+        "notifications/cancelled",
+        "tools/list",
+        "ping",
+    ] {
         s.send(json!({"jsonrpc": "2.0", "method": method}));
     }
     s.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 424242}}));
-    s.expect_silence(Duration::from_millis(300), "notifications, known or not, get no response");
+    s.expect_silence(
+        Duration::from_millis(300),
+        "notifications, known or not, get no response",
+    );
     assert_eq!(s.call(json!(1), "ping", json!({}))["result"], json!({}));
 }
 
@@ -83,23 +108,36 @@ fn batches_are_answered_as_arrays_only_in_2025_03_26() {
     s.send_line(batch);
     let reply = s.recv();
     let items = reply.as_array().expect("an array answers a batch");
-    assert_eq!(items.len(), 3, "one entry per request and per invalid item, none for the notification");
+    assert_eq!(
+        items.len(),
+        3,
+        "one entry per request and per invalid item, none for the notification"
+    );
     assert_eq!(items[0], json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
     assert_eq!(items[1]["id"], "b");
     assert_eq!(items[1]["error"]["code"], -32601);
     assert_eq!(items[2]["error"]["code"], -32600);
     s.send_line(r#"[{"jsonrpc":"2.0","method":"notifications/x"}]"#);
-    s.expect_silence(Duration::from_millis(200), "a batch of notifications gets nothing back");
+    s.expect_silence(
+        Duration::from_millis(200),
+        "a batch of notifications gets nothing back",
+    );
     s.send_line(r#"[{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-03-26"}}]"#);
     let reply = s.recv();
-    assert_eq!(reply[0]["error"]["code"], -32600, "initialize must not be batched: {reply}");
+    assert_eq!(
+        reply[0]["error"]["code"], -32600,
+        "initialize must not be batched: {reply}"
+    );
 
     for version in ["2024-11-05", "2025-06-18", "2025-11-25"] {
         let mut s = Server::start(&[]);
         s.initialize(version);
         s.send_line(batch);
         let reply = s.recv();
-        assert_eq!(reply["error"]["code"], -32600, "{version}: one -32600 for a batch: {reply}");
+        assert_eq!(
+            reply["error"]["code"], -32600,
+            "{version}: one -32600 for a batch: {reply}"
+        );
         assert_eq!(reply["id"], Value::Null);
     }
 }
@@ -120,15 +158,28 @@ fn oversized_line_is_refused_with_bounded_memory_and_the_next_line_served() {
     let reply = s.recv();
     assert_eq!(reply["error"]["code"], -32600, "oversized line: {reply}");
     assert_eq!(reply["id"], Value::Null);
-    assert!(reply["error"]["message"].as_str().unwrap_or("").contains("1048576"), "names the limit: {reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1048576"),
+        "names the limit: {reply}"
+    );
     let peak_kb = s.proc_status_kb("VmHWM");
     assert!(
         peak_kb < baseline_kb + 8 * 1024,
         "peak RSS grew by {} kB for a 64 MiB line; the reader must not hold more than the 1 MiB limit",
         peak_kb - baseline_kb
     );
-    let ok = s.call(json!(2), "tools/call", json!({"name": "echo", "arguments": {"message": "after"}}));
-    assert_eq!(ok["result"]["content"][0]["text"], "after", "the next line is served normally");
+    let ok = s.call(
+        json!(2),
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "after"}}),
+    );
+    assert_eq!(
+        ok["result"]["content"][0]["text"], "after",
+        "the next line is served normally"
+    );
 }
 
 #[test]
@@ -141,5 +192,9 @@ fn a_line_just_under_the_limit_is_served() {
     let message = "y".repeat(limit - prefix.len() - suffix.len());
     s.send_line(&format!("{prefix}{message}{suffix}"));
     let reply = s.recv();
-    assert_eq!(reply["result"]["content"][0]["text"].as_str().map(str::len), Some(message.len()), "exactly the limit fits");
+    assert_eq!(
+        reply["result"]["content"][0]["text"].as_str().map(str::len),
+        Some(message.len()),
+        "exactly the limit fits"
+    );
 }

@@ -64,7 +64,12 @@ impl RequestContext {
         let Some(token) = &self.progress_token else {
             return;
         };
-        if !progress.is_finite() || self.last_progress.get().is_some_and(|last| progress <= last) {
+        if !progress.is_finite()
+            || self
+                .last_progress
+                .get()
+                .is_some_and(|last| progress <= last)
+        {
             return;
         }
         self.last_progress.set(Some(progress));
@@ -76,7 +81,10 @@ impl RequestContext {
             params["message"] = json!(message);
         }
         self.notifier
-            .send(jsonrpc::encode_notification("notifications/progress", &params))
+            .send(jsonrpc::encode_notification(
+                "notifications/progress",
+                &params,
+            ))
             .await;
     }
 

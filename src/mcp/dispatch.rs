@@ -122,11 +122,11 @@ impl Server {
             }
             "notifications/cancelled" => {
                 let params = n.params.unwrap_or_default();
-                if let Some(id) = params.get("requestId").and_then(Id::from_value) {
-                    if self.cancel(&id) {
-                        let reason = params.get("reason").and_then(Value::as_str).unwrap_or("");
-                        log::info!(request_id:% = id, reason = reason; "request cancelled by the client");
-                    }
+                if let Some(id) = params.get("requestId").and_then(Id::from_value)
+                    && self.cancel(&id)
+                {
+                    let reason = params.get("reason").and_then(Value::as_str).unwrap_or("");
+                    log::info!(request_id:% = id, reason = reason; "request cancelled by the client");
                 }
             }
             _ => log::debug!(mcp_method = n.method.as_str(); "notification ignored"),
@@ -145,7 +145,12 @@ impl Server {
             Some(era) => era,
             None if request.method == "initialize" => {
                 return if in_batch {
-                    error(&request.id, RpcError::invalid_request("invalid request: initialize must not be part of a batch"))
+                    error(
+                        &request.id,
+                        RpcError::invalid_request(
+                            "invalid request: initialize must not be part of a batch",
+                        ),
+                    )
                 } else {
                     self.initialize(request)
                 };
@@ -231,7 +236,9 @@ impl Server {
             if params.get(field).is_some_and(|v| !v.is_object()) {
                 return error(
                     &request.id,
-                    RpcError::invalid_params(format!("invalid params: `{field}` must be an object")),
+                    RpcError::invalid_params(format!(
+                        "invalid params: `{field}` must be an object"
+                    )),
                 );
             }
         }
@@ -279,8 +286,9 @@ impl Server {
             .and_then(|p| p.get("level"))
             .and_then(Value::as_str)
             .ok_or_else(|| RpcError::invalid_params("invalid params: `level` must be a string"))?;
-        let level = LogLevel::parse(name)
-            .ok_or_else(|| RpcError::invalid_params(format!("invalid params: {}", LogLevel::unknown(name))))?;
+        let level = LogLevel::parse(name).ok_or_else(|| {
+            RpcError::invalid_params(format!("invalid params: {}", LogLevel::unknown(name)))
+        })?;
         if let Era::Legacy(session) = &mut *self.state.borrow_mut() {
             session.log_level = Some(level);
         }
@@ -289,8 +297,19 @@ impl Server {
     }
 
     fn list_tools(&self, request: &Request, version: Version) -> Result<Value, RpcError> {
-        let tools: Vec<Value> = self.tools.all().iter().map(|t| t.describe(version)).collect();
-        let (page, next) = paginate(&tools, request, "tools", self.config.server.page_size, version)?;
+        let tools: Vec<Value> = self
+            .tools
+            .all()
+            .iter()
+            .map(|t| t.describe(version))
+            .collect();
+        let (page, next) = paginate(
+            &tools,
+            request,
+            "tools",
+            self.config.server.page_size,
+            version,
+        )?;
         let mut result = json!({"tools": page});
         if let Some(next) = next {
             result["nextCursor"] = json!(next);
@@ -302,25 +321,41 @@ impl Server {
         let Request { id, method, params } = request;
         let params = params.unwrap_or_default();
         let Some(name) = params.get("name").and_then(Value::as_str) else {
-            return error(&id, RpcError::invalid_params("invalid params: `name` must be a string"));
+            return error(
+                &id,
+                RpcError::invalid_params("invalid params: `name` must be a string"),
+            );
         };
         let args = match params.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(args)) => args.clone(),
             Some(_) => {
-                return error(&id, RpcError::invalid_params("invalid params: `arguments` must be an object"));
+                return error(
+                    &id,
+                    RpcError::invalid_params("invalid params: `arguments` must be an object"),
+                );
             }
         };
         let Some(tool) = self.tools.get(name) else {
-            return error(&id, RpcError::invalid_params(format!("invalid params: unknown tool: {name}")));
+            return error(
+                &id,
+                RpcError::invalid_params(format!("invalid params: unknown tool: {name}")),
+            );
         };
         let version = served.version;
         if let Err(problem) = schema::validate(&tool.input_schema, &Value::Object(args.clone())) {
             let message = format!("invalid arguments for tool {name}: {problem}");
             return if version.validation_is_tool_error() {
-                reply(&id, finish(version, ToolResult::error(message).to_json(version)))
+                reply(
+                    &id,
+                    finish(version, ToolResult::error(message).to_json(version)),
+                )
             } else {
-                error(&id, RpcError::invalid_params(format!("invalid params: {message}")).with_data(json!({"tool": name})))
+                error(
+                    &id,
+                    RpcError::invalid_params(format!("invalid params: {message}"))
+                        .with_data(json!({"tool": name})),
+                )
             };
         }
         let handler = tool.handler;
@@ -353,7 +388,10 @@ fn modern_meta(request: &Request) -> Result<Served, RpcError> {
         .get(META_PROTOCOL_VERSION)
         .and_then(Value::as_str)
         .ok_or_else(|| missing(META_PROTOCOL_VERSION, "a string"))?;
-    if !meta.get(META_CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
+    if !meta
+        .get(META_CLIENT_CAPABILITIES)
+        .is_some_and(Value::is_object)
+    {
         return Err(missing(META_CLIENT_CAPABILITIES, "an object"));
     }
     if meta.get(META_CLIENT_INFO).is_some_and(|v| !v.is_object()) {
@@ -370,12 +408,12 @@ fn modern_meta(request: &Request) -> Result<Served, RpcError> {
         })?;
     let log_level = match meta.get(META_LOG_LEVEL) {
         None => None,
-        Some(level) => Some(
-            level
-                .as_str()
-                .and_then(LogLevel::parse)
-                .ok_or_else(|| RpcError::invalid_params(format!("invalid params: {}", LogLevel::unknown(&level.to_string()))))?,
-        ),
+        Some(level) => Some(level.as_str().and_then(LogLevel::parse).ok_or_else(|| {
+            RpcError::invalid_params(format!(
+                "invalid params: {}",
+                LogLevel::unknown(&level.to_string())
+            ))
+        })?),
     };
     Ok(Served { version, log_level })
 }
@@ -402,14 +440,20 @@ fn server_info(version: Version) -> Value {
         info["title"] = json!("TelemetryFlow MCP");
     }
     if version.has_implementation_description() {
-        info["description"] = json!("MCP server with built-in OpenTelemetry traces, Prometheus metrics and structured logs");
+        info["description"] = json!(
+            "MCP server with built-in OpenTelemetry traces, Prometheus metrics and structured logs"
+        );
     }
     info
 }
 
 /// Adds what a 2026-07-28 result must carry; other revisions' results pass unchanged.
 fn finish(version: Version, result: Value) -> Value {
-    if version.is_modern() { complete(result) } else { result }
+    if version.is_modern() {
+        complete(result)
+    } else {
+        result
+    }
 }
 
 fn complete(mut result: Value) -> Value {
@@ -438,8 +482,14 @@ fn paginate(
         None | Some(Value::Null) => 0,
         // 2026-07-28: "" is a valid cursor, the first page.
         Some(Value::String(c)) if c.is_empty() && version.is_modern() => 0,
-        Some(Value::String(c)) => decode_cursor(c, list).filter(|&o| o > 0 && o < items.len()).ok_or_else(bad)?,
-        Some(_) => return Err(RpcError::invalid_params("invalid params: `cursor` must be a string")),
+        Some(Value::String(c)) => decode_cursor(c, list)
+            .filter(|&o| o > 0 && o < items.len())
+            .ok_or_else(bad)?,
+        Some(_) => {
+            return Err(RpcError::invalid_params(
+                "invalid params: `cursor` must be a string",
+            ));
+        }
     };
     let end = (start + page_size).min(items.len());
     let next = (end < items.len()).then(|| encode_cursor(list, end));
@@ -447,11 +497,14 @@ fn paginate(
 }
 
 fn encode_cursor(list: &str, offset: usize) -> String {
-    format!("{list}:{offset}").bytes().map(|b| format!("{b:02x}")).collect()
+    format!("{list}:{offset}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn decode_cursor(cursor: &str, list: &str) -> Option<usize> {
-    if cursor.len() % 2 != 0 || cursor.len() > 64 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 64 {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())
@@ -482,7 +535,11 @@ mod tests {
     fn cursors_round_trip_and_reject_tampering() {
         let c = encode_cursor("tools", 2);
         assert_eq!(decode_cursor(&c, "tools"), Some(2));
-        assert_eq!(decode_cursor(&c, "prompts"), None, "a cursor of another list");
+        assert_eq!(
+            decode_cursor(&c, "prompts"),
+            None,
+            "a cursor of another list"
+        );
         for bad in ["", "zz", "abc", "746f6f6c733a78", &"ab".repeat(40)] {
             assert_eq!(decode_cursor(bad, "tools"), None, "cursor {bad:?}");
         }

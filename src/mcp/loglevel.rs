@@ -66,7 +66,10 @@ impl LogLevel {
     /// The error a client gets for an unknown level name.
     pub fn unknown(name: &str) -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
-        format!("unknown log level {name:?}; expected one of {}", names.join(", "))
+        format!(
+            "unknown log level {name:?}; expected one of {}",
+            names.join(", ")
+        )
     }
 }
 
@@ -80,7 +83,11 @@ mod tests {
             assert_eq!(LogLevel::parse(level.as_str()), Some(level));
         }
         assert!(LogLevel::Emergency > LogLevel::Debug);
-        assert_eq!(LogLevel::parse("WARNING"), None, "wire names are lower case");
+        assert_eq!(
+            LogLevel::parse("WARNING"),
+            None,
+            "wire names are lower case"
+        );
         assert_eq!(LogLevel::parse("warn"), None);
     }
 }

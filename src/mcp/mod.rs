@@ -130,7 +130,9 @@ impl Server {
                         "invalid request: line of at least {bytes} bytes exceeds the limit of {} bytes; it was discarded",
                         self.config.server.max_line_bytes
                     ));
-                    self.notifier.send(jsonrpc::encode_error(None, &error)).await;
+                    self.notifier
+                        .send(jsonrpc::encode_error(None, &error))
+                        .await;
                 }
                 None => break,
             }
@@ -176,13 +178,18 @@ impl Server {
             let error = RpcError::invalid_request(
                 "invalid request: JSON-RPC batches are only accepted in a 2025-03-26 session",
             );
-            self.notifier.send(jsonrpc::encode_error(None, &error)).await;
+            self.notifier
+                .send(jsonrpc::encode_error(None, &error))
+                .await;
             return;
         }
         let mut pending = Vec::with_capacity(items.len());
         for item in items {
             pending.push(match item {
-                Err(e) => Some(smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error))).boxed_local()),
+                Err(e) => Some(
+                    smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error)))
+                        .boxed_local(),
+                ),
                 Ok(message) => match self.accept(message, true) {
                     Step::Reply(line) => Some(smol::future::ready(Some(line)).boxed_local()),
                     Step::Work(work) => {
@@ -201,7 +208,10 @@ impl Server {
                 replies.extend(reply.await);
             }
             if !replies.is_empty() {
-                server.notifier.send(format!("[{}]", replies.join(","))).await;
+                server
+                    .notifier
+                    .send(format!("[{}]", replies.join(",")))
+                    .await;
             }
         })
         .detach();
@@ -266,7 +276,12 @@ impl Server {
                 break;
             }
         }
-        let abandoned: Vec<Id> = self.inflight.borrow_mut().drain().map(|(id, _)| id).collect();
+        let abandoned: Vec<Id> = self
+            .inflight
+            .borrow_mut()
+            .drain()
+            .map(|(id, _)| id)
+            .collect();
         if !abandoned.is_empty() {
             log::warn!(count = abandoned.len(); "shutdown grace period over; cancelled requests still in flight");
         }
@@ -287,7 +302,9 @@ impl Server {
             _ => None,
         };
         if level.is_some_and(|min| record.level >= min) {
-            self.notifier.log(record.level, &record.logger, record.data).await;
+            self.notifier
+                .log(record.level, &record.logger, record.data)
+                .await;
         }
     }
 }

@@ -40,8 +40,11 @@ impl Notifier {
             return;
         }
         let params = json!({"level": level.as_str(), "logger": logger, "data": data});
-        self.send(jsonrpc::encode_notification("notifications/message", &params))
-            .await;
+        self.send(jsonrpc::encode_notification(
+            "notifications/message",
+            &params,
+        ))
+        .await;
     }
 
     /// Log notifications dropped by the rate limit so far.
@@ -89,10 +92,20 @@ mod tests {
         let t0 = Instant::now();
         let mut bucket = TokenBucket::new(3, t0);
         let burst: Vec<bool> = (0..5).map(|_| bucket.take(t0)).collect();
-        assert_eq!(burst, [true, true, true, false, false], "burst is capped at the rate");
-        assert!(bucket.take(t0 + Duration::from_millis(340)), "one token back after 1/3 s");
+        assert_eq!(
+            burst,
+            [true, true, true, false, false],
+            "burst is capped at the rate"
+        );
+        assert!(
+            bucket.take(t0 + Duration::from_millis(340)),
+            "one token back after 1/3 s"
+        );
         assert!(!bucket.take(t0 + Duration::from_millis(340)));
         let mut off = TokenBucket::new(0, t0);
-        assert!(!off.take(t0 + Duration::from_secs(60)), "rate 0 never sends");
+        assert!(
+            !off.take(t0 + Duration::from_secs(60)),
+            "rate 0 never sends"
+        );
     }
 }

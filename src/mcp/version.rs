@@ -115,7 +115,11 @@ mod tests {
             ("", "2025-11-25"),
         ];
         for (asked, answered) in cases {
-            assert_eq!(negotiate(asked).as_str(), answered, "initialize asking {asked:?}");
+            assert_eq!(
+                negotiate(asked).as_str(),
+                answered,
+                "initialize asking {asked:?}"
+            );
         }
     }
 

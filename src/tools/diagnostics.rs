@@ -38,12 +38,17 @@ pub(super) fn tools() -> Vec<Tool> {
             handler: |ctx, args| {
                 Box::pin(async move {
                     let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
-                    let steps = args.get("steps").and_then(Value::as_u64).unwrap_or(1).max(1);
+                    let steps = args
+                        .get("steps")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1)
+                        .max(1);
                     let step = Duration::from_millis(ms) / u32::try_from(steps).unwrap_or(1);
                     for i in 1..=steps {
                         smol::Timer::after(step).await;
                         let message = format!("step {i} of {steps}");
-                        ctx.progress(i as f64, Some(steps as f64), Some(&message)).await;
+                        ctx.progress(i as f64, Some(steps as f64), Some(&message))
+                            .await;
                     }
                     ToolResult::structured(json!({"slept_ms": ms, "steps": steps}))
                 })

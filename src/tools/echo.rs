@@ -29,7 +29,10 @@ pub(super) fn tool() -> Tool {
         },
         handler: |_ctx, args| {
             Box::pin(async move {
-                let message = args.get("message").and_then(Value::as_str).unwrap_or_default();
+                let message = args
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 ToolResult {
                     content: vec![json!({"type": "text", "text": message})],
                     structured: Some(json!({"message": message})),

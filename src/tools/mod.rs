@@ -159,7 +159,11 @@ mod tests {
         let mut config = Config::default();
         config.server.diagnostic_tools = true;
         for tool in Registry::builtin(&config).all() {
-            assert_eq!(tool.input_schema["type"], "object", "{} inputSchema root", tool.name);
+            assert_eq!(
+                tool.input_schema["type"], "object",
+                "{} inputSchema root",
+                tool.name
+            );
             assert_eq!(
                 tool.input_schema["additionalProperties"], false,
                 "{} rejects unknown arguments",

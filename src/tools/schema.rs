@@ -14,18 +14,25 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     if let Some(types) = schema.get("type") {
         let ok = match types {
             Value::String(t) => has_type(value, t),
-            Value::Array(ts) => ts.iter().filter_map(Value::as_str).any(|t| has_type(value, t)),
+            Value::Array(ts) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|t| has_type(value, t)),
             _ => true,
         };
         if !ok {
-            return Err(format!("{at}: expected {}, got {}", type_text(types), kind(value)));
+            return Err(format!(
+                "{at}: expected {}, got {}",
+                type_text(types),
+                kind(value)
+            ));
         }
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-            return Err(format!("{at}: must be one of {}", list.join(", ")));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        return Err(format!("{at}: must be one of {}", list.join(", ")));
     }
     match value {
         Value::Object(map) => {
@@ -46,7 +53,11 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
                             .unwrap_or_default();
                         return Err(format!(
                             "{at}.{name}: unknown property (allowed: {})",
-                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
                         ));
                     }
                     None => {}
@@ -55,41 +66,43 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
         }
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or(f64::NAN);
-            if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-                if x < min {
-                    return Err(format!("{at}: must be at least {min}, got {n}"));
-                }
+            if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+                && x < min
+            {
+                return Err(format!("{at}: must be at least {min}, got {n}"));
             }
-            if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-                if x > max {
-                    return Err(format!("{at}: must be at most {max}, got {n}"));
-                }
+            if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+                && x > max
+            {
+                return Err(format!("{at}: must be at most {max}, got {n}"));
             }
         }
         Value::String(s) => {
             let chars = s.chars().count() as u64;
-            if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-                if chars < min {
-                    return Err(format!("{at}: must be at least {min} characters long"));
-                }
+            if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+                && chars < min
+            {
+                return Err(format!("{at}: must be at least {min} characters long"));
             }
-            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-                if chars > max {
-                    return Err(format!("{at}: must be at most {max} characters long, got {chars}"));
-                }
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+                && chars > max
+            {
+                return Err(format!(
+                    "{at}: must be at most {max} characters long, got {chars}"
+                ));
             }
         }
         Value::Array(items) => {
             let n = items.len() as u64;
-            if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-                if n < min {
-                    return Err(format!("{at}: must have at least {min} items"));
-                }
+            if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+                && n < min
+            {
+                return Err(format!("{at}: must have at least {min} items"));
             }
-            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-                if n > max {
-                    return Err(format!("{at}: must have at most {max} items"));
-                }
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+                && n > max
+            {
+                return Err(format!("{at}: must have at most {max} items"));
             }
             if let Some(sub) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
@@ -111,7 +124,9 @@ fn has_type(value: &Value, t: &str) -> bool {
         "null" => value.is_null(),
         "number" => value.is_number(),
         "integer" => match value {
-            Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0),
+            Value::Number(n) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
             _ => false,
         },
         _ => true,
@@ -160,20 +175,54 @@ mod tests {
         });
         let cases = [
             (json!({"message": "hi"}), Ok(())),
-            (json!({}), Err("arguments.message: required property is missing")),
-            (json!({"message": 5}), Err("arguments.message: expected string, got integer")),
-            (json!({"message": "toolong"}), Err("arguments.message: must be at most 5 characters long, got 7")),
-            (json!({"message": "a", "mode": "c"}), Err("arguments.mode: must be one of \"a\", \"b\"")),
-            (json!({"message": "a", "count": 0}), Err("arguments.count: must be at least 1, got 0")),
-            (json!({"message": "a", "count": 11}), Err("arguments.count: must be at most 10, got 11")),
-            (json!({"message": "a", "count": 1.5}), Err("arguments.count: expected integer, got number")),
-            (json!({"message": "a", "tags": ["x", 1]}), Err("arguments.tags[1]: expected string, got integer")),
-            (json!({"message": "a", "tags": ["x", "y", "z"]}), Err("arguments.tags: must have at most 2 items")),
-            (json!({"message": "a", "extra": 1}), Err("arguments.extra: unknown property (allowed: count, message, mode, tags)")),
+            (
+                json!({}),
+                Err("arguments.message: required property is missing"),
+            ),
+            (
+                json!({"message": 5}),
+                Err("arguments.message: expected string, got integer"),
+            ),
+            (
+                json!({"message": "toolong"}),
+                Err("arguments.message: must be at most 5 characters long, got 7"),
+            ),
+            (
+                json!({"message": "a", "mode": "c"}),
+                Err("arguments.mode: must be one of \"a\", \"b\""),
+            ),
+            (
+                json!({"message": "a", "count": 0}),
+                Err("arguments.count: must be at least 1, got 0"),
+            ),
+            (
+                json!({"message": "a", "count": 11}),
+                Err("arguments.count: must be at most 10, got 11"),
+            ),
+            (
+                json!({"message": "a", "count": 1.5}),
+                Err("arguments.count: expected integer, got number"),
+            ),
+            (
+                json!({"message": "a", "tags": ["x", 1]}),
+                Err("arguments.tags[1]: expected string, got integer"),
+            ),
+            (
+                json!({"message": "a", "tags": ["x", "y", "z"]}),
+                Err("arguments.tags: must have at most 2 items"),
+            ),
+            (
+                json!({"message": "a", "extra": 1}),
+                Err("arguments.extra: unknown property (allowed: count, message, mode, tags)"),
+            ),
             (json!([1]), Err("arguments: expected object, got array")),
         ];
         for (value, want) in cases {
-            assert_eq!(validate(&schema, &value), want.map_err(String::from), "validating {value}");
+            assert_eq!(
+                validate(&schema, &value),
+                want.map_err(String::from),
+                "validating {value}"
+            );
         }
     }
 }

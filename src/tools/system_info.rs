@@ -36,7 +36,9 @@ pub(super) fn tool() -> Tool {
             idempotent: false,
             open_world: false,
         },
-        handler: |_ctx, _args| Box::pin(async move { ToolResult::structured(smol::unblock(collect).await) }),
+        handler: |_ctx, _args| {
+            Box::pin(async move { ToolResult::structured(smol::unblock(collect).await) })
+        },
     }
 }
 
@@ -108,7 +110,10 @@ mod tests {
     fn collect_reports_this_process() {
         let info = collect();
         assert_eq!(info["pid"], std::process::id());
-        assert!(info["rss_bytes"].as_u64().is_some_and(|r| r > 0), "rss read from /proc");
+        assert!(
+            info["rss_bytes"].as_u64().is_some_and(|r| r > 0),
+            "rss read from /proc"
+        );
         assert!(info["cpu_count"].as_u64().is_some_and(|n| n >= 1));
     }
 }

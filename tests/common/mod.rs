@@ -28,7 +28,10 @@ pub fn command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfo-mcp"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().to_string();
-        if key.starts_with("TELEMETRYFLOW_") || key.starts_with("OTEL_") || key.starts_with("ANTHROPIC_") {
+        if key.starts_with("TELEMETRYFLOW_")
+            || key.starts_with("OTEL_")
+            || key.starts_with("ANTHROPIC_")
+        {
             cmd.env_remove(key);
         }
     }
@@ -79,7 +82,9 @@ impl Server {
                 if n == 0 {
                     break;
                 }
-                sink.lock().expect("stderr lock").push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .expect("stderr lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         Server {
@@ -122,7 +127,10 @@ impl Server {
     pub fn recv_line(&self) -> String {
         match self.lines.recv_timeout(TIMEOUT) {
             Ok(line) => line,
-            Err(e) => panic!("no stdout line within {TIMEOUT:?} ({e:?}); stderr:\n{}", self.stderr()),
+            Err(e) => panic!(
+                "no stdout line within {TIMEOUT:?} ({e:?}); stderr:\n{}",
+                self.stderr()
+            ),
         }
     }
 
@@ -187,7 +195,10 @@ impl Server {
             }
             if start.elapsed() > limit {
                 let _ = self.child.kill();
-                panic!("tfo-mcp did not exit within {limit:?}; stderr:\n{}", self.stderr());
+                panic!(
+                    "tfo-mcp did not exit within {limit:?}; stderr:\n{}",
+                    self.stderr()
+                );
             }
             thread::sleep(Duration::from_millis(1));
         }
@@ -218,7 +229,8 @@ impl Server {
 
     /// A field of `/proc/<pid>/status` in kB (e.g. `VmHWM`).
     pub fn proc_status_kb(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read /proc status");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc status");
         status
             .lines()
             .find(|l| l.starts_with(field))
@@ -237,18 +249,26 @@ impl Drop for Server {
 
 /// Every stdout line must be exactly one JSON-RPC 2.0 message (or a batch of them).
 pub fn assert_json_rpc_line(line: &str) {
-    let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+    let value: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
     let messages = match &value {
         Value::Array(items) => items.clone(),
         other => vec![other.clone()],
     };
     for m in messages {
         assert_eq!(m["jsonrpc"], "2.0", "jsonrpc 2.0 in {line}");
-        let is_response = m.get("id").is_some() && (m.get("result").is_some() ^ m.get("error").is_some());
+        let is_response =
+            m.get("id").is_some() && (m.get("result").is_some() ^ m.get("error").is_some());
         let is_notification = m.get("id").is_none() && m["method"].is_string();
-        assert!(is_response || is_notification, "neither response nor notification: {line}");
+        assert!(
+            is_response || is_notification,
+            "neither response nor notification: {line}"
+        );
         if let Some(error) = m.get("error") {
-            assert!(error["code"].is_i64() && error["message"].is_string(), "error object shape: {line}");
+            assert!(
+                error["code"].is_i64() && error["message"].is_string(),
+                "error object shape: {line}"
+            );
         }
     }
 }
