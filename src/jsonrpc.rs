@@ -64,7 +64,7 @@ impl Id {
                         text.into()
                     }))
                 } else {
-                    Err("`id` must be a string or an integer, not a fractional number")
+                    Err("`id` must be a string or an integer, not a fraction or exponent")
                 }
             }
             Some(b'n') => Err("`id` must not be null"),
@@ -133,12 +133,24 @@ impl RpcError {
 
     /// `-32601` for `method`.
     pub fn method_not_found(method: &str) -> RpcError {
-        RpcError::new(METHOD_NOT_FOUND, format!("method not found: {method}"))
+        RpcError::new(
+            METHOD_NOT_FOUND,
+            format!("method not found: {}", clip(method)),
+        )
     }
 
     /// `-32603` with a message.
     pub fn internal(message: impl Into<String>) -> RpcError {
         RpcError::new(INTERNAL_ERROR, message)
+    }
+}
+
+/// Client-supplied text quoted in an error message, cut to a readable length.
+pub fn clip(text: &str) -> String {
+    const MAX: usize = 128;
+    match text.char_indices().nth(MAX) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
     }
 }
 
@@ -435,7 +447,7 @@ mod tests {
                 b"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"x\"}",
                 INVALID_REQUEST,
                 None,
-                "invalid request: `id` must be a string or an integer, not a fractional number",
+                "invalid request: `id` must be a string or an integer, not a fraction or exponent",
             ),
             (
                 b"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}",
@@ -505,6 +517,13 @@ mod tests {
         assert!(matches!(items[0], Ok(Incoming::Request(_))));
         assert!(matches!(&items[1], Err(e) if e.error.code == INVALID_REQUEST));
         assert!(matches!(items[2], Ok(Incoming::Notification(_))));
+    }
+
+    #[test]
+    fn quoted_client_text_is_clipped() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(200);
+        assert_eq!(clip(&long), format!("{}… (400 bytes)", "é".repeat(128)));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
         max_line_bytes = config.server.max_line_bytes;
         "tfo-mcp starting on stdio"
     );
-    match tfo_mcp::runtime::serve_stdio(config) {
+    match tfo_mcp::runtime::serve_stdio(config, |_deadline| log::logger().flush()) {
         Ok(()) => {
             log::info!("tfo-mcp stopped");
             ExitCode::SUCCESS

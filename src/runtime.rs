@@ -9,6 +9,7 @@ use smol::channel::{Receiver, Sender};
 use smol::stream::StreamExt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// Lines read ahead of the server; beyond this the reader waits (back-pressure).
 const INPUT_QUEUE: usize = 16;
@@ -38,8 +39,14 @@ impl std::error::Error for Error {
     }
 }
 
-/// Serves MCP on stdin/stdout until EOF, SIGTERM or SIGINT, then shuts down gracefully.
-pub fn serve_stdio(config: Config) -> Result<(), Error> {
+/// How long exporters get to flush after the last response was written.
+pub const FLUSH_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Serves MCP on stdin/stdout until EOF, SIGTERM or SIGINT, then shuts down
+/// gracefully: stop reading, let in-flight requests finish within the grace
+/// period, cancel the rest, write every queued message, then call `flush` with
+/// the deadline by which exporters must be done (telemetry is flushed there).
+pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Error> {
     let (in_tx, in_rx) = smol::channel::bounded(INPUT_QUEUE);
     let max_line = config.server.max_line_bytes;
     thread::Builder::new()
@@ -77,7 +84,7 @@ pub fn serve_stdio(config: Config) -> Result<(), Error> {
     drop(server);
     drop(ex);
     let _ = writer.join();
-    log::logger().flush();
+    flush(Instant::now() + FLUSH_DEADLINE);
     Ok(())
 }
 

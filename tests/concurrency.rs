@@ -266,3 +266,49 @@ fn log_notifications_follow_set_level_and_are_rate_limited() {
         assert!(log["params"]["data"]["message"].is_string(), "{log}");
     }
 }
+
+#[test]
+fn modern_requests_opt_into_log_messages_and_progress_one_by_one() {
+    let mut s = Server::with_diagnostics(&[]);
+    let mut meta = common::modern_meta();
+    meta["io.modelcontextprotocol/logLevel"] = json!("info");
+    meta["progressToken"] = json!("tok");
+    s.request(
+        json!(1),
+        "tools/call",
+        json!({"name": "sleep", "arguments": {"ms": 60, "steps": 3}, "_meta": meta}),
+    );
+    let mut progress = 0;
+    let mut logs = Vec::new();
+    let response = loop {
+        let message = s.recv();
+        match message["method"].as_str() {
+            Some("notifications/progress") => progress += 1,
+            Some("notifications/message") => logs.push(message["params"].clone()),
+            _ => break message,
+        }
+    };
+    assert_eq!(response["result"]["resultType"], "complete", "{response}");
+    assert_eq!(progress, 3, "progress for the request that carried a token");
+    assert_eq!(logs.len(), 3, "one log message per step at info: {logs:?}");
+    assert_eq!(
+        logs[2],
+        json!({"level": "info", "logger": "sleep", "data": {"message": "step 3 of 3"}})
+    );
+
+    let mut quiet = common::modern_meta();
+    quiet["io.modelcontextprotocol/logLevel"] = json!("warning");
+    s.request(
+        json!(2),
+        "tools/call",
+        json!({"name": "sleep", "arguments": {"ms": 30, "steps": 3}, "_meta": quiet}),
+    );
+    let reply = s.recv();
+    assert_eq!(
+        reply["id"], 2,
+        "below the request's level and without a token nothing but the response: {reply}"
+    );
+    s.request(json!(3), "tools/call", json!({"name": "sleep", "arguments": {"ms": 30, "steps": 3}, "_meta": common::modern_meta()}));
+    let reply = s.recv();
+    assert_eq!(reply["id"], 3, "no logLevel, no log messages: {reply}");
+}

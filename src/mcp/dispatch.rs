@@ -339,7 +339,10 @@ impl Server {
         let Some(tool) = self.tools.get(name) else {
             return error(
                 &id,
-                RpcError::invalid_params(format!("invalid params: unknown tool: {name}")),
+                RpcError::invalid_params(format!(
+                    "invalid params: unknown tool: {}",
+                    jsonrpc::clip(name)
+                )),
             );
         };
         let version = served.version;

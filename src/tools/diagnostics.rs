@@ -4,6 +4,7 @@
 //! progress and fault isolation against the real binary.
 
 use super::{Annotations, Tool, ToolResult};
+use crate::mcp::LogLevel;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub(super) fn tools() -> Vec<Tool> {
                         smol::Timer::after(step).await;
                         let message = format!("step {i} of {steps}");
                         ctx.progress(i as f64, Some(steps as f64), Some(&message))
+                            .await;
+                        ctx.log(LogLevel::Info, "sleep", json!({"message": message}))
                             .await;
                     }
                     ToolResult::structured(json!({"slept_ms": ms, "steps": steps}))
