@@ -1,0 +1,640 @@
+//! `KEYS`, the table of every configuration key: its names, default, allowed values and
+//! description, and how its value is parsed into and printed from a `Config`. Loading,
+//! `effective()`, `template()` and the README table all read it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::values::{
+    Bad, boolean, choice, headers, integer, later_wins, millis, name_of, operation_rates, pairs,
+    rate, show_ms, show_pairs, size, text, url,
+};
+use super::{Config, LogFormat, LogLevel, LogOutput, MetricsExporter, SamplerKind, TraceExporter};
+
+/// One configuration key: the single source for loading, `effective()`, `template()` and
+/// the README table.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// The name, in the environment, the config file and `--set`.
+    pub name: &'static str,
+    /// The standard OpenTelemetry variable read when `name` is absent from the same layer.
+    pub fallback: Option<&'static str>,
+    /// The default, written as it would be in the config file.
+    pub default: &'static str,
+    /// What values are allowed; also the "expected ..." part of error messages.
+    pub allowed: &'static str,
+    /// What the key does.
+    pub description: &'static str,
+    /// Whether the value is a secret, redacted in output.
+    pub secret: bool,
+    /// Heading the key is listed under: telemetry, tracing, metrics, logging or server.
+    pub section: &'static str,
+    /// Parses a value into the config; the flag says it came through `fallback`.
+    pub(super) set: fn(&mut Config, &str, bool) -> Result<(), Bad>,
+    /// Formats the current value as it would be written in the config file.
+    pub(super) show: fn(&Config) -> String,
+}
+
+const BOOL: &str = "true or false (also 1/0, yes/no, on/off; any case)";
+const NON_EMPTY: &str = "a non-empty string";
+const RATE: &str = "a number from 0.0 to 1.0";
+const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
+const MS: &str = "an integer from 1 to 600000 (milliseconds)";
+const BSP_SIZE: &str = "an integer from 1 to 1048576";
+const URL: &str = "an http:// or https:// URL";
+
+pub(super) const SAMPLERS: &[(&str, SamplerKind)] = &[
+    ("always_on", SamplerKind::AlwaysOn),
+    ("always_off", SamplerKind::AlwaysOff),
+    ("traceidratio", SamplerKind::TraceIdRatio),
+    ("parentbased_always_on", SamplerKind::ParentBasedAlwaysOn),
+    ("parentbased_always_off", SamplerKind::ParentBasedAlwaysOff),
+    (
+        "parentbased_traceidratio",
+        SamplerKind::ParentBasedTraceIdRatio,
+    ),
+];
+const TRACE_EXPORTERS: &[(&str, TraceExporter)] = &[
+    ("otlp", TraceExporter::Otlp),
+    ("console", TraceExporter::Console),
+    ("none", TraceExporter::None),
+];
+const METRICS_EXPORTERS: &[(&str, MetricsExporter)] = &[
+    ("prometheus", MetricsExporter::Prometheus),
+    ("otlp", MetricsExporter::Otlp),
+    ("console", MetricsExporter::Console),
+];
+const LOG_LEVELS: &[(&str, LogLevel)] = &[
+    ("TRACE", LogLevel::Trace),
+    ("DEBUG", LogLevel::Debug),
+    ("INFO", LogLevel::Info),
+    ("WARNING", LogLevel::Warning),
+    ("WARN", LogLevel::Warning),
+    ("ERROR", LogLevel::Error),
+    ("CRITICAL", LogLevel::Critical),
+];
+const LOG_FORMATS: &[(&str, LogFormat)] =
+    &[("json", LogFormat::Json), ("console", LogFormat::Console)];
+
+/// Every configuration key, in the order `effective()`, `template()` and the README list them.
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "TELEMETRYFLOW_MCP_TELEMETRY_ENABLED",
+        fallback: Some("OTEL_SDK_DISABLED"),
+        default: "true",
+        allowed: BOOL,
+        description: "Collect and export telemetry (traces and metrics). \
+                      OTEL_SDK_DISABLED=true also turns it off.",
+        secret: false,
+        section: "telemetry",
+        // OTEL_SDK_DISABLED says the opposite of our name.
+        set: |c, v, via_fallback| {
+            c.telemetry.enabled = boolean(v)? != via_fallback;
+            Ok(())
+        },
+        show: |c| c.telemetry.enabled.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TELEMETRY_SERVICE_NAME",
+        fallback: Some("OTEL_SERVICE_NAME"),
+        default: "telemetryflow-mcp",
+        allowed: NON_EMPTY,
+        description: "service.name of every span and metric.",
+        secret: false,
+        section: "telemetry",
+        set: |c, v, _| {
+            c.telemetry.service_name = text(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.service_name.clone(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TELEMETRY_SERVICE_VERSION",
+        fallback: None,
+        default: env!("CARGO_PKG_VERSION"),
+        allowed: NON_EMPTY,
+        description: "service.version of every span and metric; defaults to this build's version.",
+        secret: false,
+        section: "telemetry",
+        set: |c, v, _| {
+            c.telemetry.service_version = text(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.service_version.clone(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TELEMETRY_ENVIRONMENT",
+        fallback: None,
+        default: "development",
+        allowed: NON_EMPTY,
+        description: "Deployment environment (development, staging, production, ...), \
+                      sent as a resource attribute.",
+        secret: false,
+        section: "telemetry",
+        set: |c, v, _| {
+            c.telemetry.environment = text(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.environment.clone(),
+    },
+    Key {
+        name: "OTEL_RESOURCE_ATTRIBUTES",
+        fallback: None,
+        default: "",
+        allowed: PAIRS,
+        description: "Extra resource attributes on every span and metric, \
+                      e.g. service.namespace=tools,host.name=ci-7.",
+        secret: false,
+        section: "telemetry",
+        set: |c, v, _| {
+            c.telemetry.resource_attributes = later_wins(pairs(v)?);
+            Ok(())
+        },
+        show: |c| show_pairs(&c.telemetry.resource_attributes, false),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TRACING_ENABLED",
+        fallback: None,
+        default: "true",
+        allowed: BOOL,
+        description: "Record spans.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.enabled = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.tracing.enabled.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TRACING_SAMPLE_RATE",
+        fallback: Some("OTEL_TRACES_SAMPLER_ARG"),
+        default: "1.0",
+        allowed: RATE,
+        description: "Fraction of traces kept by the traceidratio samplers, decided on the trace id.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.sample_rate = rate(v)?;
+            Ok(())
+        },
+        show: |c| format!("{:?}", c.telemetry.tracing.sample_rate),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TRACING_SAMPLER",
+        fallback: Some("OTEL_TRACES_SAMPLER"),
+        default: "parentbased_traceidratio",
+        allowed: "one of always_on, always_off, traceidratio, parentbased_always_on, \
+                  parentbased_always_off, parentbased_traceidratio",
+        description: "Sampling rule. The parentbased_* samplers follow the sampled flag of a \
+                      traceparent sent by the client; the others ignore it.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.sampler = choice(v, SAMPLERS)?;
+            Ok(())
+        },
+        show: |c| name_of(c.telemetry.tracing.sampler, SAMPLERS).to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TRACING_OPERATION_RATES",
+        fallback: None,
+        default: "",
+        allowed: "comma-separated operation=rate pairs, each rate from 0.0 to 1.0",
+        description: "Sample rates per MCP method, replacing the sample rate for that method, \
+                      e.g. tools/call=0.5,ping=0.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.operation_rates = later_wins(operation_rates(v)?);
+            Ok(())
+        },
+        show: |c| {
+            let rates = &c.telemetry.tracing.operation_rates;
+            let items: Vec<String> = rates.iter().map(|(op, r)| format!("{op}={r:?}")).collect();
+            items.join(",")
+        },
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_TRACING_EXPORTER",
+        fallback: None,
+        default: "otlp",
+        allowed: "one of otlp, console, none",
+        description: "Where spans go: OTLP/HTTP, one JSON line per span on the log output, or nowhere.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.exporter = choice(v, TRACE_EXPORTERS)?;
+            Ok(())
+        },
+        show: |c| name_of(c.telemetry.tracing.exporter, TRACE_EXPORTERS).to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_OTLP_ENDPOINT",
+        fallback: Some("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        default: "http://localhost:4318",
+        allowed: URL,
+        description: "Base URL of the OTLP/HTTP receiver; /v1/traces and /v1/metrics are appended. \
+                      Port 4318 is OTLP/HTTP (the spec's 4317 is OTLP/gRPC, which this exporter \
+                      does not speak).",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.otlp_endpoint = url(v)?.trim_end_matches('/').to_string();
+            Ok(())
+        },
+        show: |c| c.telemetry.tracing.otlp_endpoint.clone(),
+    },
+    Key {
+        name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        fallback: None,
+        default: "",
+        allowed: "empty or an http:// or https:// URL",
+        description: "Full URL for spans, used as-is instead of the base endpoint plus /v1/traces.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.traces_endpoint = match v {
+                "" => None,
+                v => Some(url(v)?.to_string()),
+            };
+            Ok(())
+        },
+        show: |c| {
+            c.telemetry
+                .tracing
+                .traces_endpoint
+                .clone()
+                .unwrap_or_default()
+        },
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_OTLP_HEADERS",
+        fallback: Some("OTEL_EXPORTER_OTLP_HEADERS"),
+        default: "",
+        allowed: "comma-separated name=value pairs, names HTTP header names, \
+                  values percent-encoded",
+        description: "HTTP headers sent with every OTLP request, e.g. authorization=Bearer%20abc. \
+                      The values are secrets: shown as [REDACTED].",
+        secret: true,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.otlp_headers = headers(v)?;
+            Ok(())
+        },
+        show: |c| show_pairs(&c.telemetry.tracing.otlp_headers, true),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_OTLP_TIMEOUT_MS",
+        fallback: Some("OTEL_EXPORTER_OTLP_TIMEOUT"),
+        default: "10000",
+        allowed: MS,
+        description: "Timeout of one OTLP HTTP request.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.otlp_timeout = millis(v, 1)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.telemetry.tracing.otlp_timeout),
+    },
+    Key {
+        name: "OTEL_BSP_MAX_QUEUE_SIZE",
+        fallback: None,
+        default: "2048",
+        allowed: BSP_SIZE,
+        description: "Finished spans held for export; when the queue is full, new spans are dropped.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.max_queue_size = size(v, 1, 1 << 20)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.tracing.max_queue_size.to_string(),
+    },
+    Key {
+        name: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        fallback: None,
+        default: "512",
+        allowed: BSP_SIZE,
+        description: "Most spans in one export request; at most OTEL_BSP_MAX_QUEUE_SIZE.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.max_export_batch_size = size(v, 1, 1 << 20)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.tracing.max_export_batch_size.to_string(),
+    },
+    Key {
+        name: "OTEL_BSP_SCHEDULE_DELAY",
+        fallback: None,
+        default: "5000",
+        allowed: MS,
+        description: "Longest wait between two exports.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.schedule_delay = millis(v, 1)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.telemetry.tracing.schedule_delay),
+    },
+    Key {
+        name: "OTEL_BSP_EXPORT_TIMEOUT",
+        fallback: None,
+        default: "10000",
+        allowed: MS,
+        description: "Longest time one export may take.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.export_timeout = millis(v, 1)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.telemetry.tracing.export_timeout),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_ENABLED",
+        fallback: None,
+        default: "true",
+        allowed: BOOL,
+        description: "Record metrics.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.enabled = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.metrics.enabled.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_EXPORTER",
+        fallback: None,
+        default: "prometheus",
+        allowed: "one of prometheus, otlp, console",
+        description: "prometheus serves GET /metrics on the metrics host and port; otlp pushes to \
+                      the OTLP endpoint and console writes a snapshot to the log output, once per \
+                      interval.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.exporter = choice(v, METRICS_EXPORTERS)?;
+            Ok(())
+        },
+        show: |c| name_of(c.telemetry.metrics.exporter, METRICS_EXPORTERS).to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_HOST",
+        fallback: None,
+        default: "127.0.0.1",
+        allowed: "an IP address such as 127.0.0.1 or ::1",
+        description: "Address the metrics HTTP endpoint binds. Loopback by default, not all \
+                      interfaces: /metrics has no authentication.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.host = v.parse::<IpAddr>().map_err(|_| Bad)?.to_string();
+            Ok(())
+        },
+        show: |c| c.telemetry.metrics.host.clone(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_PORT",
+        fallback: None,
+        default: "9090",
+        allowed: "an integer from 0 to 65535",
+        description: "Port of the metrics HTTP endpoint; 0 picks a free port. A busy port is a \
+                      warning, not a fatal error: many stdio servers run side by side.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.port = v.parse().map_err(|_| Bad)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.metrics.port.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_INTERVAL_SECONDS",
+        fallback: None,
+        default: "60",
+        allowed: "an integer from 1 to 86400",
+        description: "Seconds between two OTLP pushes or console snapshots.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.interval_seconds = integer(v, 1, 86_400)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.metrics.interval_seconds.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_LEVEL",
+        fallback: None,
+        default: "INFO",
+        allowed: "one of TRACE, DEBUG, INFO, WARNING (or WARN), ERROR, CRITICAL; any case",
+        description: "Least severe log record written.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.level = choice(v, LOG_LEVELS)?;
+            Ok(())
+        },
+        show: |c| name_of(c.telemetry.logging.level, LOG_LEVELS).to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_FORMAT",
+        fallback: None,
+        default: "json",
+        allowed: "one of json, console",
+        description: "One JSON object per line, or one readable line per record.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.format = choice(v, LOG_FORMATS)?;
+            Ok(())
+        },
+        show: |c| name_of(c.telemetry.logging.format, LOG_FORMATS).to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_OUTPUT",
+        fallback: None,
+        default: "stderr",
+        allowed: "stderr, stdout or a file path",
+        description: "Where log lines go. stdout carries the MCP protocol, so it is refused when \
+                      serving on stdio.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.output = match v {
+                "" => return Err(Bad),
+                v if v.eq_ignore_ascii_case("stderr") => LogOutput::Stderr,
+                v if v.eq_ignore_ascii_case("stdout") => LogOutput::Stdout,
+                path => LogOutput::File(PathBuf::from(path)),
+            };
+            Ok(())
+        },
+        show: |c| match &c.telemetry.logging.output {
+            LogOutput::Stderr => "stderr".to_string(),
+            LogOutput::Stdout => "stdout".to_string(),
+            LogOutput::File(path) => path.display().to_string(),
+        },
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_MAX_LINE_BYTES",
+        fallback: None,
+        default: "4194304",
+        allowed: "an integer from 1024 to 1073741824",
+        description: "Longest accepted JSON-RPC input line, in bytes.",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            c.server.max_line_bytes = size(v, 1024, 1 << 30)?;
+            Ok(())
+        },
+        show: |c| c.server.max_line_bytes.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_MAX_IN_FLIGHT",
+        fallback: None,
+        default: "64",
+        allowed: "an integer from 1 to 4096",
+        description: "Requests handled concurrently before the server stops reading input.",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            c.server.max_in_flight = size(v, 1, 4096)?;
+            Ok(())
+        },
+        show: |c| c.server.max_in_flight.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_SHUTDOWN_GRACE_MS",
+        fallback: None,
+        default: "5000",
+        allowed: "an integer from 0 to 600000 (milliseconds)",
+        description: "How long in-flight requests may finish after the end of input.",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            c.server.shutdown_grace = millis(v, 0)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.server.shutdown_grace),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_PAGE_SIZE",
+        fallback: None,
+        default: "100",
+        allowed: "an integer from 1 to 10000",
+        description: "Items per page of every list method (tools/list, resources/list, ...).",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            c.server.page_size = size(v, 1, 10_000)?;
+            Ok(())
+        },
+        show: |c| c.server.page_size.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_NOTIFY_RATE",
+        fallback: None,
+        default: "20",
+        allowed: "an integer from 0 to 10000",
+        description: "Most notifications/message sent to the client per second; 0 sends none.",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            let rate = integer(v, 0, 10_000)?;
+            c.server.log_notify_rate = u32::try_from(rate).map_err(|_| Bad)?;
+            Ok(())
+        },
+        show: |c| c.server.log_notify_rate.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_DIAGNOSTIC_TOOLS",
+        fallback: None,
+        default: "false",
+        allowed: BOOL,
+        description: "Also serve the sleep and panic diagnostic tools, for testing cancellation \
+                      and crash handling. Keep off in production.",
+        secret: false,
+        section: "server",
+        set: |c, v, _| {
+            c.server.diagnostic_tools = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.server.diagnostic_tools.to_string(),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::testing::{At, load_at, value};
+
+    #[test]
+    fn key_names_are_unique() {
+        let mut names: Vec<&str> = KEYS
+            .iter()
+            .flat_map(|k| std::iter::once(k.name).chain(k.fallback))
+            .collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            count,
+            "a name (or fallback) appears twice in KEYS"
+        );
+    }
+
+    #[test]
+    fn every_choice_round_trips_through_effective() {
+        let tables: [(&str, Vec<&str>); 5] = [
+            (
+                "TELEMETRYFLOW_MCP_TRACING_SAMPLER",
+                SAMPLERS.iter().map(|(n, _)| *n).collect(),
+            ),
+            (
+                "TELEMETRYFLOW_MCP_TRACING_EXPORTER",
+                TRACE_EXPORTERS.iter().map(|(n, _)| *n).collect(),
+            ),
+            (
+                "TELEMETRYFLOW_MCP_METRICS_EXPORTER",
+                METRICS_EXPORTERS.iter().map(|(n, _)| *n).collect(),
+            ),
+            (
+                "TELEMETRYFLOW_MCP_LOG_LEVEL",
+                LOG_LEVELS.iter().map(|(n, _)| *n).collect(),
+            ),
+            (
+                "TELEMETRYFLOW_MCP_LOG_FORMAT",
+                LOG_FORMATS.iter().map(|(n, _)| *n).collect(),
+            ),
+        ];
+        for (key, names) in tables {
+            for name in names {
+                let config =
+                    load_at(At::Env, key, &name.to_ascii_uppercase()).expect("a listed name");
+                let shown = value(&config, key);
+                let again = load_at(At::Env, key, &shown).expect("shown value reloads");
+                assert_eq!(again, config, "{key}={name} shows as {shown}");
+            }
+        }
+        let warn = load_at(At::Env, "TELEMETRYFLOW_MCP_LOG_LEVEL", "warn").expect("warn");
+        assert_eq!(warn.telemetry.logging.level, LogLevel::Warning);
+        for (text, expected) in [
+            ("1", true),
+            ("YES", true),
+            ("On", true),
+            ("0", false),
+            ("no", false),
+            ("OFF", false),
+        ] {
+            let config =
+                load_at(At::Env, "TELEMETRYFLOW_MCP_DIAGNOSTIC_TOOLS", text).expect("a boolean");
+            assert_eq!(config.server.diagnostic_tools, expected, "{text}");
+        }
+    }
+}

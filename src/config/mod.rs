@@ -1,0 +1,404 @@
+//! The one `Config` of the server: every field of the spec's `TelemetryConfig`,
+//! `TracingConfig`, `MetricsConfig` and `LoggingConfig`, plus the server's own
+//! limits. Layers: defaults < config file < environment < command-line flags.
+//! The config file uses exactly the environment variable names (`KEY=VALUE`).
+//!
+//! This module owns the types, their defaults, `Sources`, `Config::load` and
+//! `Config::effective`. The rest lives next door: `keys` is the table of every key,
+//! `values` parses and prints values, `load` reads the file and resolves the layers,
+//! `error` says what went wrong and where, `warnings` makes non-fatal remarks and
+//! `template` writes the commented config file.
+
+mod error;
+mod keys;
+mod load;
+mod template;
+#[cfg(test)]
+mod testing;
+mod values;
+mod warnings;
+
+pub use error::{ConfigError, Origin, Setting};
+pub use keys::{KEYS, Key};
+pub use warnings::{unknown_env_keys, warnings};
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server reads from its configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The spec's `TelemetryConfig` (with its nested tracing, metrics, logging).
+    pub telemetry: TelemetryConfig,
+    /// Protocol and runtime limits of the stdio server.
+    pub server: ServerConfig,
+}
+
+/// The spec's `TelemetryConfig`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelemetryConfig {
+    /// `TELEMETRYFLOW_MCP_TELEMETRY_ENABLED` (false also from `OTEL_SDK_DISABLED=true`).
+    pub enabled: bool,
+    /// `TELEMETRYFLOW_MCP_TELEMETRY_SERVICE_NAME` / `OTEL_SERVICE_NAME`.
+    pub service_name: String,
+    /// `TELEMETRYFLOW_MCP_TELEMETRY_SERVICE_VERSION`; defaults to the crate version.
+    pub service_version: String,
+    /// `TELEMETRYFLOW_MCP_TELEMETRY_ENVIRONMENT`.
+    pub environment: String,
+    /// `OTEL_RESOURCE_ATTRIBUTES`, `key=value` pairs in order.
+    pub resource_attributes: Vec<(String, String)>,
+    /// The spec's `TracingConfig`.
+    pub tracing: TracingConfig,
+    /// The spec's `MetricsConfig`.
+    pub metrics: MetricsConfig,
+    /// The spec's `LoggingConfig`.
+    pub logging: LoggingConfig,
+}
+
+/// Where finished spans go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceExporter {
+    /// OTLP/HTTP protobuf.
+    Otlp,
+    /// One JSON object per span on the log output.
+    Console,
+    /// Spans are not exported.
+    None,
+}
+
+/// `OTEL_TRACES_SAMPLER`; the ratio comes from `sample_rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamplerKind {
+    /// `always_on`.
+    AlwaysOn,
+    /// `always_off`.
+    AlwaysOff,
+    /// `traceidratio`.
+    TraceIdRatio,
+    /// `parentbased_always_on`.
+    ParentBasedAlwaysOn,
+    /// `parentbased_always_off`.
+    ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio` (the default).
+    ParentBasedTraceIdRatio,
+}
+
+/// The spec's `TracingConfig` plus the OpenTelemetry exporter settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingConfig {
+    /// `TELEMETRYFLOW_MCP_TRACING_ENABLED`.
+    pub enabled: bool,
+    /// `TELEMETRYFLOW_MCP_TRACING_SAMPLE_RATE` / `OTEL_TRACES_SAMPLER_ARG`, 0.0..=1.0.
+    pub sample_rate: f64,
+    /// `TELEMETRYFLOW_MCP_TRACING_SAMPLER` / `OTEL_TRACES_SAMPLER`.
+    pub sampler: SamplerKind,
+    /// `TELEMETRYFLOW_MCP_TRACING_OPERATION_RATES`: `op=rate,op=rate` (the spec's `operation_rates`).
+    pub operation_rates: Vec<(String, f64)>,
+    /// `TELEMETRYFLOW_MCP_TRACING_EXPORTER`.
+    pub exporter: TraceExporter,
+    /// `TELEMETRYFLOW_MCP_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` (base URL).
+    pub otlp_endpoint: String,
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, used as-is when set.
+    pub traces_endpoint: Option<String>,
+    /// `TELEMETRYFLOW_MCP_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_HEADERS` (values are secrets).
+    pub otlp_headers: Vec<(String, String)>,
+    /// `TELEMETRYFLOW_MCP_OTLP_TIMEOUT_MS` / `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
+    pub otlp_timeout: Duration,
+    /// `OTEL_BSP_MAX_QUEUE_SIZE`.
+    pub max_queue_size: usize,
+    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+    pub max_export_batch_size: usize,
+    /// `OTEL_BSP_SCHEDULE_DELAY` (milliseconds).
+    pub schedule_delay: Duration,
+    /// `OTEL_BSP_EXPORT_TIMEOUT` (milliseconds).
+    pub export_timeout: Duration,
+}
+
+/// Where metrics go besides the always-on in-process registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsExporter {
+    /// Pull: `GET /metrics` on `host:port`.
+    Prometheus,
+    /// Push OTLP/HTTP every `interval_seconds`.
+    Otlp,
+    /// Write a snapshot to the log output every `interval_seconds`.
+    Console,
+}
+
+/// The spec's `MetricsConfig`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsConfig {
+    /// `TELEMETRYFLOW_MCP_METRICS_ENABLED`.
+    pub enabled: bool,
+    /// `TELEMETRYFLOW_MCP_METRICS_EXPORTER`.
+    pub exporter: MetricsExporter,
+    /// `TELEMETRYFLOW_MCP_METRICS_HOST` (deviation: `127.0.0.1`, not all interfaces).
+    pub host: String,
+    /// `TELEMETRYFLOW_MCP_METRICS_PORT`; 0 picks a free port.
+    pub port: u16,
+    /// `TELEMETRYFLOW_MCP_METRICS_INTERVAL_SECONDS`.
+    pub interval_seconds: u64,
+}
+
+/// Log level names accepted in configuration (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// `TRACE`.
+    Trace,
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARNING` (also `WARN`).
+    Warning,
+    /// `ERROR`.
+    Error,
+    /// `CRITICAL`.
+    Critical,
+}
+
+/// `TELEMETRYFLOW_MCP_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// One readable line per record.
+    Console,
+}
+
+/// `TELEMETRYFLOW_MCP_LOG_OUTPUT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogOutput {
+    /// Standard error (the default: stdout belongs to the protocol).
+    Stderr,
+    /// Standard output: refused when serving on stdio.
+    Stdout,
+    /// A file path.
+    File(std::path::PathBuf),
+}
+
+/// The spec's `LoggingConfig`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggingConfig {
+    /// `TELEMETRYFLOW_MCP_LOG_LEVEL`.
+    pub level: LogLevel,
+    /// `TELEMETRYFLOW_MCP_LOG_FORMAT`.
+    pub format: LogFormat,
+    /// `TELEMETRYFLOW_MCP_LOG_OUTPUT`.
+    pub output: LogOutput,
+}
+
+/// Limits of the stdio protocol loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// `TELEMETRYFLOW_MCP_MAX_LINE_BYTES`: longest accepted input line.
+    pub max_line_bytes: usize,
+    /// `TELEMETRYFLOW_MCP_MAX_IN_FLIGHT`: concurrent requests before the reader waits.
+    pub max_in_flight: usize,
+    /// `TELEMETRYFLOW_MCP_SHUTDOWN_GRACE_MS`: how long in-flight requests may finish after EOF.
+    pub shutdown_grace: Duration,
+    /// `TELEMETRYFLOW_MCP_PAGE_SIZE`: items per page of every list method.
+    pub page_size: usize,
+    /// `TELEMETRYFLOW_MCP_LOG_NOTIFY_RATE`: `notifications/message` per second at most.
+    pub log_notify_rate: u32,
+    /// `TELEMETRYFLOW_MCP_DIAGNOSTIC_TOOLS`: also serve the `sleep` and `panic` diagnostic tools.
+    pub diagnostic_tools: bool,
+}
+
+/// The environment variable naming the config file. `Config::load` does not read it: the
+/// caller turns it into `Sources::file` when no `--config` flag is given.
+pub const CONFIG_ENV: &str = "TELEMETRYFLOW_MCP_CONFIG";
+
+/// What secrets look like in `effective()` and in error messages.
+const REDACTED: &str = "[REDACTED]";
+
+/// What the loader reads, lowest precedence first: defaults < file < env < overrides.
+#[derive(Default)]
+pub struct Sources {
+    /// The config file, if any (from `--config` or `TELEMETRYFLOW_MCP_CONFIG`).
+    pub file: Option<PathBuf>,
+    /// Environment variables; only known names are read, empty values count as unset.
+    pub env: Vec<(String, String)>,
+    /// Command-line settings (`--set KEY=VALUE` and shorthands) in order; the later wins.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// Shows names only: values may be secrets (`OTEL_EXPORTER_OTLP_HEADERS`, API keys).
+impl fmt::Debug for Sources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names =
+            |pairs: &[(String, String)]| pairs.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        f.debug_struct("Sources")
+            .field("file", &self.file)
+            .field("env", &names(&self.env))
+            .field("overrides", &names(&self.overrides))
+            .finish()
+    }
+}
+
+impl Sources {
+    /// Sources reading the process environment. Variables whose name or value is not UTF-8
+    /// are skipped: no key of ours could use them.
+    pub fn from_process(file: Option<PathBuf>, overrides: Vec<(String, String)>) -> Sources {
+        let env = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        Sources {
+            file,
+            env,
+            overrides,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            telemetry: TelemetryConfig {
+                enabled: true,
+                service_name: "telemetryflow-mcp".to_string(),
+                service_version: env!("CARGO_PKG_VERSION").to_string(),
+                environment: "development".to_string(),
+                resource_attributes: Vec::new(),
+                tracing: TracingConfig {
+                    enabled: true,
+                    sample_rate: 1.0,
+                    sampler: SamplerKind::ParentBasedTraceIdRatio,
+                    operation_rates: Vec::new(),
+                    exporter: TraceExporter::Otlp,
+                    otlp_endpoint: "http://localhost:4318".to_string(),
+                    traces_endpoint: None,
+                    otlp_headers: Vec::new(),
+                    otlp_timeout: Duration::from_millis(10_000),
+                    max_queue_size: 2048,
+                    max_export_batch_size: 512,
+                    schedule_delay: Duration::from_millis(5000),
+                    export_timeout: Duration::from_millis(10_000),
+                },
+                metrics: MetricsConfig {
+                    enabled: true,
+                    exporter: MetricsExporter::Prometheus,
+                    host: "127.0.0.1".to_string(),
+                    port: 9090,
+                    interval_seconds: 60,
+                },
+                logging: LoggingConfig {
+                    level: LogLevel::Info,
+                    format: LogFormat::Json,
+                    output: LogOutput::Stderr,
+                },
+            },
+            server: ServerConfig {
+                max_line_bytes: 4 * 1024 * 1024,
+                max_in_flight: 64,
+                shutdown_grace: Duration::from_millis(5000),
+                page_size: 100,
+                log_notify_rate: 20,
+                diagnostic_tools: false,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file, the environment and the overrides, each layer
+    /// replacing the values the one below set. Only the winning value of each key is parsed,
+    /// so a stray `OTEL_*` variable meant for another program does not matter once one of
+    /// our names is set in a higher or the same layer.
+    pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
+        let file = match &sources.file {
+            Some(path) => load::parse_file(path, &load::read_file(path)?)?,
+            None => Vec::new(),
+        };
+        load::resolve(&file, &sources.env, &sources.overrides)
+    }
+
+    /// Effective values, one (KEY, value) per key of `KEYS`, in table order, written as they
+    /// would be in the config file; OTLP header values are `[REDACTED]`.
+    pub fn effective(&self) -> Vec<(&'static str, String)> {
+        KEYS.iter()
+            .map(|key| (key.name, (key.show)(self)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::testing::{At, load, load_at, value};
+
+    #[test]
+    fn defaults_match_the_key_table() {
+        let expected: Vec<(&str, String)> = KEYS
+            .iter()
+            .map(|k| (k.name, k.default.to_string()))
+            .collect();
+        assert_eq!(
+            Config::default().effective(),
+            expected,
+            "Default and KEYS[].default disagree"
+        );
+        assert_eq!(
+            Config::load(&Sources::default()),
+            Ok(Config::default()),
+            "nothing set loads the defaults"
+        );
+        let c = Config::default();
+        assert_eq!(
+            c.telemetry.tracing.otlp_endpoint, "http://localhost:4318",
+            "deviation: OTLP/HTTP port"
+        );
+        assert_eq!(
+            c.telemetry.logging.output,
+            LogOutput::Stderr,
+            "deviation: stdout is the protocol"
+        );
+        assert_eq!(
+            c.telemetry.metrics.host, "127.0.0.1",
+            "deviation: loopback only"
+        );
+        assert_eq!(c.telemetry.service_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(c.server.max_line_bytes, 4 * 1024 * 1024);
+        assert_eq!(
+            c.telemetry.tracing.sampler,
+            SamplerKind::ParentBasedTraceIdRatio
+        );
+    }
+
+    #[test]
+    fn effective_masks_secrets_and_writes_file_syntax() {
+        let config = load(
+            "TELEMETRYFLOW_MCP_OTLP_HEADERS=authorization=Bearer%20abc,x-tenant=t1\n\
+             TELEMETRYFLOW_MCP_LOG_OUTPUT=/var/log/tfo-mcp.log\n\
+             OTEL_BSP_SCHEDULE_DELAY=250\n",
+            &[],
+            &[],
+        )
+        .expect("valid file");
+        let effective = config.effective();
+        assert_eq!(effective.len(), KEYS.len(), "one line per key");
+        let shown = format!("{effective:?}");
+        assert!(
+            !shown.contains("Bearer") && !shown.contains("t1"),
+            "secret leaked: {shown}"
+        );
+        let cases = [
+            (
+                "TELEMETRYFLOW_MCP_OTLP_HEADERS",
+                "authorization=[REDACTED],x-tenant=[REDACTED]",
+            ),
+            ("TELEMETRYFLOW_MCP_LOG_OUTPUT", "/var/log/tfo-mcp.log"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "250"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ""),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(value(&config, key), expected, "{key}");
+        }
+        for (output, shown) in [("stdout", "stdout"), ("STDERR", "stderr")] {
+            let config =
+                load_at(At::Cli, "TELEMETRYFLOW_MCP_LOG_OUTPUT", output).expect("log output");
+            assert_eq!(value(&config, "TELEMETRYFLOW_MCP_LOG_OUTPUT"), shown);
+        }
+    }
+}
