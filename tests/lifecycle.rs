@@ -250,6 +250,36 @@ fn revision_2026_07_28_is_served_without_handshake() {
 }
 
 #[test]
+fn a_refused_modern_request_leaves_the_era_open_for_initialize() {
+    let mut s = Server::start(&[]);
+    let mut meta = modern_meta();
+    meta["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
+    let refused = s.call(json!(1), "server/discover", json!({"_meta": meta}));
+    assert_eq!(refused["error"]["code"], -32022, "{refused}");
+    assert_eq!(
+        refused["error"]["data"]["supported"],
+        json!([
+            "2026-07-28",
+            "2025-11-25",
+            "2025-06-18",
+            "2025-03-26",
+            "2024-11-05"
+        ]),
+        "while the era is open every revision is usable"
+    );
+    let result = s.initialize("2025-06-18");
+    assert_eq!(
+        result["protocolVersion"], "2025-06-18",
+        "fallback to the handshake works"
+    );
+    let discover = s.call(json!(2), "server/discover", json!({"_meta": modern_meta()}));
+    assert_eq!(
+        discover["error"]["code"], -32601,
+        "a legacy session does not serve server/discover: {discover}"
+    );
+}
+
+#[test]
 fn pagination_walks_every_page_with_opaque_cursors() {
     let mut s = Server::with_diagnostics(&[("TELEMETRYFLOW_MCP_PAGE_SIZE", "1")]);
     s.initialize("2025-06-18");

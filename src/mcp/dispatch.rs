@@ -169,10 +169,7 @@ impl Server {
         };
         match legacy {
             Some((version, log_level)) => self.legacy(request, Served { version, log_level }),
-            None => {
-                *self.state.borrow_mut() = Era::Modern;
-                self.modern(request)
-            }
+            None => self.modern(request),
         }
     }
 
@@ -209,10 +206,14 @@ impl Server {
             }
             return error(&id, e);
         }
-        let served = match modern_meta(&request) {
+        let undecided = matches!(*self.state.borrow(), Era::Unset);
+        let served = match modern_meta(&request, undecided) {
             Ok(served) => served,
             Err(e) => return error(&id, e),
         };
+        // The first valid 2026-07-28 request decides the era; a refused one does
+        // not, so a dual-era client may still fall back to `initialize`.
+        *self.state.borrow_mut() = Era::Modern;
         let result = match request.method.as_str() {
             "server/discover" => Ok(cacheable(self.discover())),
             "tools/list" => self.list_tools(&request, served.version).map(cacheable),
@@ -382,7 +383,10 @@ impl Server {
 }
 
 /// Validates the per-request `_meta` of a 2026-07-28 request.
-fn modern_meta(request: &Request) -> Result<Served, RpcError> {
+///
+/// `undecided`: the era is still open, so the handshake revisions are usable
+/// too and `-32022` lists them for a client that can fall back to `initialize`.
+fn modern_meta(request: &Request, undecided: bool) -> Result<Served, RpcError> {
     let missing = |key: &str, what: &str| {
         RpcError::invalid_params(format!("invalid params: `_meta[\"{key}\"]` must be {what}"))
     };
@@ -407,7 +411,7 @@ fn modern_meta(request: &Request) -> Result<Served, RpcError> {
                 jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
                 format!("unsupported protocol version: {requested}"),
             )
-            .with_data(json!({"supported": supported_modern(), "requested": requested}))
+            .with_data(json!({"supported": supported(undecided), "requested": requested}))
         })?;
     let log_level = match meta.get(META_LOG_LEVEL) {
         None => None,
@@ -423,6 +427,16 @@ fn modern_meta(request: &Request) -> Result<Served, RpcError> {
 
 fn meta(request: &Request) -> Option<&Map<String, Value>> {
     request.params.as_ref()?.get("_meta")?.as_object()
+}
+
+/// Revisions a client may still use, newest first: the handshake ones only while
+/// the era of the process is undecided.
+fn supported(undecided: bool) -> Vec<&'static str> {
+    let mut all = supported_modern();
+    if undecided {
+        all.extend(Version::LEGACY.iter().rev().map(|v| v.as_str()));
+    }
+    all
 }
 
 fn supported_modern() -> Vec<&'static str> {

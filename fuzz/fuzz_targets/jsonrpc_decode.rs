@@ -1,0 +1,41 @@
+//! `decode_line` on arbitrary bytes: it never panics, every decode error encodes
+//! to one JSON line, and every id it reads is echoed back with its type and text.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tfo_mcp::jsonrpc::{self, Incoming, Line};
+
+fuzz_target!(|data: &[u8]| {
+    let items = match jsonrpc::decode_line(data) {
+        Line::Single(item) => vec![item],
+        Line::Batch(items) => items,
+    };
+    for item in items {
+        match item {
+            Ok(Incoming::Request(request)) => {
+                // The answer to a request must carry the very id it came with (`7` != `"7"`).
+                let line = jsonrpc::encode_result(&request.id, &serde_json::json!({}));
+                assert!(!line.contains('\n'), "a response is one line: {line}");
+                match jsonrpc::decode_line(line.as_bytes()) {
+                    Line::Single(Ok(Incoming::Response(id))) => {
+                        assert_eq!(id, request.id, "id round trip")
+                    }
+                    other => panic!("our own response {line} decodes as {other:?}"),
+                }
+            }
+            Ok(Incoming::Notification(_) | Incoming::Response(_)) => {}
+            Err(e) => {
+                let line = jsonrpc::encode_error(e.id.as_ref(), &e.error);
+                assert!(
+                    !line.contains('\n'),
+                    "an error response is one line: {line}"
+                );
+                assert!(
+                    serde_json::from_str::<&serde_json::value::RawValue>(&line).is_ok(),
+                    "error response is JSON: {line}"
+                );
+            }
+        }
+    }
+});
