@@ -75,6 +75,12 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
             log::info!(signal:? = signal; "signal received; shutting down");
             let _ = stop_tx.try_send(());
         }
+        // A second signal while the graceful path is still waiting: the operator insists.
+        if let Some(Ok(signal)) = signals.next().await {
+            log::warn!(signal:? = signal; "second signal received; exiting at once");
+            log::logger().flush();
+            std::process::exit(1);
+        }
     })
     .detach();
     let server = Server::new(config, out_tx);

@@ -93,6 +93,27 @@ fn sigterm_and_sigint_take_the_same_graceful_path() {
 }
 
 #[test]
+fn a_second_signal_during_the_grace_period_exits_at_once() {
+    let mut s = Server::with_diagnostics(&[]);
+    s.initialize("2025-06-18");
+    s.request(
+        json!(1),
+        "tools/call",
+        json!({"name": "sleep", "arguments": {"ms": 30000}}),
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    s.signal("TERM");
+    std::thread::sleep(Duration::from_millis(100));
+    s.signal("INT");
+    let (status, took) = s.wait_exit(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(1), "forced exit is not a normal end");
+    assert!(
+        took < Duration::from_millis(1000),
+        "second signal honoured at once: {took:?}"
+    );
+}
+
+#[test]
 fn stdout_carries_nothing_but_protocol_even_when_logs_are_chatty() {
     let mut s = Server::start(&[("TELEMETRYFLOW_MCP_LOG_LEVEL", "trace")]);
     s.initialize("2024-11-05");
