@@ -13,5 +13,7 @@ pub mod config;
 pub mod jsonrpc;
 pub mod logging;
 pub mod mcp;
+pub mod otlp;
 pub mod runtime;
+pub mod telemetry;
 pub mod tools;

@@ -83,7 +83,32 @@ impl std::error::Error for Error {
 
 struct Logger {
     format: LogFormat,
-    out: Mutex<Box<dyn Write + Send>>,
+}
+
+/// Where log lines go; shared with the console span exporter.
+static SINK: OnceLock<Mutex<Box<dyn Write + Send>>> = OnceLock::new();
+
+/// Writes one line (a newline is added) to the log output: the configured sink,
+/// or stderr before the logger is installed. Never stdout in stdio mode.
+pub fn write_line(line: &str) {
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    write_raw(&text);
+}
+
+fn write_raw(text: &str) {
+    match SINK.get() {
+        Some(sink) => {
+            if let Ok(mut out) = sink.lock() {
+                // A failing log sink must never take the server down.
+                let _ = out.write_all(text.as_bytes());
+            }
+        }
+        None => {
+            let _ = io::stderr().write_all(text.as_bytes());
+        }
+    }
 }
 
 /// Installs the logger for `config`. `stdout` is the caller's to refuse in stdio mode.
@@ -100,9 +125,11 @@ pub fn init(config: &LoggingConfig) -> Result<(), Error> {
                 .map_err(|e| Error::Open(path.clone(), e))?,
         ),
     };
+    if SINK.set(Mutex::new(out)).is_err() {
+        return Err(Error::AlreadySet);
+    }
     let logger = Logger {
         format: config.format,
-        out: Mutex::new(out),
     };
     log::set_boxed_logger(Box::new(logger)).map_err(|_| Error::AlreadySet)?;
     log::set_max_level(level_filter(config.level));
@@ -145,10 +172,7 @@ impl log::Log for Logger {
             LogFormat::Json => json_line(record, &message, &fields.0),
             LogFormat::Console => console_line(record, &message, &fields.0),
         };
-        if let Ok(mut out) = self.out.lock() {
-            // A failing log sink must never take the server down.
-            let _ = out.write_all(line.as_bytes());
-        }
+        write_raw(&line);
         let level = LogLevel::from_log(record.level());
         let wanted = CLIENT_LEVEL.load(Ordering::Relaxed);
         if (LogLevel::ALL.iter().position(|l| *l == level).unwrap_or(0) as u8) >= wanted {
@@ -163,7 +187,7 @@ impl log::Log for Logger {
     }
 
     fn flush(&self) {
-        if let Ok(mut out) = self.out.lock() {
+        if let Some(Ok(mut out)) = SINK.get().map(Mutex::lock) {
             let _ = out.flush();
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::mcp::{Input, Server};
+use crate::telemetry::Telemetry;
 use smol::LocalExecutor;
 use smol::channel::{Receiver, Sender};
 use smol::stream::StreamExt;
@@ -83,14 +84,17 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
         }
     })
     .detach();
-    let server = Server::new(config, out_tx);
+    let telemetry = Telemetry::from_config(&config);
+    let server = Server::new(config, out_tx, telemetry.tracer.clone());
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Dropping the executor drops every remaining task, and with them the last
     // senders of the outbox: the writer then prints what is queued and stops.
     drop(server);
     drop(ex);
     let _ = writer.join();
-    flush(Instant::now() + FLUSH_DEADLINE);
+    let deadline = Instant::now() + FLUSH_DEADLINE;
+    telemetry.shutdown(deadline);
+    flush(deadline);
     Ok(())
 }
 

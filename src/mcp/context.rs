@@ -7,6 +7,7 @@ use super::loglevel::LogLevel;
 use super::notify::Notifier;
 use super::version::Version;
 use crate::jsonrpc::{self, Id};
+use crate::telemetry::SpanContext;
 use serde_json::{Map, Value, json};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -27,6 +28,8 @@ pub struct RequestContext {
     /// Level the client wants log notifications at for this request (`None`: none).
     log_level: Option<LogLevel>,
     notifier: Rc<Notifier>,
+    /// The span this request's work runs in: parent for further spans, ids for log records.
+    pub trace: SpanContext,
 }
 
 impl RequestContext {
@@ -37,6 +40,7 @@ impl RequestContext {
         meta: Option<&Map<String, Value>>,
         log_level: Option<LogLevel>,
         notifier: Rc<Notifier>,
+        trace: SpanContext,
     ) -> RequestContext {
         let progress_token = meta
             .and_then(|m| m.get("progressToken"))
@@ -50,6 +54,7 @@ impl RequestContext {
             last_progress: Cell::new(None),
             log_level,
             notifier,
+            trace,
         }
     }
 

@@ -12,8 +12,10 @@
 use super::context::RequestContext;
 use super::loglevel::LogLevel;
 use super::version::{self, Version};
-use super::{Server, Step};
+use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
+use crate::telemetry::model::{KeyValue, Value as AttrValue};
+use crate::telemetry::{Span, SpanContext, SpanKind};
 use crate::tools::{ToolResult, schema};
 use serde_json::{Map, Value, json};
 use std::rc::Rc;
@@ -82,29 +84,63 @@ impl Server {
 
     /// Decides what a decoded message leads to. Synchronous, so state changes
     /// (the handshake) are seen by the very next line.
-    pub(super) fn accept(self: &Rc<Self>, message: Incoming, in_batch: bool) -> Step {
+    pub(super) fn accept(self: &Rc<Self>, message: Incoming, in_batch: bool) -> Outcome {
         match message {
             Incoming::Notification(n) => {
                 self.notification(n);
-                Step::Nothing
+                Outcome::Nothing
             }
             Incoming::Response(id) => {
                 log::debug!(request_id:% = id; "ignoring a response to a request we never sent");
-                Step::Nothing
+                Outcome::Nothing
             }
             Incoming::Request(request) => {
                 let id = request.id.clone();
                 let method = request.method.clone();
+                let mut span = self.request_span(&request);
                 let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.request(request, in_batch)
+                    self.request(request, in_batch, &mut span)
                 }));
-                step.unwrap_or_else(|_| {
+                let step = step.unwrap_or_else(|_| {
                     log::error!(request_id:% = id, mcp_method = method.as_str(); "request routing panicked; answering -32603");
-                    let error = RpcError::internal("internal error: the request handler failed");
-                    Step::Reply(jsonrpc::encode_error(Some(&id), &error))
-                })
+                    Step::Reply(Err(RpcError::internal("internal error: the request handler failed")))
+                });
+                match step {
+                    Step::Reply(answer) => {
+                        finish_request_span(&mut span, &answer);
+                        span.end();
+                        Outcome::Line(encode_answer(&id, &answer))
+                    }
+                    Step::Work(mut work) => {
+                        work.span = span;
+                        Outcome::Work(work)
+                    }
+                }
             }
         }
+    }
+
+    /// `request.process` (kind SERVER) for one request, child of the caller's
+    /// `traceparent` when `_meta` carries one.
+    fn request_span(&self, request: &Request) -> Span {
+        let remote = meta(request).and_then(SpanContext::from_meta);
+        let mut span =
+            self.tracer
+                .start_root("request.process", SpanKind::Server, &request.method, remote);
+        if span.is_recording() {
+            let id = request.id.to_string();
+            span.set_with("mcp.request.id", || AttrValue::from(id.clone()));
+            span.set_with("jsonrpc.request.id", || AttrValue::from(id));
+            span.set_with("mcp.method.name", || {
+                AttrValue::from(request.method.clone())
+            });
+            span.set_with("mcp.session.id", || {
+                AttrValue::from(self.session_id.clone())
+            });
+            span.set("network.transport", "pipe");
+            span.set("mcp.protocol.version", "unknown");
+        }
+        span
     }
 
     fn notification(&self, n: Notification) {
@@ -133,7 +169,7 @@ impl Server {
         }
     }
 
-    fn request(self: &Rc<Self>, request: Request, in_batch: bool) -> Step {
+    fn request(self: &Rc<Self>, request: Request, in_batch: bool, span: &mut Span) -> Step {
         let modern = request.method == "server/discover"
             || meta(&request).is_some_and(|m| m.contains_key(META_PROTOCOL_VERSION));
         let era = match &*self.state.borrow() {
@@ -145,36 +181,32 @@ impl Server {
             Some(era) => era,
             None if request.method == "initialize" => {
                 return if in_batch {
-                    error(
-                        &request.id,
-                        RpcError::invalid_request(
-                            "invalid request: initialize must not be part of a batch",
-                        ),
-                    )
+                    error(RpcError::invalid_request(
+                        "invalid request: initialize must not be part of a batch",
+                    ))
                 } else {
-                    self.initialize(request)
+                    self.initialize(request, span)
                 };
             }
             None if modern => None,
-            None if request.method == "ping" => return reply(&request.id, json!({})),
+            None if request.method == "ping" => return reply(json!({})),
             None => {
-                return error(
-                    &request.id,
-                    RpcError::invalid_request(
-                        "invalid request: the session is not initialized; send `initialize` first \
+                return error(RpcError::invalid_request(
+                    "invalid request: the session is not initialized; send `initialize` first \
                          (or, for protocol 2026-07-28, send `server/discover` or requests with `_meta` protocolVersion)",
-                    ),
-                );
+                ));
             }
         };
         match legacy {
-            Some((version, log_level)) => self.legacy(request, Served { version, log_level }),
-            None => self.modern(request),
+            Some((version, log_level)) => {
+                span.set("mcp.protocol.version", version.as_str());
+                self.legacy(request, Served { version, log_level }, span.context())
+            }
+            None => self.modern(request, span),
         }
     }
 
-    fn legacy(self: &Rc<Self>, request: Request, served: Served) -> Step {
-        let id = request.id.clone();
+    fn legacy(self: &Rc<Self>, request: Request, served: Served, parent: &SpanContext) -> Step {
         let result = match request.method.as_str() {
             "initialize" => Err(RpcError::invalid_request(
                 "invalid request: the session is already initialized; `initialize` may be sent only once",
@@ -182,17 +214,16 @@ impl Server {
             "ping" => Ok(json!({})),
             "logging/setLevel" => self.set_level(&request),
             "tools/list" => self.list_tools(&request, served.version),
-            "tools/call" => return self.call_tool(request, served),
+            "tools/call" => return self.call_tool(request, served, parent),
             other => Err(RpcError::method_not_found(other)),
         };
         match result {
-            Ok(result) => reply(&id, result),
-            Err(e) => error(&id, e),
+            Ok(result) => reply(result),
+            Err(e) => error(e),
         }
     }
 
-    fn modern(self: &Rc<Self>, request: Request) -> Step {
-        let id = request.id.clone();
+    fn modern(self: &Rc<Self>, request: Request, span: &mut Span) -> Step {
         // `initialize`, `ping`, `logging/setLevel`, subscriptions ... left the
         // ClientRequest union in 2026-07-28: unknown methods there.
         if !MODERN_METHODS.contains(&request.method.as_str()) {
@@ -204,45 +235,34 @@ impl Server {
                 );
                 e = e.with_data(json!({"supported": supported_modern()}));
             }
-            return error(&id, e);
+            return error(e);
         }
         let undecided = matches!(*self.state.borrow(), Era::Unset);
         let served = match modern_meta(&request, undecided) {
             Ok(served) => served,
-            Err(e) => return error(&id, e),
+            Err(e) => return error(e),
         };
         // The first valid 2026-07-28 request decides the era; a refused one does
         // not, so a dual-era client may still fall back to `initialize`.
         *self.state.borrow_mut() = Era::Modern;
+        span.set("mcp.protocol.version", served.version.as_str());
         let result = match request.method.as_str() {
             "server/discover" => Ok(cacheable(self.discover())),
             "tools/list" => self.list_tools(&request, served.version).map(cacheable),
-            _ => return self.call_tool(request, served),
+            _ => return self.call_tool(request, served, span.context()),
         };
         match result {
-            Ok(result) => reply(&id, complete(result)),
-            Err(e) => error(&id, e),
+            Ok(result) => reply(complete(result)),
+            Err(e) => error(e),
         }
     }
 
-    fn initialize(&self, request: Request) -> Step {
+    fn initialize(&self, request: Request, span: &mut Span) -> Step {
         let params = request.params.clone().unwrap_or_default();
-        let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
-            return error(
-                &request.id,
-                RpcError::invalid_params("invalid params: `protocolVersion` must be a string"),
-            );
-        };
-        for field in ["capabilities", "clientInfo"] {
-            if params.get(field).is_some_and(|v| !v.is_object()) {
-                return error(
-                    &request.id,
-                    RpcError::invalid_params(format!(
-                        "invalid params: `{field}` must be an object"
-                    )),
-                );
-            }
-        }
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let client = params.get("clientInfo");
         let text = |key: &str| {
             client
@@ -251,6 +271,28 @@ impl Server {
                 .unwrap_or("unknown")
                 .to_string()
         };
+        let mut child =
+            self.tracer
+                .start_child("mcp.session.initialize", SpanKind::Internal, span.context());
+        child.set_with("mcp.client.name", || AttrValue::from(text("name")));
+        child.set_with("mcp.client.version", || AttrValue::from(text("version")));
+        child.set_with("mcp.protocol.version", || {
+            AttrValue::from(requested.to_string())
+        });
+        child.add_event("session.validation.start", Vec::new);
+        let invalid = if !params.get("protocolVersion").is_some_and(Value::is_string) {
+            Some("invalid params: `protocolVersion` must be a string".to_string())
+        } else {
+            ["capabilities", "clientInfo"]
+                .into_iter()
+                .find(|field| params.get(*field).is_some_and(|v| !v.is_object()))
+                .map(|field| format!("invalid params: `{field}` must be an object"))
+        };
+        if let Some(message) = invalid {
+            child.record_error("InvalidParams", &message);
+            child.end();
+            return error(RpcError::invalid_params(message));
+        }
         let version = version::negotiate(requested);
         *self.state.borrow_mut() = Era::Legacy(Session {
             version,
@@ -260,16 +302,19 @@ impl Server {
             log_level: None,
             started: Instant::now(),
         });
+        span.set("mcp.protocol.version", version.as_str());
+        child.add_event("session.created", || {
+            vec![KeyValue::new("mcp.session.id", self.session_id.clone())]
+        });
+        child.set_ok();
+        child.end();
         log::info!(requested = requested, negotiated = version.as_str(); "MCP initialize");
-        reply(
-            &request.id,
-            json!({
-                "protocolVersion": version.as_str(),
-                "capabilities": capabilities(),
-                "serverInfo": server_info(version),
-                "instructions": INSTRUCTIONS,
-            }),
-        )
+        reply(json!({
+            "protocolVersion": version.as_str(),
+            "capabilities": capabilities(),
+            "serverInfo": server_info(version),
+            "instructions": INSTRUCTIONS,
+        }))
     }
 
     fn discover(&self) -> Value {
@@ -318,49 +363,57 @@ impl Server {
         Ok(result)
     }
 
-    fn call_tool(self: &Rc<Self>, request: Request, served: Served) -> Step {
+    fn call_tool(self: &Rc<Self>, request: Request, served: Served, parent: &SpanContext) -> Step {
         let Request { id, method, params } = request;
         let params = params.unwrap_or_default();
         let Some(name) = params.get("name").and_then(Value::as_str) else {
-            return error(
-                &id,
-                RpcError::invalid_params("invalid params: `name` must be a string"),
-            );
+            return error(RpcError::invalid_params(
+                "invalid params: `name` must be a string",
+            ));
+        };
+        let mut span = self
+            .tracer
+            .start_child("mcp.tool.call", SpanKind::Internal, parent);
+        span.set_with("mcp.tool.name", || AttrValue::from(name.to_string()));
+        span.set_with("gen_ai.tool.name", || AttrValue::from(name.to_string()));
+        span.set("gen_ai.operation.name", "execute_tool");
+        span.set_with("mcp.session.id", || {
+            AttrValue::from(self.session_id.clone())
+        });
+        span.set("mcp.protocol.version", served.version.as_str());
+        let refuse = |mut span: Span, e: RpcError| {
+            span.record_error(error_type(e.code), &e.message);
+            span.end();
+            error(e)
         };
         let args = match params.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(args)) => args.clone(),
             Some(_) => {
-                return error(
-                    &id,
+                return refuse(
+                    span,
                     RpcError::invalid_params("invalid params: `arguments` must be an object"),
                 );
             }
         };
+        // The spec's `len(command.arguments)`: how many arguments were given.
+        span.set("mcp.tool.input.size", args.len() as i64);
         let Some(tool) = self.tools.get(name) else {
-            return error(
-                &id,
-                RpcError::invalid_params(format!(
-                    "invalid params: unknown tool: {}",
-                    jsonrpc::clip(name)
-                )),
-            );
+            let message = format!("invalid params: unknown tool: {}", jsonrpc::clip(name));
+            return refuse(span, RpcError::invalid_params(message));
         };
         let version = served.version;
         if let Err(problem) = schema::validate(&tool.input_schema, &Value::Object(args.clone())) {
             let message = format!("invalid arguments for tool {name}: {problem}");
-            return if version.validation_is_tool_error() {
-                reply(
-                    &id,
-                    finish(version, ToolResult::error(message).to_json(version)),
-                )
-            } else {
-                error(
-                    &id,
-                    RpcError::invalid_params(format!("invalid params: {message}"))
-                        .with_data(json!({"tool": name})),
-                )
-            };
+            if !version.validation_is_tool_error() {
+                let e = RpcError::invalid_params(format!("invalid params: {message}"))
+                    .with_data(json!({"tool": name}));
+                return refuse(span, e);
+            }
+            let result = ToolResult::error(message);
+            finish_tool_span(&mut span, &result);
+            span.end();
+            return reply(finish(version, result.to_json(version)));
         }
         let handler = tool.handler;
         let ctx = Rc::new(RequestContext::new(
@@ -370,15 +423,33 @@ impl Server {
             params.get("_meta").and_then(Value::as_object),
             served.log_level,
             Rc::clone(&self.notifier),
+            span.context().clone(),
         ));
-        let answer_id = id.clone();
         self.work(
             id,
             Box::pin(async move {
                 let result = handler(ctx, args).await;
-                jsonrpc::encode_result(&answer_id, &finish(version, result.to_json(version)))
+                finish_tool_span(&mut span, &result);
+                span.end();
+                Ok(finish(version, result.to_json(version)))
             }),
         )
+    }
+}
+
+/// The spec's result attributes: `len(result.content)` and `not result.is_error`.
+fn finish_tool_span(span: &mut Span, result: &ToolResult) {
+    span.set("mcp.tool.result.size", result.content.len() as i64);
+    span.set("mcp.tool.result.success", !result.is_error);
+    if result.is_error {
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c["text"].as_str())
+            .unwrap_or("tool error");
+        span.record_error("ToolError", text);
+    } else {
+        span.set_ok();
     }
 }
 
@@ -536,12 +607,43 @@ fn decode_cursor(cursor: &str, list: &str) -> Option<usize> {
     offset.parse().ok()
 }
 
-fn reply(id: &Id, result: Value) -> Step {
-    Step::Reply(jsonrpc::encode_result(id, &result))
+fn reply(result: Value) -> Step {
+    Step::Reply(Ok(result))
 }
 
-fn error(id: &Id, error: RpcError) -> Step {
-    Step::Reply(jsonrpc::encode_error(Some(id), &error))
+fn error(error: RpcError) -> Step {
+    Step::Reply(Err(error))
+}
+
+/// Sets the outcome of a request's span: OK, or ERROR with an `exception` event.
+pub(super) fn finish_request_span(span: &mut Span, answer: &Answer) {
+    match answer {
+        Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => {
+            span.set("error.type", "tool_error");
+            span.record_error("ToolError", "the tool reported an error (isError: true)");
+        }
+        Ok(_) => span.set_ok(),
+        Err(e) => {
+            span.set_with("error.type", || e.code.to_string().into());
+            span.set_with("rpc.response.status_code", || e.code.to_string().into());
+            span.record_error(error_type(e.code), &e.message);
+        }
+    }
+}
+
+/// The exception type recorded for a JSON-RPC error code.
+fn error_type(code: i64) -> &'static str {
+    match code {
+        jsonrpc::PARSE_ERROR => "ParseError",
+        jsonrpc::INVALID_REQUEST => "InvalidRequest",
+        jsonrpc::METHOD_NOT_FOUND => "MethodNotFound",
+        jsonrpc::INVALID_PARAMS => "InvalidParams",
+        jsonrpc::INTERNAL_ERROR => "InternalError",
+        jsonrpc::RESOURCE_NOT_FOUND => "ResourceNotFound",
+        jsonrpc::UNSUPPORTED_PROTOCOL_VERSION => "UnsupportedProtocolVersion",
+        jsonrpc::MISSING_CLIENT_CAPABILITY => "MissingRequiredClientCapability",
+        _ => "JsonRpcError",
+    }
 }
 
 #[cfg(test)]

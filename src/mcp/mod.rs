@@ -24,6 +24,7 @@ pub use version::Version;
 
 use crate::config::Config;
 use crate::jsonrpc::{self, Id, Incoming, Line, RpcError};
+use crate::telemetry::{Span, Tracer};
 use crate::tools::Registry;
 use smol::channel::{Receiver, Sender};
 use smol::future::{BoxedLocal, FutureExt};
@@ -48,10 +49,21 @@ pub enum Input {
     },
 }
 
-/// What accepting one message leads to.
+/// A request's result or error, before encoding.
+type Answer = Result<serde_json::Value, RpcError>;
+
+/// What routing a request leads to.
 enum Step {
+    /// Answer now.
+    Reply(Answer),
+    /// Run this request as a task.
+    Work(Work),
+}
+
+/// What accepting one message leads to.
+enum Outcome {
     /// Send this encoded line now.
-    Reply(String),
+    Line(String),
     /// Run this request as a task.
     Work(Work),
     /// Nothing to send.
@@ -61,8 +73,17 @@ enum Step {
 /// A request whose answer needs a task; registered for cancellation under its id.
 struct Work {
     id: Id,
-    future: BoxedLocal<String>,
+    future: BoxedLocal<Answer>,
     cancel: Receiver<()>,
+    /// The request's `request.process` span, ended with the answer.
+    span: Span,
+}
+
+fn encode_answer(id: &Id, answer: &Answer) -> String {
+    match answer {
+        Ok(result) => jsonrpc::encode_result(id, result),
+        Err(error) => jsonrpc::encode_error(Some(id), error),
+    }
 }
 
 /// The server for one stdio connection.
@@ -76,11 +97,14 @@ pub struct Server {
     notifier: Rc<Notifier>,
     slots: Arc<Semaphore>,
     finished: (Sender<()>, Receiver<()>),
+    tracer: Tracer,
+    /// Identifies this stdio connection in spans and logs (`mcp.session.id`).
+    session_id: String,
 }
 
 impl Server {
-    /// A server writing encoded lines to `out`.
-    pub fn new(config: Config, out: Sender<String>) -> Rc<Server> {
+    /// A server writing encoded lines to `out` and tracing with `tracer`.
+    pub fn new(config: Config, out: Sender<String>, tracer: Tracer) -> Rc<Server> {
         let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
         Rc::new(Server {
             tools: Registry::builtin(&config),
@@ -90,6 +114,8 @@ impl Server {
             inflight: RefCell::new(HashMap::new()),
             notifier,
             finished: smol::channel::bounded(1),
+            tracer,
+            session_id: crate::telemetry::new_session_id(),
         })
     }
 
@@ -150,8 +176,8 @@ impl Server {
                     .await;
             }
             Line::Single(Ok(message)) => match self.accept(message, false) {
-                Step::Reply(line) => self.notifier.send(line).await,
-                Step::Work(work) => {
+                Outcome::Line(line) => self.notifier.send(line).await,
+                Outcome::Work(work) => {
                     let slot = self.slots.acquire_arc().await;
                     let server = Rc::clone(self);
                     ex.spawn(async move {
@@ -162,7 +188,7 @@ impl Server {
                     })
                     .detach();
                 }
-                Step::Nothing => {}
+                Outcome::Nothing => {}
             },
             Line::Batch(items) => self.handle_batch(ex, items).await,
         }
@@ -191,13 +217,13 @@ impl Server {
                         .boxed_local(),
                 ),
                 Ok(message) => match self.accept(message, true) {
-                    Step::Reply(line) => Some(smol::future::ready(Some(line)).boxed_local()),
-                    Step::Work(work) => {
+                    Outcome::Line(line) => Some(smol::future::ready(Some(line)).boxed_local()),
+                    Outcome::Work(work) => {
                         let slot = self.slots.acquire_arc().await;
                         let task = ex.spawn(Rc::clone(self).run(work, slot));
                         Some(task.boxed_local())
                     }
-                    Step::Nothing => None,
+                    Outcome::Nothing => None,
                 },
             });
         }
@@ -219,16 +245,24 @@ impl Server {
 
     /// Runs a request's work to its response, or to nothing when it is cancelled.
     async fn run(self: Rc<Self>, work: Work, slot: SemaphoreGuardArc) -> Option<String> {
-        let Work { id, future, cancel } = work;
+        let Work {
+            id,
+            future,
+            cancel,
+            mut span,
+        } = work;
         let guarded = async {
-            match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(line) => Some(line),
+            let answer = match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(answer) => answer,
                 Err(_) => {
                     log::error!(request_id:% = id; "request handler panicked; answering -32603");
-                    let error = RpcError::internal("internal error: the request handler failed");
-                    Some(jsonrpc::encode_error(Some(&id), &error))
+                    Err(RpcError::internal(
+                        "internal error: the request handler failed",
+                    ))
                 }
-            }
+            };
+            dispatch::finish_request_span(&mut span, &answer);
+            Some(encode_answer(&id, &answer))
         };
         let cancelled = async {
             // Err: the handle was dropped, which is how a request is cancelled.
@@ -245,17 +279,22 @@ impl Server {
     }
 
     /// Registers `future` as the work of request `id`, or refuses a duplicate id.
-    fn work(&self, id: Id, future: BoxedLocal<String>) -> Step {
+    fn work(&self, id: Id, future: BoxedLocal<Answer>) -> Step {
         let mut inflight = self.inflight.borrow_mut();
         if inflight.contains_key(&id) {
             let error = RpcError::invalid_request(format!(
                 "invalid request: id {id} is already in use by a request in flight"
             ));
-            return Step::Reply(jsonrpc::encode_error(Some(&id), &error));
+            return Step::Reply(Err(error));
         }
         let (handle, cancel) = smol::channel::bounded(1);
         inflight.insert(id.clone(), handle);
-        Step::Work(Work { id, future, cancel })
+        Step::Work(Work {
+            id,
+            future,
+            cancel,
+            span: Span::none(),
+        })
     }
 
     /// `notifications/cancelled`: drops the request's task; unknown or finished ids are ignored.
@@ -312,6 +351,11 @@ impl Server {
 /// Runs `lines` through a fresh server in memory and returns every line it wrote,
 /// in order: what the binary would print for that input. For tests and fuzzing.
 pub fn run_in_memory(config: Config, lines: Vec<Vec<u8>>) -> Vec<String> {
+    run_in_memory_traced(config, Tracer::disabled(), lines)
+}
+
+/// [`run_in_memory`] with a tracer, to see the spans a session produces.
+pub fn run_in_memory_traced(config: Config, tracer: Tracer, lines: Vec<Vec<u8>>) -> Vec<String> {
     let ex = LocalExecutor::new();
     let (out_tx, out_rx) = smol::channel::unbounded();
     let (in_tx, in_rx) = smol::channel::unbounded();
@@ -320,9 +364,12 @@ pub fn run_in_memory(config: Config, lines: Vec<Vec<u8>>) -> Vec<String> {
         let _ = in_tx.try_send(Input::Line(line));
     }
     in_tx.close();
-    let server = Server::new(config, out_tx);
+    let server = Server::new(config, out_tx, tracer);
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Let detached tasks that already have their answer hand it over.
     while ex.try_tick() {}
     std::iter::from_fn(|| out_rx.try_recv().ok()).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,250 @@
+//! The span tree a session produces, checked in memory through a tracer whose
+//! queue the test reads.
+
+use super::run_in_memory_traced;
+use crate::config::Config;
+use crate::telemetry::model::{FLAG_IS_REMOTE, KeyValue, SpanData, SpanKind, StatusCode, Value};
+use crate::telemetry::{ExportStats, Sampler, Tracer, hex};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+fn traced(config: &Config) -> (Tracer, Receiver<SpanData>, Arc<ExportStats>) {
+    let (queue, spans) = sync_channel(1024);
+    let stats = Arc::new(ExportStats::default());
+    let tracer = Tracer::new(
+        Sampler::new(&config.telemetry.tracing),
+        queue,
+        Arc::clone(&stats),
+        "telemetryflow-mcp".into(),
+    );
+    (tracer, spans, stats)
+}
+
+fn lines(messages: &[serde_json::Value]) -> Vec<Vec<u8>> {
+    messages
+        .iter()
+        .map(|m| m.to_string().into_bytes())
+        .collect()
+}
+
+fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| &kv.value)
+}
+
+fn text(span: &SpanData, key: &str) -> String {
+    match attr(span, key) {
+        Some(Value::Str(s)) => s.to_string(),
+        other => panic!("{} attribute {key}: {other:?}", span.name),
+    }
+}
+
+fn event_attr<'a>(kvs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+    kvs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
+}
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+#[test]
+fn a_session_produces_the_spec_span_tree() {
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    let out = run_in_memory_traced(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "probe", "version": "9.1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            json!({"jsonrpc": "2.0", "id": "c", "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "hi"}, "_meta": {"traceparent": TRACEPARENT, "tracestate": "vendor=x"}}}),
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "nope", "arguments": {}}}),
+            json!({"jsonrpc": "2.0", "id": 4, "method": "nope/nope"}),
+        ]),
+    );
+    assert_eq!(out.len(), 4, "four responses: {out:?}");
+    let spans: Vec<SpanData> = spans.try_iter().collect();
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "request.process").count(),
+        4,
+        "one request.process per request: {names:?}"
+    );
+    let by = |name: &str, pred: &dyn Fn(&SpanData) -> bool| -> SpanData {
+        spans
+            .iter()
+            .find(|s| s.name == name && pred(s))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {names:?}"))
+    };
+
+    // initialize: request.process SERVER root with the MCP attributes, and its child.
+    let init_root = by("request.process", &|s| {
+        text(s, "mcp.method.name") == "initialize"
+    });
+    assert_eq!(init_root.kind, SpanKind::Server);
+    assert_eq!(init_root.parent_span_id, None, "root without traceparent");
+    assert_eq!(text(&init_root, "mcp.request.id"), "1");
+    assert_eq!(text(&init_root, "jsonrpc.request.id"), "1");
+    assert_eq!(text(&init_root, "mcp.protocol.version"), "2025-06-18");
+    assert_eq!(text(&init_root, "service.name"), "telemetryflow-mcp");
+    assert_eq!(init_root.status.code, StatusCode::Ok);
+    let session_id = text(&init_root, "mcp.session.id");
+    assert_eq!(session_id.len(), 32);
+    let init = by("mcp.session.initialize", &|_| true);
+    assert_eq!(init.parent_span_id, Some(init_root.span_id));
+    assert_eq!(init.trace_id, init_root.trace_id);
+    assert_eq!(text(&init, "mcp.client.name"), "probe");
+    assert_eq!(text(&init, "mcp.client.version"), "9.1");
+    assert_eq!(text(&init, "mcp.protocol.version"), "2025-06-18");
+    let events: Vec<&str> = init.events.iter().map(|e| e.name.as_ref()).collect();
+    assert_eq!(events, ["session.validation.start", "session.created"]);
+    assert_eq!(
+        event_attr(&init.events[1].attributes, "mcp.session.id"),
+        Some(&Value::from(session_id.clone())),
+        "session.created names the session"
+    );
+
+    // tools/call under the caller's traceparent.
+    let call_root = by("request.process", &|s| text(s, "mcp.request.id") == "c");
+    assert_eq!(
+        hex(&call_root.trace_id.0),
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "caller's trace continued"
+    );
+    assert_eq!(
+        call_root.parent_span_id.map(|p| hex(&p.0)),
+        Some("00f067aa0ba902b7".into()),
+        "child of the caller's span"
+    );
+    assert_eq!(call_root.trace_state, "vendor=x", "tracestate passed on");
+    assert_ne!(call_root.flags & FLAG_IS_REMOTE, 0, "parent is remote");
+    let tool = by("mcp.tool.call", &|s| text(s, "mcp.tool.name") == "echo");
+    assert_eq!(tool.parent_span_id, Some(call_root.span_id));
+    assert_eq!(tool.trace_id, call_root.trace_id);
+    assert_eq!(
+        tool.flags & FLAG_IS_REMOTE,
+        0,
+        "tool span's parent is local"
+    );
+    assert_eq!(text(&tool, "gen_ai.tool.name"), "echo");
+    assert_eq!(text(&tool, "gen_ai.operation.name"), "execute_tool");
+    assert_eq!(text(&tool, "mcp.session.id"), session_id);
+    assert_eq!(attr(&tool, "mcp.tool.input.size"), Some(&Value::Int(1)));
+    assert_eq!(attr(&tool, "mcp.tool.result.size"), Some(&Value::Int(1)));
+    assert_eq!(
+        attr(&tool, "mcp.tool.result.success"),
+        Some(&Value::Bool(true))
+    );
+    assert_eq!(tool.status.code, StatusCode::Ok);
+    assert!(tool.end_time_unix_nano >= tool.start_time_unix_nano);
+
+    // Failures: ERROR status with the message and an exception event.
+    let unknown = by("mcp.tool.call", &|s| text(s, "mcp.tool.name") == "nope");
+    assert_eq!(unknown.status.code, StatusCode::Error);
+    assert_eq!(unknown.status.message, "invalid params: unknown tool: nope");
+    let exception = unknown
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .expect("exception event");
+    assert_eq!(
+        event_attr(&exception.attributes, "exception.type"),
+        Some(&Value::from("InvalidParams"))
+    );
+    let missing = by("request.process", &|s| {
+        text(s, "mcp.method.name") == "nope/nope"
+    });
+    assert_eq!(missing.status.code, StatusCode::Error);
+    assert_eq!(text(&missing, "error.type"), "-32601");
+    for span in &spans {
+        assert_eq!(
+            text(span, "service.name"),
+            "telemetryflow-mcp",
+            "{} carries service.name",
+            span.name
+        );
+        assert!(
+            attr(span, "mcp.protocol.version").is_some(),
+            "{} carries mcp.protocol.version",
+            span.name
+        );
+    }
+}
+
+#[test]
+fn tool_errors_are_error_spans_and_unsampled_traces_queue_nothing() {
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    run_in_memory_traced(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {}}}),
+        ]),
+    );
+    let spans: Vec<SpanData> = spans.try_iter().collect();
+    let tool = spans
+        .iter()
+        .find(|s| s.name == "mcp.tool.call")
+        .expect("tool span");
+    assert_eq!(
+        tool.status.code,
+        StatusCode::Error,
+        "isError: true makes an error span"
+    );
+    assert_eq!(
+        attr(tool, "mcp.tool.result.success"),
+        Some(&Value::Bool(false))
+    );
+    let root = spans
+        .iter()
+        .find(|s| s.name == "request.process" && text(s, "mcp.request.id") == "2")
+        .expect("root");
+    assert_eq!(text(root, "error.type"), "tool_error");
+
+    // A caller that did not sample: parent-based, nothing is recorded or queued.
+    let mut config = Config::default();
+    config.telemetry.tracing.sample_rate = 1.0;
+    let (tracer, spans, stats) = traced(&config);
+    let unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    run_in_memory_traced(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": {"traceparent": unsampled}}}),
+        ]),
+    );
+    assert_eq!(
+        spans.try_iter().count(),
+        0,
+        "unsampled parent: no span queued"
+    );
+    assert_eq!(stats.dropped_queue_full.get(), 0);
+}
+
+#[test]
+fn a_full_queue_drops_and_counts_without_blocking() {
+    let config = Config::default();
+    let (queue, spans) = sync_channel(2);
+    let stats = Arc::new(ExportStats::default());
+    let tracer = Tracer::new(
+        Sampler::new(&config.telemetry.tracing),
+        queue,
+        Arc::clone(&stats),
+        "s".into(),
+    );
+    let pings: Vec<serde_json::Value> = (0..10)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "ping"}))
+        .collect();
+    let out = run_in_memory_traced(config, tracer, lines(&pings));
+    assert_eq!(out.len(), 10, "every ping answered");
+    assert_eq!(spans.try_iter().count(), 2, "queue capacity");
+    assert_eq!(
+        stats.dropped_queue_full.get(),
+        8,
+        "the rest dropped and counted"
+    );
+}

@@ -1,0 +1,1 @@
+//! OTLP v1 protobuf encoders (being written).

@@ -1,0 +1,297 @@
+//! The tracer handle the server passes to each request, and the spans it makes.
+//! A sampled span collects attributes and events and, when it ends, is offered
+//! to a bounded queue without waiting: a full queue drops the span and counts
+//! it. An unsampled span carries its ids (for logs and children) and nothing else:
+//! no attribute is built, nothing is queued.
+
+use super::context::{SpanContext, new_span_id, new_trace_id};
+use super::model::{
+    Event, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, FLAG_RANDOM, FLAG_SAMPLED, KeyValue, SpanData,
+    SpanKind, Status, StatusCode, Value,
+};
+use super::sampler::Sampler;
+use super::stats::ExportStats;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
+const MAX_PER_SPAN: usize = 128;
+
+/// Creates spans; cheap to clone. A disabled tracer makes only unsampled spans.
+#[derive(Debug, Clone, Default)]
+pub struct Tracer {
+    inner: Option<Arc<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    sampler: Sampler,
+    queue: SyncSender<SpanData>,
+    stats: Arc<ExportStats>,
+    service_name: Cow<'static, str>,
+}
+
+impl Tracer {
+    /// A tracer that records nothing.
+    pub fn disabled() -> Tracer {
+        Tracer { inner: None }
+    }
+
+    /// A tracer sampling with `sampler` and queueing finished spans on `queue`.
+    pub fn new(
+        sampler: Sampler,
+        queue: SyncSender<SpanData>,
+        stats: Arc<ExportStats>,
+        service_name: String,
+    ) -> Tracer {
+        Tracer {
+            inner: Some(Arc::new(Inner {
+                sampler,
+                queue,
+                stats,
+                service_name: Cow::Owned(service_name),
+            })),
+        }
+    }
+
+    /// Export counters (all zero for a disabled tracer).
+    pub fn stats(&self) -> Option<&ExportStats> {
+        self.inner.as_deref().map(|i| &*i.stats)
+    }
+
+    /// Starts a root span for `operation` (an MCP method), continuing `remote`
+    /// (a caller's `traceparent`) when given. The sampling decision is taken here.
+    pub fn start_root(
+        &self,
+        name: &'static str,
+        kind: SpanKind,
+        operation: &str,
+        remote: Option<SpanContext>,
+    ) -> Span {
+        let (trace_id, trace_state, random) = match &remote {
+            Some(parent) => (
+                parent.trace_id,
+                parent.trace_state.clone(),
+                parent.flags & FLAG_RANDOM,
+            ),
+            None => (new_trace_id(), String::new(), FLAG_RANDOM),
+        };
+        let sampled = self.inner.as_ref().is_some_and(|inner| {
+            inner
+                .sampler
+                .should_sample(operation, &trace_id, remote.as_ref())
+        });
+        let context = SpanContext {
+            trace_id,
+            span_id: new_span_id(),
+            flags: random | if sampled { FLAG_SAMPLED } else { 0 },
+            trace_state,
+            is_remote: false,
+        };
+        let parent_span = remote.as_ref().map(|p| (p.span_id, true));
+        self.start(name, kind, context, parent_span)
+    }
+
+    /// Starts a child of `parent` (same trace, same sampling decision).
+    pub fn start_child(&self, name: &'static str, kind: SpanKind, parent: &SpanContext) -> Span {
+        let context = SpanContext {
+            span_id: new_span_id(),
+            is_remote: false,
+            ..parent.clone()
+        };
+        self.start(
+            name,
+            kind,
+            context,
+            Some((parent.span_id, parent.is_remote)),
+        )
+    }
+
+    fn start(
+        &self,
+        name: &'static str,
+        kind: SpanKind,
+        context: SpanContext,
+        parent: Option<(super::model::SpanId, bool)>,
+    ) -> Span {
+        let recording = match &self.inner {
+            Some(inner) if context.is_sampled() => Some(Recording {
+                data: Box::new(SpanData {
+                    trace_id: context.trace_id,
+                    span_id: context.span_id,
+                    parent_span_id: parent.map(|(id, _)| id),
+                    trace_state: context.trace_state.clone(),
+                    flags: u32::from(context.flags)
+                        | FLAG_HAS_IS_REMOTE
+                        | if parent.is_some_and(|(_, remote)| remote) {
+                            FLAG_IS_REMOTE
+                        } else {
+                            0
+                        },
+                    name: Cow::Borrowed(name),
+                    kind,
+                    start_time_unix_nano: now_unix_nano(),
+                    end_time_unix_nano: 0,
+                    attributes: vec![KeyValue::new(
+                        "service.name",
+                        Value::Str(inner.service_name.clone()),
+                    )],
+                    dropped_attributes_count: 0,
+                    events: Vec::new(),
+                    dropped_events_count: 0,
+                    status: Status::default(),
+                }),
+                started: Instant::now(),
+                inner: Arc::clone(inner),
+            }),
+            _ => None,
+        };
+        Span { context, recording }
+    }
+}
+
+/// A span in progress. Ends when [`Span::end`] is called or when dropped.
+#[derive(Debug)]
+pub struct Span {
+    context: SpanContext,
+    recording: Option<Recording>,
+}
+
+#[derive(Debug)]
+struct Recording {
+    data: Box<SpanData>,
+    started: Instant,
+    inner: Arc<Inner>,
+}
+
+impl Span {
+    /// A span that records nothing (for code paths without a tracer).
+    pub fn none() -> Span {
+        Span {
+            context: SpanContext::default(),
+            recording: None,
+        }
+    }
+
+    /// Ids and flags, for children and for log records.
+    pub fn context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    /// Whether attributes and events are kept.
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
+    /// Sets an attribute (replacing one of the same key).
+    pub fn set(&mut self, key: &'static str, value: impl Into<Value>) {
+        if let Some(rec) = &mut self.recording {
+            rec.set(Cow::Borrowed(key), value.into());
+        }
+    }
+
+    /// Sets an attribute whose value is only built when the span is recording.
+    pub fn set_with(&mut self, key: &'static str, value: impl FnOnce() -> Value) {
+        if let Some(rec) = &mut self.recording {
+            rec.set(Cow::Borrowed(key), value());
+        }
+    }
+
+    /// Adds an event; its attributes are only built when the span is recording.
+    pub fn add_event(&mut self, name: &'static str, attributes: impl FnOnce() -> Vec<KeyValue>) {
+        if let Some(rec) = &mut self.recording {
+            if rec.data.events.len() >= MAX_PER_SPAN {
+                rec.data.dropped_events_count += 1;
+                return;
+            }
+            rec.data.events.push(Event {
+                time_unix_nano: rec.now(),
+                name: Cow::Borrowed(name),
+                attributes: attributes(),
+            });
+        }
+    }
+
+    /// Status OK.
+    pub fn set_ok(&mut self) {
+        if let Some(rec) = &mut self.recording {
+            rec.data.status = Status {
+                code: StatusCode::Ok,
+                message: String::new(),
+            };
+        }
+    }
+
+    /// Status ERROR with `message`, and an `exception` event, as `record_exception` does.
+    pub fn record_error(&mut self, error_type: &str, message: &str) {
+        if self.recording.is_none() {
+            return;
+        }
+        let (error_type, message) = (error_type.to_string(), message.to_string());
+        self.add_event("exception", || {
+            vec![
+                KeyValue::new("exception.type", error_type),
+                KeyValue::new("exception.message", message.clone()),
+            ]
+        });
+        if let Some(rec) = &mut self.recording {
+            rec.data.status = Status {
+                code: StatusCode::Error,
+                message,
+            };
+        }
+    }
+
+    /// Ends the span and offers it to the export queue.
+    pub fn end(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        let Some(mut rec) = self.recording.take() else {
+            return;
+        };
+        rec.data.end_time_unix_nano = rec.now();
+        match rec.inner.queue.try_send(*rec.data) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => rec.inner.stats.dropped_queue_full.inc(),
+            Err(TrySendError::Disconnected(_)) => rec.inner.stats.dropped_shutdown.inc(),
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        // A cancelled request drops its span unfinished: it still ends, marked.
+        if self.recording.is_some() {
+            self.add_event("cancelled", Vec::new);
+            self.finish();
+        }
+    }
+}
+
+impl Recording {
+    fn set(&mut self, key: Cow<'static, str>, value: Value) {
+        if let Some(kv) = self.data.attributes.iter_mut().find(|kv| kv.key == key) {
+            kv.value = value;
+        } else if self.data.attributes.len() < MAX_PER_SPAN {
+            self.data.attributes.push(KeyValue { key, value });
+        } else {
+            self.data.dropped_attributes_count += 1;
+        }
+    }
+
+    /// Start time plus monotonic elapsed time, so that end >= start always.
+    fn now(&self) -> u64 {
+        self.data.start_time_unix_nano + self.started.elapsed().as_nanos() as u64
+    }
+}
+
+/// Nanoseconds since the Unix epoch.
+pub fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
