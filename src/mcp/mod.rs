@@ -261,18 +261,23 @@ impl Server {
                     ))
                 }
             };
-            dispatch::finish_request_span(&mut span, &answer);
-            Some(encode_answer(&id, &answer))
+            Some(answer)
         };
         let cancelled = async {
             // Err: the handle was dropped, which is how a request is cancelled.
             let _ = cancel.recv().await;
             None
         };
-        let line = guarded.or(cancelled).await;
-        if line.is_some() {
-            self.inflight.borrow_mut().remove(&id);
-        }
+        let line = match guarded.or(cancelled).await {
+            Some(answer) => {
+                self.inflight.borrow_mut().remove(&id);
+                dispatch::finish_request_span(&mut span, &answer);
+                span.end();
+                Some(encode_answer(&id, &answer))
+            }
+            // Dropping the span unfinished marks it with a `cancelled` event.
+            None => None,
+        };
         drop(slot);
         let _ = self.finished.0.try_send(());
         line
