@@ -120,8 +120,16 @@ fn a_session_produces_the_spec_span_tree() {
     );
     assert_eq!(call_root.trace_state, "vendor=x", "tracestate passed on");
     assert_ne!(call_root.flags & FLAG_IS_REMOTE, 0, "parent is remote");
-    assert_eq!(call_root.status.code, StatusCode::Ok, "a finished tool call ends its request span OK");
-    assert!(call_root.events.is_empty(), "no cancelled event on a finished request: {:?}", call_root.events);
+    assert_eq!(
+        call_root.status.code,
+        StatusCode::Ok,
+        "a finished tool call ends its request span OK"
+    );
+    assert!(
+        call_root.events.is_empty(),
+        "no cancelled event on a finished request: {:?}",
+        call_root.events
+    );
     let tool = by("mcp.tool.call", &|s| text(s, "mcp.tool.name") == "echo");
     assert_eq!(tool.parent_span_id, Some(call_root.span_id));
     assert_eq!(tool.trace_id, call_root.trace_id);

@@ -195,7 +195,11 @@ mod tests {
         let table: &[(&str, Value, &[u8])] = &[
             ("empty string still written", Value::from(""), &[0x0A, 0x00]),
             ("string", Value::from("ok"), &[0x0A, 0x02, b'o', b'k']),
-            ("bool false still written", Value::Bool(false), &[0x10, 0x00]),
+            (
+                "bool false still written",
+                Value::Bool(false),
+                &[0x10, 0x00],
+            ),
             ("bool true", Value::Bool(true), &[0x10, 0x01]),
             ("int 0 still written", Value::Int(0), &[0x18, 0x00]),
             ("int 300", Value::Int(300), &[0x18, 0xAC, 0x02]),

@@ -81,7 +81,9 @@ pub(crate) fn decode_partial_success(
                 while let Some((field, wire_type)) = inner.key()? {
                     match (field, wire_type) {
                         // int64: the varint's 64 bits, two's complement.
-                        (f, VARINT) if f == fields.rejected => result.rejected = inner.varint()? as i64,
+                        (f, VARINT) if f == fields.rejected => {
+                            result.rejected = inner.varint()? as i64
+                        }
                         (f, LEN) if f == fields.error_message => {
                             result.error_message =
                                 String::from_utf8_lossy(inner.len_delimited()?).into_owned();
@@ -217,10 +219,13 @@ mod tests {
         })
     }
 
+    /// What decoding a response body gives.
+    type Decoded = Result<Option<PartialSuccess>, DecodeError>;
+
     #[test]
     fn partial_success_bodies() {
         #[rustfmt::skip]
-        let table: &[(&str, &[u8], Result<Option<PartialSuccess>, DecodeError>)] = &[
+        let table: &[(&str, &[u8], Decoded)] = &[
             ("empty body is full success", &[], Ok(None)),
             ("empty partial_success is full success", &[0x0A, 0x00], Ok(None)),
             ("rejected and message", &[0x0A, 0x06, 0x08, 0x05, 0x12, 0x02, b'n', b'o'], Ok(partial(5, "no"))),

@@ -239,8 +239,8 @@ mod tests {
     fn complete_request_byte_for_byte() {
         let span = SpanData {
             trace_id: TraceId([
-                0x4B, 0xF9, 0x2F, 0x35, 0x77, 0xB3, 0x4D, 0xA6, 0xA3, 0xCE, 0x92, 0x9D, 0x0E,
-                0x0E, 0x47, 0x36,
+                0x4B, 0xF9, 0x2F, 0x35, 0x77, 0xB3, 0x4D, 0xA6, 0xA3, 0xCE, 0x92, 0x9D, 0x0E, 0x0E,
+                0x47, 0x36,
             ]),
             span_id: SpanId([0x00, 0xF0, 0x67, 0xAA, 0x0B, 0xA9, 0x02, 0xB7]),
             parent_span_id: Some(SpanId([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08])),
@@ -381,7 +381,9 @@ mod tests {
     fn encoded_len_matches_bytes_for_random_requests() {
         let mut rng = Rng::new(3);
         for _ in 0..500 {
-            let spans: Vec<SpanData> = (0..rng.below(4) + 1).map(|_| random_span(&mut rng)).collect();
+            let spans: Vec<SpanData> = (0..rng.below(4) + 1)
+                .map(|_| random_span(&mut rng))
+                .collect();
             let (resource, scope) = (random_resource(&mut rng), random_scope(&mut rng));
             let request = Request {
                 envelope: &ENVELOPE,

@@ -253,10 +253,10 @@ macro_rules! fields {
             )+
             /// The message name in its `.proto` file (nested names joined by `.`).
             #[cfg(test)]
-            pub(crate) const MESSAGE: &str = $message;
+            pub(crate) const PROTO_MESSAGE: &str = $message;
             /// Every field constant with its name.
             #[cfg(test)]
-            pub(crate) const ALL: &[(&str, u32)] = &[$((stringify!($name), $number)),+];
+            pub(crate) const PROTO_FIELDS: &[(&str, u32)] = &[$((stringify!($name), $number)),+];
         }
     };
 }
@@ -294,8 +294,14 @@ mod tests {
             (1 << 42, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
             ((1 << 49) - 1, &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
             (1 << 49, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
-            ((1 << 56) - 1, &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
-            (1 << 56, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+            (
+                (1 << 56) - 1,
+                &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
+            ),
+            (
+                1 << 56,
+                &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+            ),
             (
                 (1 << 63) - 1,
                 &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
@@ -356,7 +362,11 @@ mod tests {
                 expected,
                 "key of field {field} {wire_type:?}"
             );
-            assert_eq!(key_len(field), expected.len(), "key length of field {field}");
+            assert_eq!(
+                key_len(field),
+                expected.len(),
+                "key length of field {field}"
+            );
         }
     }
 
@@ -406,9 +416,7 @@ mod tests {
             (
                 "packed fixed64: tag, 8·n, values",
                 bytes_of(|b| encode_packed_fixed64(6, &[1, 256], b)),
-                &[
-                    0x32, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                ],
+                &[0x32, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
             ),
             (
                 "packed double: tag, 8·n, values",

@@ -14,27 +14,9 @@ use crate::config::{Config, TraceExporter};
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-// TEMPORARY bridge until src/otlp lands (being written in parallel); replaced by the real encoder.
-mod otlp_api {
-    use super::super::model::{Resource, Scope, SpanData};
-    pub struct Partial {
-        pub rejected: i64,
-        pub error_message: String,
-    }
-    pub fn encode_trace_request(_: &Resource, _: &Scope, _: &[SpanData]) -> Vec<u8> {
-        Vec::new()
-    }
-    pub fn decode_status_message(_: &[u8]) -> Option<String> {
-        None
-    }
-    pub fn decode_trace_partial_success(_: &[u8]) -> Result<Option<Partial>, ()> {
-        Ok(None)
-    }
-}
 
 /// Longest wait for queued spans at shutdown (issue: default 5 s).
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
@@ -52,7 +34,8 @@ pub struct Telemetry {
     /// The tracer; clone it into whatever creates spans.
     pub tracer: Tracer,
     stats: Option<Arc<ExportStats>>,
-    worker: Option<(JoinHandle<()>, Receiver<()>)>,
+    /// The export thread, its "done" signal, and the "stop retrying" signal.
+    worker: Option<(JoinHandle<()>, Receiver<()>, SyncSender<()>)>,
 }
 
 impl Telemetry {
@@ -83,6 +66,7 @@ impl Telemetry {
             TraceExporter::Console => Sink::Console,
             _ => Sink::Otlp(Box::new(Otlp::new(config))),
         };
+        let (stop, stop_rx) = sync_channel(1);
         let batcher = Batcher {
             spans,
             sink,
@@ -96,6 +80,8 @@ impl Telemetry {
             delay: t.tracing.schedule_delay,
             export_timeout: t.tracing.export_timeout,
             failures: FailureLog::default(),
+            final_flush: false,
+            stop: stop_rx,
         };
         let (done_tx, done) = sync_channel(1);
         let worker = std::thread::Builder::new()
@@ -108,7 +94,7 @@ impl Telemetry {
             Ok(handle) => Telemetry {
                 tracer,
                 stats: Some(stats),
-                worker: Some((handle, done)),
+                worker: Some((handle, done, stop)),
             },
             Err(e) => {
                 log::error!(error:% = e; "cannot start the trace export thread; tracing is off");
@@ -126,8 +112,12 @@ impl Telemetry {
     /// thread to flush what is queued. Every other tracer clone must be gone.
     pub fn shutdown(self, deadline: Instant) {
         let Telemetry { tracer, worker, .. } = self;
+        if let Some((_, _, stop)) = &worker {
+            // Wakes a retry backoff in progress: no more waiting on a failing collector.
+            let _ = stop.try_send(());
+        }
         drop(tracer);
-        if let Some((handle, done)) = worker {
+        if let Some((handle, done, _)) = worker {
             let wait = deadline.saturating_duration_since(Instant::now());
             if done.recv_timeout(wait).is_ok() {
                 let _ = handle.join();
@@ -192,6 +182,9 @@ struct Batcher {
     delay: Duration,
     export_timeout: Duration,
     failures: FailureLog,
+    final_flush: bool,
+    /// Signalled at shutdown; retry backoffs wait on it instead of sleeping.
+    stop: Receiver<()>,
 }
 
 impl Batcher {
@@ -215,6 +208,9 @@ impl Batcher {
                     next = Instant::now() + self.delay;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    // Shutting down: one attempt per batch, so that a dead collector
+                    // cannot hold the exit for the whole flush deadline.
+                    self.final_flush = true;
                     let deadline = Instant::now() + SHUTDOWN_FLUSH.min(self.export_timeout);
                     while !batch.is_empty() {
                         let rest = batch.split_off(batch.len().min(self.batch_size));
@@ -241,8 +237,13 @@ impl Batcher {
                 self.stats.exported.add(count);
             }
             Sink::Otlp(otlp) => {
-                let body = otlp_api::encode_trace_request(&self.resource, &self.scope, batch);
-                match otlp.send(&body, deadline, &self.stats) {
+                let body = crate::otlp::encode_trace_request(&self.resource, &self.scope, batch);
+                match otlp.send(
+                    &body,
+                    deadline,
+                    (!self.final_flush).then_some(&self.stop),
+                    &self.stats,
+                ) {
                     Ok(rejected) => {
                         self.stats.exported.add(count.saturating_sub(rejected));
                         self.stats.rejected.add(rejected);
@@ -295,7 +296,14 @@ impl Otlp {
 
     /// Sends one batch, retrying what may be retried until `deadline`.
     /// Ok: spans the collector rejected in a partial success. Err: why it failed.
-    fn send(&self, body: &[u8], deadline: Instant, stats: &ExportStats) -> Result<u64, String> {
+    /// `retry`: wait for retries on this signal (shutdown ends the wait); `None`: no retries.
+    fn send(
+        &self,
+        body: &[u8],
+        deadline: Instant,
+        retry: Option<&Receiver<()>>,
+        stats: &ExportStats,
+    ) -> Result<u64, String> {
         let mut attempt = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -340,7 +348,7 @@ impl Otlp {
                         429 | 502 | 503 | 504 => (retry_after, format!("HTTP {status}")),
                         _ => {
                             let detail =
-                                otlp_api::decode_status_message(&bytes).unwrap_or_default();
+                                crate::otlp::decode_status_message(&bytes).unwrap_or_default();
                             return Err(format!("HTTP {status} (not retried) {detail}")
                                 .trim_end()
                                 .to_string());
@@ -351,18 +359,23 @@ impl Otlp {
                 Err(e) => return Err(format!("{e} (not retried)")),
             };
             let backoff = wait.unwrap_or_else(|| backoff(attempt));
+            let Some(stop) = retry else {
+                return Err(format!("{reason}; not retried during shutdown"));
+            };
             if Instant::now() + backoff >= deadline {
                 return Err(format!("{reason}; no time left to retry"));
             }
             stats.retries.inc();
-            std::thread::sleep(backoff);
+            if !matches!(stop.recv_timeout(backoff), Err(RecvTimeoutError::Timeout)) {
+                return Err(format!("{reason}; retry abandoned at shutdown"));
+            }
             attempt += 1;
         }
     }
 }
 
 fn partial_success(body: &[u8]) -> u64 {
-    match otlp_api::decode_trace_partial_success(body) {
+    match crate::otlp::decode_partial_success(body) {
         Ok(Some(partial)) => {
             if partial.rejected > 0 || !partial.error_message.is_empty() {
                 log::warn!(

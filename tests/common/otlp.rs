@@ -1,0 +1,196 @@
+//! A loopback OTLP/HTTP receiver for tests, and a small protobuf reader that
+//! pulls spans out of an `ExportTraceServiceRequest` (field numbers from
+//! proto/opentelemetry/proto/trace/v1/trace.proto). The exhaustive field-by-field
+//! check uses the official decoder in `.ci/run`; this one serves assertions here.
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// One request the receiver saw.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub answered: u16,
+}
+
+/// A receiver answering each request with the next planned response (then 200).
+pub struct Receiver {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<Received>>>,
+}
+
+/// How to answer one request: status, `Retry-After` seconds, delay before answering.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub delay: Duration,
+}
+
+impl Plan {
+    pub const OK: Plan = Plan {
+        status: 200,
+        retry_after: None,
+        delay: Duration::ZERO,
+    };
+}
+
+impl Receiver {
+    pub fn start(plan: Vec<Plan>) -> Receiver {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind receiver");
+        let url = format!(
+            "http://{}",
+            server.server_addr().to_ip().expect("ip address")
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        thread::spawn(move || {
+            let mut plan = plan.into_iter();
+            for mut request in server.incoming_requests() {
+                let mut body = Vec::new();
+                let _ = request.as_reader().read_to_end(&mut body);
+                let step = plan.next().unwrap_or(Plan::OK);
+                thread::sleep(step.delay);
+                let content_type = request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("content-type"))
+                    .map(|h| h.value.to_string())
+                    .unwrap_or_default();
+                log.lock().expect("lock").push(Received {
+                    path: request.url().to_string(),
+                    content_type,
+                    body,
+                    answered: step.status,
+                });
+                let mut response = tiny_http::Response::empty(step.status);
+                if let Some(secs) = step.retry_after {
+                    response.add_header(
+                        tiny_http::Header::from_bytes("Retry-After", secs.to_string())
+                            .expect("header"),
+                    );
+                }
+                let _ = request.respond(response);
+            }
+        });
+        Receiver { url, seen }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+/// The fields of a span these tests look at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Span {
+    pub trace_id: Vec<u8>,
+    pub span_id: Vec<u8>,
+    pub parent_span_id: Vec<u8>,
+    pub name: String,
+    pub kind: u64,
+    pub string_attributes: Vec<(String, String)>,
+    pub status_code: u64,
+}
+
+impl Span {
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.string_attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// (field number, wire type, payload) of each field of one message.
+fn fields(mut buf: &[u8]) -> Vec<(u64, u8, Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let key = varint(&mut buf);
+        let (field, wire) = (key >> 3, (key & 7) as u8);
+        match wire {
+            0 => {
+                let v = varint(&mut buf);
+                out.push((field, wire, Vec::new(), v));
+            }
+            1 => {
+                out.push((field, wire, buf[..8].to_vec(), 0));
+                buf = &buf[8..];
+            }
+            2 => {
+                let len = varint(&mut buf) as usize;
+                out.push((field, wire, buf[..len].to_vec(), 0));
+                buf = &buf[len..];
+            }
+            5 => {
+                out.push((field, wire, buf[..4].to_vec(), 0));
+                buf = &buf[4..];
+            }
+            other => panic!("unexpected wire type {other}"),
+        }
+    }
+    out
+}
+
+fn varint(buf: &mut &[u8]) -> u64 {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = buf[0];
+        *buf = &buf[1..];
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    value
+}
+
+fn sub(fields: &[(u64, u8, Vec<u8>, u64)], number: u64) -> Vec<Vec<u8>> {
+    fields
+        .iter()
+        .filter(|f| f.0 == number && f.1 == 2)
+        .map(|f| f.2.clone())
+        .collect()
+}
+
+/// Every span of an `ExportTraceServiceRequest`.
+pub fn spans(body: &[u8]) -> Vec<Span> {
+    let mut out = Vec::new();
+    for resource_spans in sub(&fields(body), 1) {
+        for scope_spans in sub(&fields(&resource_spans), 2) {
+            for raw in sub(&fields(&scope_spans), 2) {
+                let f = fields(&raw);
+                let bytes = |n| sub(&f, n).into_iter().next().unwrap_or_default();
+                let mut span = Span {
+                    trace_id: bytes(1),
+                    span_id: bytes(2),
+                    parent_span_id: bytes(4),
+                    name: String::from_utf8(bytes(5)).expect("utf-8 name"),
+                    kind: f.iter().find(|x| x.0 == 6).map_or(0, |x| x.3),
+                    ..Span::default()
+                };
+                for kv in sub(&f, 9) {
+                    let kvf = fields(&kv);
+                    let key = String::from_utf8(sub(&kvf, 1).remove(0)).expect("key");
+                    let value = sub(&kvf, 2).remove(0);
+                    if let Some(s) = sub(&fields(&value), 1).into_iter().next() {
+                        span.string_attributes
+                            .push((key, String::from_utf8(s).expect("utf-8 value")));
+                    }
+                }
+                if let Some(status) = sub(&f, 15).into_iter().next() {
+                    span.status_code = fields(&status).iter().find(|x| x.0 == 3).map_or(0, |x| x.3);
+                }
+                out.push(span);
+            }
+        }
+    }
+    out
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
