@@ -12,18 +12,11 @@ use tfo_mcp::telemetry::{ExportStats, Sampler, SpanKind, Tracer, resource};
 
 const BATCH: usize = 512;
 
-/// Nanoseconds this thread has run on a CPU (`/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .expect("schedstat")
-}
-
 fn measure<T>(n: usize, f: impl FnOnce() -> T) -> (f64, T) {
-    let start = thread_cpu_ns();
+    // CLOCK_THREAD_CPUTIME_ID: exact CPU time of this thread, not wall time.
+    let start = cpu_time::ThreadTime::now();
     let out = f();
-    ((thread_cpu_ns() - start) as f64 / n as f64, out)
+    (start.elapsed().as_nanos() as f64 / n as f64, out)
 }
 
 /// The attributes a `request.process` span of a tool call carries.
@@ -37,6 +30,28 @@ fn make_span(tracer: &Tracer, i: usize) {
     span.set("mcp.protocol.version", "2025-06-18");
     span.set_ok();
     span.end();
+}
+
+/// The same spans as JSON, roughly what the console exporter writes.
+fn json_baseline(spans: &[SpanData]) -> usize {
+    let items: Vec<serde_json::Value> = spans
+        .iter()
+        .map(|s| {
+            let attrs: serde_json::Map<String, serde_json::Value> = s
+                .attributes
+                .iter()
+                .map(|kv| {
+                    (
+                        kv.key.to_string(),
+                        serde_json::Value::String(format!("{:?}", kv.value)),
+                    )
+                })
+                .collect();
+            serde_json::json!({"name": s.name, "trace_id": s.trace_id.0, "span_id": s.span_id.0,
+                "start": s.start_time_unix_nano, "end": s.end_time_unix_nano, "attributes": attrs})
+        })
+        .collect();
+    serde_json::to_vec(&items).map(|v| v.len()).unwrap_or(0)
 }
 
 fn tracer(config: &Config, capacity: usize) -> (Tracer, std::sync::mpsc::Receiver<SpanData>) {
@@ -58,46 +73,15 @@ fn main() {
     let (off, _rx) = tracer(&config, 16);
     let (unsampled, ()) = measure(n * 5, || (0..n * 5).for_each(|i| make_span(&off, i)));
 
+    // Sampled spans go round the way the server runs them: a batch is created,
+    // drained from the queue, encoded and posted; the next batch reuses the memory.
     config.telemetry.tracing.sampler = SamplerKind::AlwaysOn;
-    let (on, rx) = tracer(&config, n);
-    let (create, ()) = measure(n, || (0..n).for_each(|i| make_span(&on, i)));
-    let spans: Vec<SpanData> = rx.try_iter().collect();
-    assert_eq!(spans.len(), n, "every sampled span queued");
-
+    let (on, rx) = tracer(&config, BATCH);
     let res = resource(&config);
     let scope = Scope {
         name: "telemetryflow-mcp".into(),
         version: env!("CARGO_PKG_VERSION").into(),
     };
-    let (encode, bodies) = measure(n, || {
-        spans
-            .chunks(BATCH)
-            .map(|batch| tfo_mcp::otlp::encode_trace_request(&res, &scope, batch))
-            .collect::<Vec<_>>()
-    });
-    let bytes_per_span = bodies.iter().map(Vec::len).sum::<usize>() as f64 / n as f64;
-
-    let (json, json_bytes) = measure(n, || {
-        spans
-            .chunks(BATCH)
-            .map(|batch| {
-                let items: Vec<serde_json::Value> = batch
-                    .iter()
-                    .map(|s| {
-                        let attrs: serde_json::Map<String, serde_json::Value> = s
-                            .attributes
-                            .iter()
-                            .map(|kv| (kv.key.to_string(), serde_json::Value::String(format!("{:?}", kv.value))))
-                            .collect();
-                        serde_json::json!({"name": s.name, "trace_id": s.trace_id.0, "span_id": s.span_id.0,
-                            "start": s.start_time_unix_nano, "end": s.end_time_unix_nano, "attributes": attrs})
-                    })
-                    .collect();
-                serde_json::to_vec(&items).map(|v| v.len()).unwrap_or(0)
-            })
-            .sum::<usize>()
-    });
-
     let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
     let url = format!(
         "http://{}/v1/traces",
@@ -106,7 +90,7 @@ fn main() {
     std::thread::spawn(move || {
         for mut request in server.incoming_requests() {
             let mut sink = Vec::new();
-            let _ = request.as_reader().read_to_end(&mut sink);
+            let _ = std::io::Read::read_to_end(request.as_reader(), &mut sink);
             let _ = request.respond(tiny_http::Response::empty(200));
         }
     });
@@ -114,15 +98,36 @@ fn main() {
         .http_status_as_error(false)
         .build()
         .into();
-    let (export, ()) = measure(n, || {
-        for body in &bodies {
+    let (mut create, mut encode, mut json, mut export) = (0.0, 0.0, 0.0, 0.0);
+    let (mut bytes, mut json_bytes) = (0usize, 0usize);
+    let rounds = n / BATCH;
+    for round in 0..rounds {
+        let (t, ()) = measure(1, || {
+            (0..BATCH).for_each(|i| make_span(&on, round * BATCH + i))
+        });
+        create += t;
+        let spans: Vec<SpanData> = rx.try_iter().collect();
+        assert_eq!(spans.len(), BATCH, "every sampled span queued");
+        let (t, body) = measure(1, || {
+            tfo_mcp::otlp::encode_trace_request(&res, &scope, &spans)
+        });
+        encode += t;
+        bytes += body.len();
+        let (t, len) = measure(1, || json_baseline(&spans));
+        json += t;
+        json_bytes += len;
+        let (t, ()) = measure(1, || {
             let response = agent
                 .post(&url)
                 .header("content-type", "application/x-protobuf")
                 .send(&body[..]);
             assert_eq!(response.expect("post").status().as_u16(), 200);
-        }
-    });
+        });
+        export += t;
+    }
+    let spans = (rounds * BATCH) as f64;
+    let (create, encode, json, export) =
+        (create / spans, encode / spans, json / spans, export / spans);
 
     println!("{:<44} {:>10}", "per span (CPU of this thread)", "ns");
     println!(
@@ -157,11 +162,12 @@ fn main() {
     );
     println!(
         "{:<44} {:>10.1}",
-        "bytes per span (protobuf)", bytes_per_span
+        "bytes per span (protobuf)",
+        bytes as f64 / spans
     );
     println!(
         "{:<44} {:>10.1}",
         "bytes per span (JSON baseline)",
-        json_bytes as f64 / n as f64
+        json_bytes as f64 / spans
     );
 }

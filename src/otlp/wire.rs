@@ -226,13 +226,113 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// Encodes a top-level message into a buffer of exactly its size.
+/// Encodes a top-level message into a buffer of exactly its size, in two
+/// linear passes: the first records every nested message's length in pre-order,
+/// the second writes, taking each length from that record instead of counting
+/// the subtree again at every level of nesting.
 pub(crate) fn encode_to_vec<M: Message>(message: &M) -> Vec<u8> {
-    let len = message.encoded_len();
-    let mut buf = Vec::with_capacity(len);
-    message.fields(&mut buf);
-    debug_assert_eq!(buf.len(), len, "length pass and write pass disagree");
-    buf
+    let mut recorder = Recorder::default();
+    message.fields(&mut recorder);
+    let mut writer = Writer {
+        buf: Vec::with_capacity(recorder.total),
+        lens: &recorder.lens,
+        next: 0,
+    };
+    message.fields(&mut writer);
+    debug_assert_eq!(
+        writer.buf.len(),
+        recorder.total,
+        "length pass and write pass disagree"
+    );
+    writer.buf
+}
+
+/// The length pass of [`encode_to_vec`].
+#[derive(Debug, Default)]
+struct Recorder {
+    total: usize,
+    lens: Vec<usize>,
+}
+
+impl Sink for Recorder {
+    fn varint(&mut self, field: u32, value: u64) {
+        self.total += key_len(field) + encoded_len_varint(value);
+    }
+
+    fn fixed32(&mut self, field: u32, _value: u32) {
+        self.total += key_len(field) + 4;
+    }
+
+    fn fixed64(&mut self, field: u32, _value: u64) {
+        self.total += key_len(field) + 8;
+    }
+
+    fn bytes(&mut self, field: u32, value: &[u8]) {
+        self.total += len_delimited_len(field, value.len());
+    }
+
+    fn message<M: Message>(&mut self, field: u32, message: &M) {
+        let slot = self.lens.len();
+        self.lens.push(0);
+        let outer = std::mem::take(&mut self.total);
+        message.fields(self);
+        let len = self.total;
+        self.lens[slot] = len;
+        self.total = outer + len_delimited_len(field, len);
+    }
+
+    fn packed_fixed64(&mut self, field: u32, values: &[u64]) {
+        self.total += packed_fixed_len(field, values.len());
+    }
+
+    fn packed_double(&mut self, field: u32, values: &[f64]) {
+        self.total += packed_fixed_len(field, values.len());
+    }
+}
+
+/// The write pass of [`encode_to_vec`]: nested lengths come from the record.
+struct Writer<'a> {
+    buf: Vec<u8>,
+    lens: &'a [usize],
+    next: usize,
+}
+
+impl Sink for Writer<'_> {
+    fn varint(&mut self, field: u32, value: u64) {
+        self.buf.varint(field, value);
+    }
+
+    fn fixed32(&mut self, field: u32, value: u32) {
+        self.buf.fixed32(field, value);
+    }
+
+    fn fixed64(&mut self, field: u32, value: u64) {
+        self.buf.fixed64(field, value);
+    }
+
+    fn bytes(&mut self, field: u32, value: &[u8]) {
+        self.buf.bytes(field, value);
+    }
+
+    fn message<M: Message>(&mut self, field: u32, message: &M) {
+        // Both passes visit messages in the same order, so the index lines up.
+        let len = self
+            .lens
+            .get(self.next)
+            .copied()
+            .unwrap_or_else(|| message.encoded_len());
+        self.next += 1;
+        encode_len_prefix(field, len, &mut self.buf);
+        message.fields(self);
+    }
+
+    fn packed_fixed64(&mut self, field: u32, values: &[u64]) {
+        self.buf.packed_fixed64(field, values);
+    }
+
+    fn packed_double(&mut self, field: u32, values: &[f64]) {
+        self.buf.packed_double(field, values);
+    }
 }
 
 /// Declares the field numbers of one protobuf message as constants in a module named

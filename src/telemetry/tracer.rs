@@ -51,7 +51,9 @@ impl Tracer {
                 sampler,
                 queue,
                 stats,
-                service_name: Cow::Owned(service_name),
+                // Leaked once per tracer (one per process): every span then borrows
+                // it instead of allocating a copy for its `service.name`.
+                service_name: Cow::Borrowed(Box::leak(service_name.into_boxed_str())),
             })),
         }
     }
