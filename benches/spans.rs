@@ -100,6 +100,7 @@ fn main() {
         .into();
     let (mut create, mut encode, mut json, mut export) = (0.0, 0.0, 0.0, 0.0);
     let (mut bytes, mut json_bytes) = (0usize, 0usize);
+    let mut buffers = tfo_mcp::otlp::Buffers::default();
     let rounds = n / BATCH;
     for round in 0..rounds {
         let (t, ()) = measure(1, || {
@@ -108,9 +109,11 @@ fn main() {
         create += t;
         let spans: Vec<SpanData> = rx.try_iter().collect();
         assert_eq!(spans.len(), BATCH, "every sampled span queued");
-        let (t, body) = measure(1, || {
-            tfo_mcp::otlp::encode_trace_request(&res, &scope, &spans)
+        // As the export thread does it: the encoding memory is reused across batches.
+        let (t, _) = measure(1, || {
+            tfo_mcp::otlp::encode_trace_request_into(&res, &scope, &spans, &mut buffers)
         });
+        let body = buffers.bytes();
         encode += t;
         bytes += body.len();
         let (t, len) = measure(1, || json_baseline(&spans));
@@ -120,7 +123,7 @@ fn main() {
             let response = agent
                 .post(&url)
                 .header("content-type", "application/x-protobuf")
-                .send(&body[..]);
+                .send(body);
             assert_eq!(response.expect("post").status().as_u16(), 200);
         });
         export += t;

@@ -2,7 +2,7 @@
 //! the instrumentation scope, the resource), and the resource/scope envelope that the
 //! three export requests share.
 
-use super::wire::{Message, Sink, encode_to_vec, fields};
+use super::wire::{Buffers, Message, Sink, encode_into, encode_to_vec, fields};
 use crate::telemetry::model::{KeyValue, Resource, Scope, Value};
 
 fields! {
@@ -151,6 +151,15 @@ impl<T: Message> Request<'_, T> {
             return Vec::new();
         }
         encode_to_vec(self)
+    }
+
+    /// [`Request::encode`] into reused buffers; `false` (and nothing written) when no item is kept.
+    pub(crate) fn encode_into(&self, buffers: &mut Buffers) -> bool {
+        if !self.items.iter().any(self.keep) {
+            return false;
+        }
+        encode_into(self, buffers);
+        true
     }
 }
 

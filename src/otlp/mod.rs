@@ -25,4 +25,5 @@ pub use metrics::{
     Temporality, decode_metrics_partial_success, encode_metrics_request,
 };
 pub use response::{DecodeError, PartialSuccess, decode_status_message};
-pub use trace::{decode_partial_success, encode_trace_request};
+pub use trace::{decode_partial_success, encode_trace_request, encode_trace_request_into};
+pub use wire::Buffers;

@@ -3,7 +3,7 @@
 
 use super::common::{Envelope, Request, attributes};
 use super::response::{self, DecodeError, PartialSuccess, PartialSuccessFields};
-use super::wire::{Message, Sink, fields};
+use super::wire::{Buffers, Message, Sink, fields};
 use crate::telemetry::model::{Event, Resource, Scope, SpanData, Status, StatusCode};
 
 fields! {
@@ -110,6 +110,24 @@ pub fn encode_trace_request(resource: &Resource, scope: &Scope, spans: &[SpanDat
         keep: |_| true,
     }
     .encode()
+}
+
+/// [`encode_trace_request`] into reused buffers (read the body with
+/// `buffers.bytes()`); `false` and nothing written for an empty `spans`.
+pub fn encode_trace_request_into(
+    resource: &Resource,
+    scope: &Scope,
+    spans: &[SpanData],
+    buffers: &mut Buffers,
+) -> bool {
+    Request {
+        envelope: &ENVELOPE,
+        resource,
+        scope,
+        items: spans,
+        keep: |_| true,
+    }
+    .encode_into(buffers)
 }
 
 /// Reads an `ExportTraceServiceResponse` body (the 200 answer to `/v1/traces`).

@@ -231,10 +231,40 @@ impl Sink for Vec<u8> {
 /// the second writes, taking each length from that record instead of counting
 /// the subtree again at every level of nesting.
 pub(crate) fn encode_to_vec<M: Message>(message: &M) -> Vec<u8> {
-    let mut recorder = Recorder::default();
+    let mut buffers = Buffers::default();
+    encode_into(message, &mut buffers);
+    buffers.out
+}
+
+/// Reusable memory for [`encode_into`]: an exporter keeps one, so that a batch
+/// of a few hundred kilobytes does not cost a fresh allocation (and, with musl,
+/// fresh pages from the kernel) every time.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    out: Vec<u8>,
+    lens: Vec<usize>,
+}
+
+impl Buffers {
+    /// The last encoded message.
+    pub fn bytes(&self) -> &[u8] {
+        &self.out
+    }
+}
+
+/// [`encode_to_vec`] into reused buffers; the result is `buffers.bytes()`.
+pub(crate) fn encode_into<M: Message>(message: &M, buffers: &mut Buffers) {
+    let mut recorder = Recorder {
+        total: 0,
+        lens: std::mem::take(&mut buffers.lens),
+    };
+    recorder.lens.clear();
     message.fields(&mut recorder);
+    let mut out = std::mem::take(&mut buffers.out);
+    out.clear();
+    out.reserve(recorder.total);
     let mut writer = Writer {
-        buf: Vec::with_capacity(recorder.total),
+        buf: out,
         lens: &recorder.lens,
         next: 0,
     };
@@ -244,7 +274,8 @@ pub(crate) fn encode_to_vec<M: Message>(message: &M) -> Vec<u8> {
         recorder.total,
         "length pass and write pass disagree"
     );
-    writer.buf
+    buffers.out = writer.buf;
+    buffers.lens = recorder.lens;
 }
 
 /// The length pass of [`encode_to_vec`].

@@ -81,6 +81,7 @@ impl Telemetry {
             export_timeout: t.tracing.export_timeout,
             failures: FailureLog::default(),
             final_flush: false,
+            buffers: crate::otlp::Buffers::default(),
             stop: stop_rx,
         };
         let (done_tx, done) = sync_channel(1);
@@ -183,6 +184,8 @@ struct Batcher {
     export_timeout: Duration,
     failures: FailureLog,
     final_flush: bool,
+    /// Encoding memory reused from batch to batch.
+    buffers: crate::otlp::Buffers,
     /// Signalled at shutdown; retry backoffs wait on it instead of sleeping.
     stop: Receiver<()>,
 }
@@ -237,9 +240,14 @@ impl Batcher {
                 self.stats.exported.add(count);
             }
             Sink::Otlp(otlp) => {
-                let body = crate::otlp::encode_trace_request(&self.resource, &self.scope, batch);
+                crate::otlp::encode_trace_request_into(
+                    &self.resource,
+                    &self.scope,
+                    batch,
+                    &mut self.buffers,
+                );
                 match otlp.send(
-                    &body,
+                    self.buffers.bytes(),
                     deadline,
                     (!self.final_flush).then_some(&self.stop),
                     &self.stats,
