@@ -48,8 +48,6 @@ pub(super) struct Session {
     pub(super) version: Version,
     pub(super) client_name: String,
     pub(super) client_version: String,
-    /// `notifications/initialized` arrived.
-    pub(super) ready: bool,
     /// Set by `logging/setLevel`; `None` sends no log notifications.
     pub(super) log_level: Option<LogLevel>,
     pub(super) started: Instant,
@@ -146,8 +144,7 @@ impl Server {
     fn notification(&self, n: Notification) {
         match n.method.as_str() {
             "notifications/initialized" => {
-                if let Era::Legacy(session) = &mut *self.state.borrow_mut() {
-                    session.ready = true;
+                if let Era::Legacy(session) = &*self.state.borrow() {
                     log::info!(
                         mcp_protocol_version = session.version.as_str(),
                         client_name = session.client_name.as_str(),
@@ -298,7 +295,6 @@ impl Server {
             version,
             client_name: text("name"),
             client_version: text("version"),
-            ready: false,
             log_level: None,
             started: Instant::now(),
         });
@@ -365,7 +361,9 @@ impl Server {
 
     fn call_tool(self: &Rc<Self>, request: Request, served: Served, parent: &SpanContext) -> Step {
         let Request { id, method, params } = request;
-        let params = params.unwrap_or_default();
+        let mut params = params.unwrap_or_default();
+        // Taken out, not copied: the handler gets the client's map itself.
+        let arguments = params.remove("arguments");
         let Some(name) = params.get("name").and_then(Value::as_str) else {
             return error(RpcError::invalid_params(
                 "invalid params: `name` must be a string",
@@ -386,9 +384,9 @@ impl Server {
             span.end();
             error(e)
         };
-        let args = match params.get("arguments") {
+        let args = match arguments {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(args)) => args.clone(),
+            Some(Value::Object(args)) => args,
             Some(_) => {
                 return refuse(
                     span,
@@ -403,7 +401,7 @@ impl Server {
             return refuse(span, RpcError::invalid_params(message));
         };
         let version = served.version;
-        if let Err(problem) = schema::validate(&tool.input_schema, &Value::Object(args.clone())) {
+        if let Err(problem) = schema::validate_arguments(&tool.input_schema, &args) {
             let message = format!("invalid arguments for tool {name}: {problem}");
             if !version.validation_is_tool_error() {
                 let e = RpcError::invalid_params(format!("invalid params: {message}"))
@@ -413,7 +411,7 @@ impl Server {
             let result = ToolResult::error(message);
             finish_tool_span(&mut span, &result);
             span.end();
-            return reply(finish(version, result.to_json(version)));
+            return reply(finish(version, result.into_json(version)));
         }
         let handler = tool.handler;
         let ctx = Rc::new(RequestContext::new(
@@ -431,7 +429,7 @@ impl Server {
                 let result = handler(ctx, args).await;
                 finish_tool_span(&mut span, &result);
                 span.end();
-                Ok(finish(version, result.to_json(version)))
+                Ok(finish(version, result.into_json(version)))
             }),
         )
     }

@@ -258,3 +258,28 @@ fn a_full_queue_drops_and_counts_without_blocking() {
         "the rest dropped and counted"
     );
 }
+
+#[test]
+fn a_cancelled_request_span_ends_marked_cancelled() {
+    let mut config = Config::default();
+    config.server.diagnostic_tools = true;
+    let (tracer, spans, _) = traced(&config);
+    let out = run_in_memory_traced(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "sleep", "arguments": {"ms": 60000}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}),
+        ]),
+    );
+    assert_eq!(out.len(), 1, "only initialize is answered: {out:?}");
+    let spans: Vec<SpanData> = spans.try_iter().collect();
+    let root = spans
+        .iter()
+        .find(|s| s.name == "request.process" && text(s, "mcp.request.id") == "2")
+        .expect("the cancelled request's span is still exported");
+    let events: Vec<&str> = root.events.iter().map(|e| e.name.as_ref()).collect();
+    assert_eq!(events, ["cancelled"], "marked as cancelled");
+    assert_eq!(root.status.code, StatusCode::Unset, "neither OK nor ERROR");
+}

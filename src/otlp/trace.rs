@@ -102,14 +102,7 @@ const PARTIAL_SUCCESS: PartialSuccessFields = PartialSuccessFields {
 /// An empty `spans` slice gives an empty `Vec` rather than an envelope with no spans
 /// (which receivers may reject): send nothing then.
 pub fn encode_trace_request(resource: &Resource, scope: &Scope, spans: &[SpanData]) -> Vec<u8> {
-    Request {
-        envelope: &ENVELOPE,
-        resource,
-        scope,
-        items: spans,
-        keep: |_| true,
-    }
-    .encode()
+    request(resource, scope, spans).encode()
 }
 
 /// [`encode_trace_request`] into reused buffers (read the body with
@@ -120,6 +113,14 @@ pub fn encode_trace_request_into(
     spans: &[SpanData],
     buffers: &mut Buffers,
 ) -> bool {
+    request(resource, scope, spans).encode_into(buffers)
+}
+
+fn request<'a>(
+    resource: &'a Resource,
+    scope: &'a Scope,
+    spans: &'a [SpanData],
+) -> Request<'a, SpanData> {
     Request {
         envelope: &ENVELOPE,
         resource,
@@ -127,7 +128,6 @@ pub fn encode_trace_request_into(
         items: spans,
         keep: |_| true,
     }
-    .encode_into(buffers)
 }
 
 /// Reads an `ExportTraceServiceResponse` body (the 200 answer to `/v1/traces`).

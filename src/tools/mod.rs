@@ -51,13 +51,15 @@ impl ToolResult {
         }
     }
 
-    /// The `CallToolResult` for `version`.
-    pub fn to_json(&self, version: Version) -> Value {
-        let mut result = json!({"content": self.content, "isError": self.is_error});
-        if let (Some(data), true) = (&self.structured, version.has_titles_and_structured()) {
-            result["structuredContent"] = data.clone();
+    /// The `CallToolResult` for `version` (moves the content: no copy on the way out).
+    pub fn into_json(self, version: Version) -> Value {
+        let mut result = Map::new();
+        result.insert("content".into(), Value::Array(self.content));
+        result.insert("isError".into(), Value::Bool(self.is_error));
+        if let (Some(data), true) = (self.structured, version.has_titles_and_structured()) {
+            result.insert("structuredContent".into(), data);
         }
-        result
+        Value::Object(result)
     }
 }
 

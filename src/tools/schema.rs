@@ -3,14 +3,23 @@
 //! (boolean), `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `items`,
 //! `minItems`/`maxItems`. Errors name the offending field.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Checks `value` against `schema`; the error names the field (`arguments.path`) and the rule.
 pub fn validate(schema: &Value, value: &Value) -> Result<(), String> {
-    check(schema, value, "arguments")
+    check(schema, value).map_err(|e| format!("arguments{e}"))
 }
 
-fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+/// Checks a tool's arguments object against its `inputSchema` (whose root is an
+/// object schema), without copying the arguments into a `Value` first.
+pub fn validate_arguments(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
+    check_object(schema, args).map_err(|e| format!("arguments{e}"))
+}
+
+/// The error starts with the path below `value` (`.name`, `[i]`, or nothing) and
+/// callers prefix their own part on the way out, so a valid value costs no path
+/// string at all.
+fn check(schema: &Value, value: &Value) -> Result<(), String> {
     if let Some(types) = schema.get("type") {
         let ok = match types {
             Value::String(t) => has_type(value, t),
@@ -22,7 +31,7 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
         };
         if !ok {
             return Err(format!(
-                "{at}: expected {}, got {}",
+                ": expected {}, got {}",
                 type_text(types),
                 kind(value)
             ));
@@ -32,49 +41,21 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
         && !allowed.contains(value)
     {
         let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-        return Err(format!("{at}: must be one of {}", list.join(", ")));
+        return Err(format!(": must be one of {}", list.join(", ")));
     }
     match value {
-        Value::Object(map) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            if let Some(required) = schema.get("required").and_then(Value::as_array) {
-                for name in required.iter().filter_map(Value::as_str) {
-                    if !map.contains_key(name) {
-                        return Err(format!("{at}.{name}: required property is missing"));
-                    }
-                }
-            }
-            for (name, item) in map {
-                match properties.and_then(|p| p.get(name)) {
-                    Some(sub) => check(sub, item, &format!("{at}.{name}"))?,
-                    None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                        let known: Vec<&str> = properties
-                            .map(|p| p.keys().map(String::as_str).collect())
-                            .unwrap_or_default();
-                        return Err(format!(
-                            "{at}.{name}: unknown property (allowed: {})",
-                            if known.is_empty() {
-                                "none".to_string()
-                            } else {
-                                known.join(", ")
-                            }
-                        ));
-                    }
-                    None => {}
-                }
-            }
-        }
+        Value::Object(map) => check_object(schema, map)?,
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or(f64::NAN);
             if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
                 && x < min
             {
-                return Err(format!("{at}: must be at least {min}, got {n}"));
+                return Err(format!(": must be at least {min}, got {n}"));
             }
             if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
                 && x > max
             {
-                return Err(format!("{at}: must be at most {max}, got {n}"));
+                return Err(format!(": must be at most {max}, got {n}"));
             }
         }
         Value::String(s) => {
@@ -82,13 +63,13 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
             if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
                 && chars < min
             {
-                return Err(format!("{at}: must be at least {min} characters long"));
+                return Err(format!(": must be at least {min} characters long"));
             }
             if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
                 && chars > max
             {
                 return Err(format!(
-                    "{at}: must be at most {max} characters long, got {chars}"
+                    ": must be at most {max} characters long, got {chars}"
                 ));
             }
         }
@@ -97,20 +78,52 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
             if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
                 && n < min
             {
-                return Err(format!("{at}: must have at least {min} items"));
+                return Err(format!(": must have at least {min} items"));
             }
             if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
                 && n > max
             {
-                return Err(format!("{at}: must have at most {max} items"));
+                return Err(format!(": must have at most {max} items"));
             }
             if let Some(sub) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    check(sub, item, &format!("{at}[{i}]"))?;
+                    check(sub, item).map_err(|e| format!("[{i}]{e}"))?;
                 }
             }
         }
         Value::Bool(_) | Value::Null => {}
+    }
+    Ok(())
+}
+
+/// `properties`, `required` and `additionalProperties` of an object.
+fn check_object(schema: &Value, map: &Map<String, Value>) -> Result<(), String> {
+    let properties = schema.get("properties").and_then(Value::as_object);
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for name in required.iter().filter_map(Value::as_str) {
+            if !map.contains_key(name) {
+                return Err(format!(".{name}: required property is missing"));
+            }
+        }
+    }
+    for (name, item) in map {
+        match properties.and_then(|p| p.get(name)) {
+            Some(sub) => check(sub, item).map_err(|e| format!(".{name}{e}"))?,
+            None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                let known: Vec<&str> = properties
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                return Err(format!(
+                    ".{name}: unknown property (allowed: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            }
+            None => {}
+        }
     }
     Ok(())
 }
@@ -218,11 +231,15 @@ mod tests {
             (json!([1]), Err("arguments: expected object, got array")),
         ];
         for (value, want) in cases {
-            assert_eq!(
-                validate(&schema, &value),
-                want.map_err(String::from),
-                "validating {value}"
-            );
+            let want: Result<(), String> = want.map_err(String::from);
+            assert_eq!(validate(&schema, &value), want, "validating {value}");
+            if let Value::Object(args) = &value {
+                assert_eq!(
+                    validate_arguments(&schema, args),
+                    want,
+                    "the argument path agrees for {value}"
+                );
+            }
         }
     }
 }
