@@ -13,6 +13,8 @@ pub mod config;
 pub mod jsonrpc;
 pub mod logging;
 pub mod mcp;
+pub mod metrics;
+pub mod observability;
 pub mod otlp;
 pub mod runtime;
 pub mod telemetry;

@@ -101,8 +101,11 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
 
 fn info(config: &Config) -> ExitCode {
     let (tx, _rx) = smol::channel::bounded(1);
-    let server =
-        tfo_mcp::mcp::Server::new(config.clone(), tx, tfo_mcp::telemetry::Tracer::disabled());
+    let server = tfo_mcp::mcp::Server::new(
+        config.clone(),
+        tx,
+        tfo_mcp::observability::Observability::disabled(),
+    );
     let mut text = format!(
         "tfo-mcp {}\n\nprotocol versions:\n",
         env!("CARGO_PKG_VERSION")

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::mcp::{Input, Server};
+use crate::observability::Observability;
 use crate::telemetry::Telemetry;
 use smol::LocalExecutor;
 use smol::channel::{Receiver, Sender};
@@ -85,7 +86,8 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     })
     .detach();
     let telemetry = Telemetry::from_config(&config);
-    let server = Server::new(config, out_tx, telemetry.tracer.clone());
+    let obs = Observability::traced(telemetry.tracer.clone());
+    let server = Server::new(config, out_tx, obs);
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Dropping the executor drops every remaining task, and with them the last
     // senders of the outbox: the writer then prints what is queued and stops.

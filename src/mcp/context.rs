@@ -8,6 +8,7 @@ use super::notify::Notifier;
 use super::version::Version;
 use crate::jsonrpc::{self, Id};
 use crate::telemetry::SpanContext;
+use crate::tools::Services;
 use serde_json::{Map, Value, json};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -30,9 +31,15 @@ pub struct RequestContext {
     notifier: Rc<Notifier>,
     /// The span this request's work runs in: parent for further spans, ids for log records.
     pub trace: SpanContext,
+    /// Configuration, observability and what tools use (sandbox, health, Claude client).
+    pub services: Rc<Services>,
 }
 
 impl RequestContext {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one constructor, called from one place in dispatch with the request's parts"
+    )]
     pub(crate) fn new(
         id: Id,
         method: String,
@@ -41,6 +48,7 @@ impl RequestContext {
         log_level: Option<LogLevel>,
         notifier: Rc<Notifier>,
         trace: SpanContext,
+        services: Rc<Services>,
     ) -> RequestContext {
         let progress_token = meta
             .and_then(|m| m.get("progressToken"))
@@ -55,6 +63,7 @@ impl RequestContext {
             log_level,
             notifier,
             trace,
+            services,
         }
     }
 

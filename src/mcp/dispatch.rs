@@ -122,9 +122,12 @@ impl Server {
     /// `traceparent` when `_meta` carries one.
     fn request_span(&self, request: &Request) -> Span {
         let remote = meta(request).and_then(SpanContext::from_meta);
-        let mut span =
-            self.tracer
-                .start_root("request.process", SpanKind::Server, &request.method, remote);
+        let mut span = self.services.obs.tracer.start_root(
+            "request.process",
+            SpanKind::Server,
+            &request.method,
+            remote,
+        );
         if span.is_recording() {
             let id = request.id.to_string();
             span.set_with("mcp.request.id", || AttrValue::from(id.clone()));
@@ -133,7 +136,7 @@ impl Server {
                 AttrValue::from(request.method.clone())
             });
             span.set_with("mcp.session.id", || {
-                AttrValue::from(self.session_id.clone())
+                AttrValue::from(self.services.session_id.clone())
             });
             span.set("network.transport", "pipe");
             span.set("mcp.protocol.version", "unknown");
@@ -268,9 +271,11 @@ impl Server {
                 .unwrap_or("unknown")
                 .to_string()
         };
-        let mut child =
-            self.tracer
-                .start_child("mcp.session.initialize", SpanKind::Internal, span.context());
+        let mut child = self.services.obs.tracer.start_child(
+            "mcp.session.initialize",
+            SpanKind::Internal,
+            span.context(),
+        );
         child.set_with("mcp.client.name", || AttrValue::from(text("name")));
         child.set_with("mcp.client.version", || AttrValue::from(text("version")));
         child.set_with("mcp.protocol.version", || {
@@ -300,7 +305,10 @@ impl Server {
         });
         span.set("mcp.protocol.version", version.as_str());
         child.add_event("session.created", || {
-            vec![KeyValue::new("mcp.session.id", self.session_id.clone())]
+            vec![KeyValue::new(
+                "mcp.session.id",
+                self.services.session_id.clone(),
+            )]
         });
         child.set_ok();
         child.end();
@@ -349,7 +357,7 @@ impl Server {
             &tools,
             request,
             "tools",
-            self.config.server.page_size,
+            self.services.config.server.page_size,
             version,
         )?;
         let mut result = json!({"tools": page});
@@ -369,14 +377,16 @@ impl Server {
                 "invalid params: `name` must be a string",
             ));
         };
-        let mut span = self
-            .tracer
-            .start_child("mcp.tool.call", SpanKind::Internal, parent);
+        let mut span =
+            self.services
+                .obs
+                .tracer
+                .start_child("mcp.tool.call", SpanKind::Internal, parent);
         span.set_with("mcp.tool.name", || AttrValue::from(name.to_string()));
         span.set_with("gen_ai.tool.name", || AttrValue::from(name.to_string()));
         span.set("gen_ai.operation.name", "execute_tool");
         span.set_with("mcp.session.id", || {
-            AttrValue::from(self.session_id.clone())
+            AttrValue::from(self.services.session_id.clone())
         });
         span.set("mcp.protocol.version", served.version.as_str());
         let refuse = |mut span: Span, e: RpcError| {
@@ -422,6 +432,7 @@ impl Server {
             served.log_level,
             Rc::clone(&self.notifier),
             span.context().clone(),
+            Rc::clone(&self.services),
         ));
         self.work(
             id,

@@ -24,8 +24,9 @@ pub use version::Version;
 
 use crate::config::Config;
 use crate::jsonrpc::{self, Id, Incoming, Line, RpcError};
+use crate::observability::Observability;
 use crate::telemetry::{Span, Tracer};
-use crate::tools::Registry;
+use crate::tools::{Registry, Services};
 use smol::channel::{Receiver, Sender};
 use smol::future::{BoxedLocal, FutureExt};
 use smol::lock::{Semaphore, SemaphoreGuardArc};
@@ -89,7 +90,8 @@ fn encode_answer(id: &Id, answer: &Answer) -> String {
 /// The server for one stdio connection.
 #[derive(Debug)]
 pub struct Server {
-    config: Rc<Config>,
+    /// Configuration, observability and what tools use, shared with every request.
+    services: Rc<Services>,
     tools: Registry,
     state: RefCell<dispatch::Era>,
     /// Cancel handles of running requests; dropping one cancels its request.
@@ -97,25 +99,25 @@ pub struct Server {
     notifier: Rc<Notifier>,
     slots: Arc<Semaphore>,
     finished: (Sender<()>, Receiver<()>),
-    tracer: Tracer,
-    /// Identifies this stdio connection in spans and logs (`mcp.session.id`).
-    session_id: String,
 }
 
 impl Server {
-    /// A server writing encoded lines to `out` and tracing with `tracer`.
-    pub fn new(config: Config, out: Sender<String>, tracer: Tracer) -> Rc<Server> {
+    /// A server writing encoded lines to `out` and reporting to `obs`.
+    pub fn new(config: Config, out: Sender<String>, obs: Observability) -> Rc<Server> {
         let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
         Rc::new(Server {
             tools: Registry::builtin(&config),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
-            config: Rc::new(config),
+            services: Rc::new(Services {
+                config,
+                obs,
+                // Identifies this stdio connection in spans and logs (`mcp.session.id`).
+                session_id: crate::telemetry::new_session_id(),
+            }),
             state: RefCell::new(dispatch::Era::Unset),
             inflight: RefCell::new(HashMap::new()),
             notifier,
             finished: smol::channel::bounded(1),
-            tracer,
-            session_id: crate::telemetry::new_session_id(),
         })
     }
 
@@ -154,7 +156,7 @@ impl Server {
                 Some(Input::Oversized { bytes }) => {
                     let error = RpcError::invalid_request(format!(
                         "invalid request: line of at least {bytes} bytes exceeds the limit of {} bytes; it was discarded",
-                        self.config.server.max_line_bytes
+                        self.services.config.server.max_line_bytes
                     ));
                     self.notifier
                         .send(jsonrpc::encode_error(None, &error))
@@ -163,7 +165,7 @@ impl Server {
                 None => break,
             }
         }
-        self.drain(self.config.server.shutdown_grace).await;
+        self.drain(self.services.config.server.shutdown_grace).await;
         self.close_session();
     }
 
@@ -369,7 +371,7 @@ pub fn run_in_memory_traced(config: Config, tracer: Tracer, lines: Vec<Vec<u8>>)
         let _ = in_tx.try_send(Input::Line(line));
     }
     in_tx.close();
-    let server = Server::new(config, out_tx, tracer);
+    let server = Server::new(config, out_tx, Observability::traced(tracer));
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Let detached tasks that already have their answer hand it over.
     while ex.try_tick() {}

@@ -9,9 +9,23 @@ mod system_info;
 
 use crate::config::Config;
 use crate::mcp::{RequestContext, Version};
+use crate::observability::Observability;
 use serde_json::{Map, Value, json};
 use smol::future::BoxedLocal;
 use std::rc::Rc;
+
+/// What tools may use besides their arguments, shared by the server and every
+/// request: the configuration, the observability handles, the connection's id.
+/// Issues add what their tools need here (sandbox, health checker, Claude client).
+#[derive(Debug)]
+pub struct Services {
+    /// The effective configuration.
+    pub config: Config,
+    /// Tracer and metrics.
+    pub obs: Observability,
+    /// This stdio connection (`mcp.session.id`).
+    pub session_id: String,
+}
 
 /// What a tool returns: content blocks, optional structured data, error flag.
 #[derive(Debug, Clone, PartialEq)]
