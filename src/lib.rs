@@ -9,6 +9,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 pub mod cli;
+pub mod completion;
 pub mod config;
 pub mod jsonrpc;
 pub mod logging;
@@ -16,6 +17,8 @@ pub mod mcp;
 pub mod metrics;
 pub mod observability;
 pub mod otlp;
+pub mod prompts;
+pub mod resources;
 pub mod runtime;
 pub mod telemetry;
 pub mod tools;

@@ -122,7 +122,28 @@ fn info(config: &Config) -> ExitCode {
     for tool in server.tools().all() {
         text.push_str(&format!("  {:<14} {}\n", tool.name, tool.title));
     }
-    text.push_str("\nresources: none\nprompts: none\n");
+    text.push_str("\nresources:\n");
+    for resource in server.resources().resources() {
+        text.push_str(&format!("  {:<30} {}\n", resource.uri, resource.title));
+    }
+    text.push_str("\nresource templates:\n");
+    for template in server.resources().templates() {
+        text.push_str(&format!("  {:<30} {}\n", template.uri, template.title));
+    }
+    text.push_str("\nprompts:\n");
+    for prompt in tfo_mcp::prompts::PROMPTS {
+        let arguments: Vec<String> = prompt
+            .arguments
+            .iter()
+            .map(|a| format!("{}{}", a.name, if a.required { "*" } else { "" }))
+            .collect();
+        text.push_str(&format!(
+            "  {:<14} {} ({})\n",
+            prompt.name,
+            prompt.title,
+            arguments.join(", ")
+        ));
+    }
     print(&text)
 }
 

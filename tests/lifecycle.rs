@@ -29,10 +29,19 @@ fn initialize_echoes_supported_versions_and_answers_latest_otherwise() {
             answered >= "2025-06-18",
             "title only from 2025-06-18 ({asked})"
         );
+        let mut capabilities = json!({
+            "tools": {"listChanged": false},
+            "logging": {},
+            "resources": {"subscribe": false, "listChanged": false},
+            "prompts": {"listChanged": false},
+        });
+        // `completions` exists from 2025-03-26; 2024-11-05 has no flag for it.
+        if answered >= "2025-03-26" {
+            capabilities["completions"] = json!({});
+        }
         assert_eq!(
-            result["capabilities"],
-            json!({"tools": {"listChanged": false}, "logging": {}}),
-            "capabilities declare only what is implemented"
+            result["capabilities"], capabilities,
+            "capabilities declare only what is implemented ({asked})"
         );
         assert!(
             result["instructions"]

@@ -21,8 +21,23 @@ use serde_json::{Map, Value, json};
 use std::rc::Rc;
 use std::time::Instant;
 
+mod features;
+
+use features::Catalog;
+
 /// Methods of the 2026-07-28 revision that this server implements.
-const MODERN_METHODS: [&str; 3] = ["server/discover", "tools/list", "tools/call"];
+const MODERN_METHODS: [&str; 9] = [
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    // Resources, prompts, completion (issue 6).
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
 const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
@@ -200,13 +215,14 @@ impl Server {
         match legacy {
             Some((version, log_level)) => {
                 span.set("mcp.protocol.version", version.as_str());
-                self.legacy(request, Served { version, log_level }, span.context())
+                self.legacy(request, Served { version, log_level }, span)
             }
             None => self.modern(request, span),
         }
     }
 
-    fn legacy(self: &Rc<Self>, request: Request, served: Served, parent: &SpanContext) -> Step {
+    fn legacy(self: &Rc<Self>, request: Request, served: Served, span: &mut Span) -> Step {
+        let version = served.version;
         let result = match request.method.as_str() {
             "initialize" => Err(RpcError::invalid_request(
                 "invalid request: the session is already initialized; `initialize` may be sent only once",
@@ -214,7 +230,13 @@ impl Server {
             "ping" => Ok(json!({})),
             "logging/setLevel" => self.set_level(&request),
             "tools/list" => self.list_tools(&request, served.version),
-            "tools/call" => return self.call_tool(request, served, parent),
+            "tools/call" => return self.call_tool(request, served, span.context()),
+            "resources/list" => self.list(Catalog::Resources, &request, version),
+            "resources/templates/list" => self.list(Catalog::ResourceTemplates, &request, version),
+            "resources/read" => return self.read_resource(request, served, span),
+            "prompts/list" => self.list(Catalog::Prompts, &request, version),
+            "prompts/get" => self.get_prompt(&request, version, span),
+            "completion/complete" => self.complete(&request),
             other => Err(RpcError::method_not_found(other)),
         };
         match result {
@@ -249,6 +271,18 @@ impl Server {
         let result = match request.method.as_str() {
             "server/discover" => Ok(cacheable(self.discover())),
             "tools/list" => self.list_tools(&request, served.version).map(cacheable),
+            "resources/list" => self
+                .list(Catalog::Resources, &request, served.version)
+                .map(cacheable),
+            "resources/templates/list" => self
+                .list(Catalog::ResourceTemplates, &request, served.version)
+                .map(cacheable),
+            "resources/read" => return self.read_resource(request, served, span),
+            "prompts/list" => self
+                .list(Catalog::Prompts, &request, served.version)
+                .map(cacheable),
+            "prompts/get" => self.get_prompt(&request, served.version, span),
+            "completion/complete" => self.complete(&request),
             _ => return self.call_tool(request, served, span.context()),
         };
         match result {
@@ -315,7 +349,7 @@ impl Server {
         log::info!(requested = requested, negotiated = version.as_str(); "MCP initialize");
         reply(json!({
             "protocolVersion": version.as_str(),
-            "capabilities": capabilities(),
+            "capabilities": capabilities(version),
             "serverInfo": server_info(version),
             "instructions": INSTRUCTIONS,
         }))
@@ -324,7 +358,7 @@ impl Server {
     fn discover(&self) -> Value {
         json!({
             "supportedVersions": supported_modern(),
-            "capabilities": capabilities(),
+            "capabilities": capabilities(Version::V2026_07_28),
             "instructions": INSTRUCTIONS,
         })
     }
@@ -524,11 +558,21 @@ fn supported_modern() -> Vec<&'static str> {
 }
 
 const INSTRUCTIONS: &str = "TelemetryFlow MCP server (tfo-mcp). Every request is traced, counted and logged. \
-Use `echo` to check the connection and `system_info` to learn about the host this server runs on.";
+Use `echo` to check the connection and `system_info` to learn about the host this server runs on. \
+The resource `config://server` holds the effective configuration (secrets masked); the prompts \
+`code_review`, `explain_code` and `debug_help` turn code into a review, an explanation or a diagnosis.";
 
-/// What this server implements, and nothing more.
-fn capabilities() -> Value {
-    json!({"tools": {"listChanged": false}, "logging": {}})
+/// What this server implements in `version`, and nothing more: no resource
+/// subscriptions and no list-change notifications.
+fn capabilities(version: Version) -> Value {
+    let mut capabilities = json!({"tools": {"listChanged": false}, "logging": {}});
+    capabilities["resources"] = json!({"subscribe": false, "listChanged": false});
+    capabilities["prompts"] = json!({"listChanged": false});
+    // 2024-11-05 has `completion/complete` but no capability flag for it.
+    if version.has_completions_capability() {
+        capabilities["completions"] = json!({});
+    }
+    capabilities
 }
 
 fn server_info(version: Version) -> Value {

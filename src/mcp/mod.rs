@@ -93,6 +93,8 @@ pub struct Server {
     /// Configuration, observability and what tools use, shared with every request.
     services: Rc<Services>,
     tools: Registry,
+    /// Resources and resource templates.
+    resources: crate::resources::Registry,
     state: RefCell<dispatch::Era>,
     /// Cancel handles of running requests; dropping one cancels its request.
     inflight: RefCell<HashMap<Id, Sender<()>>>,
@@ -107,6 +109,7 @@ impl Server {
         let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
         Rc::new(Server {
             tools: Registry::builtin(&config),
+            resources: crate::resources::Registry::builtin(),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services {
                 config,

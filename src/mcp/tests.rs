@@ -283,3 +283,139 @@ fn a_cancelled_request_span_ends_marked_cancelled() {
     assert_eq!(events, ["cancelled"], "marked as cancelled");
     assert_eq!(root.status.code, StatusCode::Unset, "neither OK nor ERROR");
 }
+
+// --- resources and prompts (issue 6) ---------------------------------------------------
+
+#[test]
+fn resource_reads_and_prompt_gets_have_child_spans_with_their_outcome() {
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    let out = run_in_memory_traced(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "resources/read", "params": {"uri": "config://server"}}),
+            json!({"jsonrpc": "2.0", "id": 3, "method": "resources/read", "params": {"uri": "config://missing"}}),
+            json!({"jsonrpc": "2.0", "id": 4, "method": "prompts/get", "params": {"name": "code_review", "arguments": {"code": "x"}}}),
+            json!({"jsonrpc": "2.0", "id": 5, "method": "prompts/get", "params": {"name": "debug_help", "arguments": {"code": "x"}}}),
+        ]),
+    );
+    assert_eq!(out.len(), 5, "five responses: {out:?}");
+    let spans: Vec<SpanData> = spans.try_iter().collect();
+    let root = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == "request.process" && text(s, "mcp.request.id") == id)
+            .unwrap_or_else(|| panic!("request.process of {id}"))
+    };
+    let child = |parent: &SpanData, name: &str| {
+        let found: Vec<&SpanData> = spans
+            .iter()
+            .filter(|s| s.name == name && s.parent_span_id == Some(parent.span_id))
+            .collect();
+        assert_eq!(found.len(), 1, "one {name} under request {parent:?}");
+        found[0].clone()
+    };
+    let session = text(root("1"), "mcp.session.id");
+    // (request id, child span, attribute, value, error message or None)
+    let cases = [
+        (
+            "2",
+            "mcp.resource.read",
+            "mcp.resource.uri",
+            "config://server",
+            None,
+        ),
+        (
+            "3",
+            "mcp.resource.read",
+            "mcp.resource.uri",
+            "config://missing",
+            Some(("ResourceNotFound", "Resource not found")),
+        ),
+        (
+            "4",
+            "mcp.prompt.get",
+            "mcp.prompt.name",
+            "code_review",
+            None,
+        ),
+        (
+            "5",
+            "mcp.prompt.get",
+            "mcp.prompt.name",
+            "debug_help",
+            Some((
+                "InvalidParams",
+                "invalid params: prompt debug_help: missing required argument `error`",
+            )),
+        ),
+    ];
+    for (id, name, key, value, failure) in cases {
+        let parent = root(id);
+        let span = child(parent, name);
+        assert_eq!(span.kind, SpanKind::Internal, "{name} {id}");
+        assert_eq!(
+            span.trace_id, parent.trace_id,
+            "{name} {id} in its request's trace"
+        );
+        assert_eq!(text(&span, key), value, "{name} {id}");
+        assert_eq!(text(&span, "mcp.session.id"), session, "{name} {id}");
+        assert_eq!(
+            text(&span, "mcp.protocol.version"),
+            "2025-11-25",
+            "{name} {id}"
+        );
+        assert_eq!(
+            text(&span, "service.name"),
+            "telemetryflow-mcp",
+            "{name} {id}"
+        );
+        let semconv = if name == "mcp.resource.read" {
+            "mcp.resource.uri"
+        } else {
+            "gen_ai.prompt.name"
+        };
+        assert_eq!(
+            text(parent, semconv),
+            value,
+            "request.process {id} carries {semconv}"
+        );
+        match failure {
+            None => {
+                assert_eq!(span.status.code, StatusCode::Ok, "{name} {id}");
+                assert!(span.events.is_empty(), "{name} {id}: no events");
+            }
+            Some((kind, message)) => {
+                assert_eq!(
+                    (span.status.code, span.status.message.as_str()),
+                    (StatusCode::Error, message),
+                    "{name} {id}"
+                );
+                let exception = span
+                    .events
+                    .iter()
+                    .find(|e| e.name == "exception")
+                    .expect("exception event");
+                assert_eq!(
+                    event_attr(&exception.attributes, "exception.type"),
+                    Some(&Value::from(kind.to_string()))
+                );
+                assert_eq!(
+                    event_attr(&exception.attributes, "exception.message"),
+                    Some(&Value::from(message.to_string()))
+                );
+                assert_eq!(
+                    parent.status.code,
+                    StatusCode::Error,
+                    "request.process {id} fails too"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        text(&child(root("2"), "mcp.resource.read"), "mcp.resource.name"),
+        "server-config"
+    );
+}

@@ -79,6 +79,11 @@ impl Version {
         self >= Version::V2025_11_25
     }
 
+    /// The `completions` server capability exists (2025-03-26+).
+    pub fn has_completions_capability(self) -> bool {
+        self >= Version::V2025_03_26
+    }
+
     /// `Implementation.description` and `websiteUrl` exist.
     pub fn has_implementation_description(self) -> bool {
         self >= Version::V2025_11_25
@@ -130,6 +135,8 @@ mod tests {
         assert!(!Version::V2025_06_18.validation_is_tool_error());
         assert!(Version::V2025_11_25.validation_is_tool_error());
         assert!(Version::V2026_07_28.is_modern() && !Version::V2025_11_25.is_modern());
+        assert!(!Version::V2024_11_05.has_completions_capability());
+        assert!(Version::V2025_03_26.has_completions_capability());
         assert_eq!(Version::parse("2026-07-28"), Some(Version::V2026_07_28));
         assert_eq!(Version::parse("2026-07-29"), None);
     }

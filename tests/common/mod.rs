@@ -283,3 +283,35 @@ pub fn modern_meta() -> Value {
         "io.modelcontextprotocol/clientInfo": {"name": "tfo-mcp-tests", "version": "1.0"}
     })
 }
+
+// --- sessions in any revision (resources, prompts, completion tests) -------------------
+
+/// The revisions whose behaviour differs for resources, prompts and completion.
+pub const REVISIONS: [&str; 5] = [
+    "2024-11-05",
+    "2025-03-26",
+    "2025-06-18",
+    "2025-11-25",
+    "2026-07-28",
+];
+
+impl Server {
+    /// A server ready for requests in `version`: initialized for a handshake revision,
+    /// nothing to do for 2026-07-28 (each request carries its `_meta`, see [`Server::call_in`]).
+    pub fn open(version: &str, env: &[(&str, &str)]) -> Server {
+        let mut s = Server::start(env);
+        if version != "2026-07-28" {
+            let result = s.initialize(version);
+            assert_eq!(result["protocolVersion"], version, "negotiated {version}");
+        }
+        s
+    }
+
+    /// [`Server::call`] in `version`: adds the per-request `_meta` in 2026-07-28.
+    pub fn call_in(&mut self, version: &str, id: Value, method: &str, mut params: Value) -> Value {
+        if version == "2026-07-28" {
+            params["_meta"] = modern_meta();
+        }
+        self.call(id, method, params)
+    }
+}
