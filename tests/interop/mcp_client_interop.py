@@ -12,7 +12,9 @@ The SDK spawns the server over stdio (`mcp.client.stdio`) twice, once per era:
 In each it lists tools, calls `echo` and `system_info`, sends bad arguments, calls the
 diagnostic `panic` tool, cancels a slow `sleep` through the SDK's own cancellation
 (leaving its scope makes the SDK send `notifications/cancelled`) and checks the
-server still answers and exits 0 when its stdin closes.
+server still answers and exits 0 when its stdin closes. Then it lists and reads
+resources (a fixed one, a template, an unknown URI), lists and gets prompts (and one
+with a missing argument) and completes a prompt argument and a template variable.
 
 The server is started through this same script in `--tap` mode, a byte-exact relay
 that logs every line each way with a timestamp, so that checks can look at the wire
@@ -301,6 +303,89 @@ async def session_checks(client, mode, tag, wire, anyio, types, MCPError) -> Non
             )
         ]
         check(f"{tag} nothing more for the cancelled request", not after, f"server sent after the cancel: {after}")
+
+    await resource_prompt_checks(client, mode, tag, types, MCPError)
+
+
+async def resource_prompt_checks(client, mode, tag, types, MCPError) -> None:
+    """Resources, prompts and completion through the SDK's typed client calls."""
+    caps = client.server_capabilities
+    check(
+        f"{tag} capabilities declare resources (no subscribe), prompts, completions",
+        caps is not None
+        and caps.resources is not None
+        and not caps.resources.subscribe
+        and caps.prompts is not None
+        and caps.completions is not None,
+        f"capabilities {caps!r}",
+    )
+
+    listed = await client.list_resources()
+    uris = [str(r.uri) for r in listed.resources]
+    check(f"{tag} resources/list has config://server", uris == ["config://server"], f"uris {uris}")
+    templates = await client.list_resource_templates()
+    found = [t.uri_template for t in templates.resource_templates]
+    check(f"{tag} resources/templates/list has config://server/{{key}}", found == ["config://server/{key}"], f"templates {found}")
+
+    read = await client.read_resource("config://server")
+    item = read.contents[0] if read.contents else None
+    config = {}
+    if isinstance(item, types.TextResourceContents):
+        config = json.loads(item.text)
+    check(
+        f"{tag} config://server reads as JSON with every section",
+        item is not None
+        and item.mime_type == "application/json"
+        and set(config.get("settings", {})) >= {"telemetry", "tracing", "metrics", "logging", "server"},
+        f"contents {read.contents!r}",
+    )
+    key = await client.read_resource("config://server/TELEMETRYFLOW_MCP_DIAGNOSTIC_TOOLS")
+    value = json.loads(key.contents[0].text).get("value") if key.contents else None
+    check(f"{tag} a template read gives one setting", value == "true", f"value {value!r}")
+
+    # Unknown URI: -32002 in the handshake revisions, -32602 in 2026-07-28 (SEP-2164).
+    expected = -32602 if mode == "auto" else -32002
+    try:
+        await client.read_resource("config://nope")
+        check(f"{tag} unknown resource is {expected}", False, "read succeeded")
+    except MCPError as e:
+        check(f"{tag} unknown resource is {expected}", e.code == expected, f"error {e.error!r}")
+
+    prompts = await client.list_prompts()
+    names = [p.name for p in prompts.prompts]
+    check(f"{tag} prompts/list", names == ["code_review", "explain_code", "debug_help"], f"names {names}")
+    got = await client.get_prompt("explain_code", {"code": "print(1)", "language": "python", "detail_level": "brief"})
+    text = got.messages[0].content.text if got.messages and isinstance(got.messages[0].content, types.TextContent) else ""
+    check(
+        f"{tag} prompts/get renders a user message with the code",
+        got.messages[0].role == "user" and "```python\nprint(1)\n```" in text,
+        f"messages {got.messages!r}",
+    )
+    try:
+        await client.get_prompt("debug_help", {"code": "x"})
+        check(f"{tag} prompts/get without a required argument is -32602", False, "succeeded")
+    except MCPError as e:
+        check(
+            f"{tag} prompts/get without a required argument is -32602",
+            e.code == -32602 and "error" in e.error.message,
+            f"error {e.error!r}",
+        )
+
+    done = await client.complete(types.PromptReference(type="ref/prompt", name="code_review"), {"name": "language", "value": "ja"})
+    check(
+        f"{tag} completion/complete suggests languages",
+        done.completion.values == ["java", "javascript"] and done.completion.total == 2,
+        f"completion {done.completion!r}",
+    )
+    done = await client.complete(
+        types.ResourceTemplateReference(type="ref/resource", uri="config://server/{key}"),
+        {"name": "key", "value": "TELEMETRYFLOW_MCP_LOG_L"},
+    )
+    check(
+        f"{tag} completion/complete suggests configuration keys",
+        done.completion.values == ["TELEMETRYFLOW_MCP_LOG_LEVEL"],
+        f"completion {done.completion!r}",
+    )
 
 
 def main() -> int:

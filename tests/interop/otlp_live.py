@@ -8,7 +8,9 @@ Default mode: a loopback HTTP server plays the collector (answers 200, empty bod
 keeps every POST. BINARY runs one MCP session on stdio: `initialize` (2025-06-18),
 `notifications/initialized`, an `echo` call carrying a W3C `traceparent`/`tracestate`
 in `_meta`, a call of an unknown tool and an `echo` call without its required argument
-(both -32602 in 2025-06-18), then stdin is closed and it must flush and exit 0. Every
+(both -32602 in 2025-06-18), a read of `config://server` and of an unknown URI (-32002),
+a `code_review` prompt get and a `debug_help` get without its `error` (-32602), then
+stdin is closed and it must flush and exit 0. Every
 body is parsed as `ExportTraceServiceRequest` (PyPI `opentelemetry-proto`) and checked
 field by field: resource, scope, span names and kinds, ids, parent links, flags,
 trace_state, typed attributes, events, status and times, and that no message anywhere
@@ -63,6 +65,17 @@ ECHO_TEXT = "hello, collector"
 # SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK (0x100) and SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK (0x200).
 SAMPLED, RANDOM, HAS_IS_REMOTE, IS_REMOTE = 0x01, 0x02, 0x100, 0x200
 IO_TIMEOUT = 10.0
+# (id, answers key, method, params) of the resource reads and prompt gets in the session.
+FEATURE_REQUESTS = [
+    (5, "read", "resources/read", {"uri": "config://server"}),
+    (6, "read_missing", "resources/read", {"uri": "config://nope"}),
+    (7, "prompt", "prompts/get", {"name": "code_review", "arguments": {"code": "x = 1"}}),
+    (8, "prompt_invalid", "prompts/get", {"name": "debug_help", "arguments": {"code": "x = 1"}}),
+]
+# Span names one session produces (request.process: one per request).
+SESSION_SPANS = Counter(
+    {"request.process": 8, "mcp.session.initialize": 1, "mcp.tool.call": 3, "mcp.resource.read": 2, "mcp.prompt.get": 2}
+)
 EXIT_TIMEOUT = 15.0
 
 RESULTS: list[tuple[str, bool, str]] = []
@@ -250,6 +263,10 @@ def run_session(binary: str, endpoint: str, workdir: str, receiver: Receiver | N
             {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "echo", "arguments": {}}}
         )
         answers["invalid"] = child.response(4)
+        # Resources and prompts: a read and a get that succeed, and one of each that fails.
+        for request_id, key, method, params in FEATURE_REQUESTS:
+            child.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+            answers[key] = child.response(request_id)
         code = child.close()
     finally:
         if child.proc.poll() is None:  # a failed write or read above: no process left behind
@@ -275,6 +292,18 @@ def check_answers(answers: dict) -> dict[str, str]:
         error = (answers[key] or {}).get("error", {})
         eq(f"session: {what} is JSON-RPC error -32602", error.get("code"), -32602)
         check(f"session: {what} has an error message", bool(error.get("message")), repr(error))
+        messages[key] = error.get("message", "")
+    read = (answers["read"] or {}).get("result", {})
+    contents = read.get("contents") or [{}]
+    eq("session: config://server read", (contents[0].get("uri"), contents[0].get("mimeType")), ("config://server", "application/json"))
+    prompt = (answers["prompt"] or {}).get("result", {})
+    eq("session: code_review renders one user message", [m.get("role") for m in prompt.get("messages", [])], ["user"])
+    for key, code, what in (
+        ("read_missing", -32002, "unknown resource (2025-06-18)"),
+        ("prompt_invalid", -32602, "debug_help without `error`"),
+    ):
+        error = (answers[key] or {}).get("error", {})
+        eq(f"session: {what} is JSON-RPC error {code}", error.get("code"), code)
         messages[key] = error.get("message", "")
     return messages
 
@@ -382,7 +411,7 @@ def check_spans(where: str, spans, session: dict, errors: dict[str, str]) -> Non
     eq(
         f"{where}: span names",
         Counter(s.name for s in all_spans),
-        Counter({"request.process": 4, "mcp.session.initialize": 1, "mcp.tool.call": 3}),
+        SESSION_SPANS,
     )
     eq(f"{where}: span ids are unique", len({s.span_id for s in all_spans}), len(all_spans))
     start, end = session["window"]
@@ -441,7 +470,9 @@ def check_spans(where: str, spans, session: dict, errors: dict[str, str]) -> Non
         repr(session_ids),
     )
 
-    def request_span(what: str, request_id: str, method: str, *, remote: bool, error: str | None):
+    def request_span(
+        what: str, request_id: str, method: str, *, remote: bool, error: str | None, code: str = "-32602"
+    ):
         span = one(
             where, spans, f"request.process of {what}", "request.process", **{"mcp.request.id": request_id}
         )
@@ -459,7 +490,7 @@ def check_spans(where: str, spans, session: dict, errors: dict[str, str]) -> Non
             "network.transport": ("string_value", "pipe"),
         }
         if error is not None:
-            want["error.type"] = ("string_value", "-32602")
+            want["error.type"] = ("string_value", code)
         eq(f"{p}: attributes with types", {k: have.get(k) for k in want}, want)
         if error is None:
             check(f"{p}: no error.type", "error.type" not in have, repr(have.get("error.type")))
@@ -475,7 +506,7 @@ def check_spans(where: str, spans, session: dict, errors: dict[str, str]) -> Non
             check(f"{p}: a new trace", span.trace_id.hex() != CALLER_TRACE)
             # A trace id we made: sampled and random (W3C level 2); no parent, still known local.
             eq(f"{p}: flags", hex(span.flags), hex(SAMPLED | RANDOM | HAS_IS_REMOTE))
-        check_status(p, span, error)
+        check_status(p, span, error, EXCEPTION_TYPES[code])
         return span
 
     def check_status(p: str, span, error: str | None, exception_type: str = "InvalidParams"):
@@ -589,8 +620,58 @@ def check_spans(where: str, spans, session: dict, errors: dict[str, str]) -> Non
         "echo without arguments", "4", "tools/call", remote=False, error=errors.get("invalid")
     )
     tool_span("echo (invalid)", invalid, "echo", 0, errors.get("invalid"), local, "")
+    feature_spans(where, all_spans, errors, request_span, child_of, check_status, session_id, local)
     traces = {s.trace_id for s in all_spans}
-    eq(f"{where}: one trace per request", len(traces), 4)
+    eq(f"{where}: one trace per request", len(traces), 8)
+
+
+# The exception type recorded for each JSON-RPC error code (dispatch's error_type).
+EXCEPTION_TYPES = {"-32602": "InvalidParams", "-32002": "ResourceNotFound"}
+
+
+def feature_spans(where, all_spans, errors, request_span, child_of, check_status, session_id, local) -> None:
+    """mcp.resource.read and mcp.prompt.get: one child of each request.process, with
+    the URI or prompt name, session, revision, result attributes and status."""
+    cases = [
+        # (request id, method, child span, identifying attributes, result attributes, error, code)
+        ("5", "resources/read", "mcp.resource.read",
+         {"mcp.resource.uri": ("string_value", "config://server")},
+         {"mcp.resource.name": ("string_value", "server-config"), "mcp.resource.contents": ("int_value", 1)},
+         None, "-32602"),
+        ("6", "resources/read", "mcp.resource.read",
+         {"mcp.resource.uri": ("string_value", "config://nope")},
+         {}, errors.get("read_missing"), "-32002"),
+        ("7", "prompts/get", "mcp.prompt.get",
+         {"mcp.prompt.name": ("string_value", "code_review"), "gen_ai.prompt.name": ("string_value", "code_review")},
+         {"mcp.prompt.messages": ("int_value", 1)},
+         None, "-32602"),
+        ("8", "prompts/get", "mcp.prompt.get",
+         {"mcp.prompt.name": ("string_value", "debug_help"), "gen_ai.prompt.name": ("string_value", "debug_help")},
+         {}, errors.get("prompt_invalid"), "-32602"),
+    ]  # fmt: skip
+    for request_id, method, name, ident, results, error, code in cases:
+        parent = request_span(f"{method} {request_id}", request_id, method, remote=False, error=error, code=code)
+        if parent is None:
+            continue
+        p = f"{where}: {name} of request {request_id}"
+        # The semantic-convention attribute on the server span itself.
+        semconv = "mcp.resource.uri" if name == "mcp.resource.read" else "gen_ai.prompt.name"
+        eq(f"{p}: request.process carries {semconv}", typed(parent.attributes).get(semconv), ident[semconv])
+        found = [s for s in all_spans if s.name == name and s.parent_span_id == parent.span_id]
+        if not eq(f"{p}: one child of its request.process", len(found), 1):
+            continue
+        span = found[0]
+        child_of(p, span, parent, local, "")
+        have = typed(span.attributes)
+        want = {
+            **ident,
+            "mcp.session.id": ("string_value", session_id),
+            "mcp.protocol.version": ("string_value", PROTOCOL),
+            "service.name": ("string_value", "telemetryflow-mcp"),
+            **results,
+        }
+        eq(f"{p}: attributes with types", have, want)
+        check_status(p, span, error, EXCEPTION_TYPES[code])
 
 
 def crate_version() -> str:
@@ -712,7 +793,7 @@ def rotel(binary: str) -> None:
             spans = []
             while time.monotonic() < deadline:
                 spans = decode_quietly(receiver.snapshot())
-                if len(spans) >= 8:
+                if len(spans) >= sum(SESSION_SPANS.values()):
                     break
                 time.sleep(0.1)
             check("rotel: still running after the session", proc.poll() is None, f"exit {proc.returncode}")
@@ -727,7 +808,7 @@ def rotel(binary: str) -> None:
     eq(
         "rotel: debug log printed our spans",
         printed,
-        Counter({"request.process": 4, "mcp.session.initialize": 1, "mcp.tool.call": 3}),
+        SESSION_SPANS,
     )
     for needle in (
         f"Trace ID       : {CALLER_TRACE}",
