@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{REVISIONS, Server};
+use common::{REVISIONS, Server, command};
 use serde_json::{Value, json};
 
 const MODERN: &str = "2026-07-28";
@@ -319,4 +319,24 @@ fn completion_suggests_languages_levels_and_keys() {
             );
         }
     }
+}
+
+#[test]
+fn info_lists_resources_templates_and_prompts() {
+    let output = command().arg("info").output().expect("run tfo-mcp info");
+    assert!(output.status.success(), "exit 0");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "config://server                Server configuration",
+        "config://server/{key}          One configuration setting",
+        "code_review    Code review (code*, language)",
+        "explain_code   Explain code (code*, language, detail_level)",
+        "debug_help     Debug help (code*, error*, language)",
+    ] {
+        assert!(text.contains(line), "info lists {line:?}:\n{text}");
+    }
+    assert!(
+        !text.contains(": none"),
+        "nothing is reported missing:\n{text}"
+    );
 }

@@ -242,5 +242,10 @@ fn the_capability_never_advertises_subscriptions() {
             json!({"listChanged": false}),
             "{version}"
         );
+        assert_eq!(
+            capabilities.get("completions").is_some(),
+            version >= "2025-03-26",
+            "{version}: completions declared where the revision has the capability"
+        );
     }
 }

@@ -366,6 +366,17 @@ pub fn run_in_memory(config: Config, lines: Vec<Vec<u8>>) -> Vec<String> {
 
 /// [`run_in_memory`] with a tracer, to see the spans a session produces.
 pub fn run_in_memory_traced(config: Config, tracer: Tracer, lines: Vec<Vec<u8>>) -> Vec<String> {
+    run_in_memory_with(config, tracer, lines, |_| {})
+}
+
+/// [`run_in_memory_traced`] with `setup` applied to the fresh server first (tests
+/// swap in their own resource table this way).
+pub(crate) fn run_in_memory_with(
+    config: Config,
+    tracer: Tracer,
+    lines: Vec<Vec<u8>>,
+    setup: impl FnOnce(&mut Server),
+) -> Vec<String> {
     let ex = LocalExecutor::new();
     let (out_tx, out_rx) = smol::channel::unbounded();
     let (in_tx, in_rx) = smol::channel::unbounded();
@@ -374,7 +385,8 @@ pub fn run_in_memory_traced(config: Config, tracer: Tracer, lines: Vec<Vec<u8>>)
         let _ = in_tx.try_send(Input::Line(line));
     }
     in_tx.close();
-    let server = Server::new(config, out_tx, Observability::traced(tracer));
+    let mut server = Server::new(config, out_tx, Observability::traced(tracer));
+    setup(Rc::get_mut(&mut server).expect("the server is not shared yet"));
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Let detached tasks that already have their answer hand it over.
     while ex.try_tick() {}

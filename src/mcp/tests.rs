@@ -419,3 +419,126 @@ fn resource_reads_and_prompt_gets_have_child_spans_with_their_outcome() {
         "server-config"
     );
 }
+
+/// A table with blocking readers, as the `file:///{path}` template will be.
+fn task_resources() -> crate::resources::Registry {
+    use crate::resources::{Annotations, Contents, ReadError, Reader, Resource};
+    let entry = |uri, reader| Resource {
+        uri,
+        name: "test",
+        title: "Test",
+        description: "test entry",
+        mime_type: Some("text/plain"),
+        annotations: Annotations {
+            user: true,
+            assistant: false,
+            priority: 0.1,
+        },
+        ttl_ms: 0,
+        reader,
+        complete: None,
+    };
+    crate::resources::Registry::new(vec![
+        entry("test://empty", Reader::Now(|_, _| Ok(Vec::new()))),
+        entry(
+            "test://broken",
+            Reader::Task(|_, _| {
+                Box::pin(async { Err(ReadError::Internal("disk on fire".into())) })
+            }),
+        ),
+        entry(
+            "test://files/{name}",
+            Reader::Task(|services, target| {
+                Box::pin(async move {
+                    let name = target.var("name").unwrap_or_default().to_string();
+                    let text = smol::unblock(move || {
+                        std::fs::read_to_string(std::env::temp_dir().join(name))
+                    })
+                    .await
+                    .map_err(|_| ReadError::NotFound)?;
+                    let text = format!("{text} (session {})", services.session_id.len());
+                    Ok(vec![Contents::text(&target.uri, "text/plain", text)])
+                })
+            }),
+        ),
+    ])
+}
+
+#[test]
+fn blocking_readers_run_as_tasks_and_empty_or_failed_reads_are_errors() {
+    let name = format!("tfo-mcp-task-reader-{}.txt", std::process::id());
+    let path = std::env::temp_dir().join(&name);
+    std::fs::write(&path, "from disk").expect("write temp file");
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    let read = |id: i64, uri: &str| json!({"jsonrpc": "2.0", "id": id, "method": "resources/read", "params": {"uri": uri}});
+    let out = super::run_in_memory_with(
+        config,
+        tracer,
+        lines(&[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}}}),
+            read(2, &format!("test://files/{name}")),
+            read(3, "test://files/tfo-mcp-no-such-file"),
+            read(4, "test://broken"),
+            read(5, "test://empty"),
+            json!({"jsonrpc": "2.0", "id": 6, "method": "resources/templates/list"}),
+        ]),
+        |server| server.resources = task_resources(),
+    );
+    let _ = std::fs::remove_file(&path);
+    let replies: std::collections::HashMap<i64, serde_json::Value> = out
+        .iter()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+        .map(|m| (m["id"].as_i64().expect("integer id"), m))
+        .collect();
+    assert_eq!(
+        replies[&2]["result"]["contents"],
+        json!([{"uri": format!("test://files/{name}"), "mimeType": "text/plain", "text": "from disk (session 32)"}]),
+        "a task reader's contents: {out:?}"
+    );
+    assert_eq!(replies[&3]["error"]["code"], -32002, "a missing file");
+    assert_eq!(
+        (
+            replies[&4]["error"]["code"].as_i64(),
+            replies[&4]["error"]["message"].as_str()
+        ),
+        (
+            Some(-32603),
+            Some("internal error: reading the resource failed: disk on fire")
+        )
+    );
+    assert_eq!(
+        replies[&5]["error"]["code"], -32002,
+        "empty contents are never returned"
+    );
+    assert_eq!(
+        replies[&6]["result"]["resourceTemplates"][0]["uriTemplate"],
+        "test://files/{name}"
+    );
+    let spans: Vec<SpanData> = spans.try_iter().collect();
+    let status = |uri: &str| {
+        let span = spans
+            .iter()
+            .find(|s| {
+                s.name == "mcp.resource.read"
+                    && matches!(attr(s, "mcp.resource.uri"), Some(Value::Str(u)) if u == uri)
+            })
+            .unwrap_or_else(|| panic!("span of {uri}"));
+        (span.status.code, span.status.message.clone())
+    };
+    assert_eq!(
+        status(&format!("test://files/{name}")),
+        (StatusCode::Ok, String::new())
+    );
+    assert_eq!(
+        status("test://broken"),
+        (
+            StatusCode::Error,
+            "internal error: reading the resource failed: disk on fire".into()
+        )
+    );
+    assert_eq!(
+        status("test://empty"),
+        (StatusCode::Error, "Resource not found".into())
+    );
+}
