@@ -51,9 +51,9 @@ fn lists_follow_each_revision() {
             "{version}: title from 2025-06-18 on: {config}"
         );
         assert_eq!(
-            config.get("annotations").is_some(),
-            version >= "2025-03-26",
-            "{version}: annotations from 2025-03-26 on: {config}"
+            config["annotations"],
+            json!({"audience": ["user", "assistant"], "priority": 0.5}),
+            "{version}: annotations in every revision: {config}"
         );
         assert!(result.get("nextCursor").is_none(), "{version}: one page");
 

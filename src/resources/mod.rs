@@ -135,7 +135,7 @@ pub enum Reader {
 /// are shown, the rest counted.
 pub type Completer = fn(&Services, name: &str, prefix: &str) -> Vec<String>;
 
-/// Who a resource is meant for, and how much it matters (`Annotations`, 2025-03-26+).
+/// Who a resource is meant for, and how much it matters (`annotations` of every revision).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Annotations {
     /// Shown to the user.
@@ -159,7 +159,7 @@ pub struct Resource {
     pub description: &'static str,
     /// MIME type of the contents, when every read has the same one.
     pub mime_type: Option<&'static str>,
-    /// Audience and priority.
+    /// Audience and priority (every revision).
     pub annotations: Annotations,
     /// How long a 2026-07-28 client may cache a read (`ttlMs`); 0 for live data.
     pub ttl_ms: u64,
@@ -190,14 +190,14 @@ impl Resource {
         if version.has_titles_and_structured() {
             item["title"] = json!(self.title);
         }
-        if version.has_annotations() {
-            let a = self.annotations;
-            let audience: Vec<&str> = [(a.user, "user"), (a.assistant, "assistant")]
-                .into_iter()
-                .filter_map(|(on, who)| on.then_some(who))
-                .collect();
-            item["annotations"] = json!({"audience": audience, "priority": a.priority});
-        }
+        // Unlike tool annotations (2025-03-26), `audience`/`priority` annotations are
+        // in every revision's Resource and ResourceTemplate, 2024-11-05 included.
+        let a = self.annotations;
+        let audience: Vec<&str> = [(a.user, "user"), (a.assistant, "assistant")]
+            .into_iter()
+            .filter_map(|(on, who)| on.then_some(who))
+            .collect();
+        item["annotations"] = json!({"audience": audience, "priority": a.priority});
         item
     }
 }
@@ -414,12 +414,12 @@ mod tests {
         assert_eq!(
             old,
             json!({"uri": "config://server", "name": "server-config",
-                   "description": entry.description, "mimeType": "application/json"}),
-            "2024-11-05 knows neither title nor annotations"
+                   "description": entry.description, "mimeType": "application/json",
+                   "annotations": {"audience": ["user", "assistant"], "priority": 0.5}}),
+            "2024-11-05 has annotations but no title"
         );
         let mid = entry.describe(Version::V2025_03_26);
         assert!(mid.get("title").is_none(), "title arrives in 2025-06-18");
-        assert_eq!(mid["annotations"]["audience"], json!(["user", "assistant"]));
         let new = entry.describe(Version::V2026_07_28);
         assert_eq!(new["title"], "Server configuration");
         let template = registry.templates().next().expect("a template");
