@@ -17,5 +17,6 @@ pub mod metrics;
 pub mod observability;
 pub mod otlp;
 pub mod runtime;
+pub mod sandbox;
 pub mod telemetry;
 pub mod tools;

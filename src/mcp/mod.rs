@@ -109,6 +109,7 @@ impl Server {
             tools: Registry::builtin(&config),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services {
+                sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
                 config,
                 obs,
                 // Identifies this stdio connection in spans and logs (`mcp.session.id`).

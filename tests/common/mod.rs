@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod otlp;
+pub mod sandbox;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,125 @@
+use super::*;
+use std::os::unix::fs::symlink;
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("tfo-sandbox-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(std::fs::canonicalize(&dir).expect("canonical temp dir"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn resolution_keeps_inside_and_refuses_every_way_out() {
+    let base = TempDir::new("resolve");
+    let root = base.0.join("root");
+    let outside = base.0.join("outside");
+    std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(root.join("a.txt"), "a").expect("write");
+    std::fs::write(outside.join("secret"), "s").expect("write");
+    symlink(&outside, root.join("out")).expect("symlink");
+    symlink(root.join("a.txt"), root.join("in")).expect("symlink");
+    symlink(outside.join("nothing"), root.join("dangling")).expect("symlink");
+    let roots = Roots::new(std::slice::from_ref(&root), Policy::Configured, 1024);
+    let ok = [
+        ("a.txt", root.join("a.txt"), 0),
+        ("sub/../a.txt", root.join("a.txt"), 0),
+        ("in", root.join("a.txt"), 0),
+        ("new/file", root.join("new/file"), 2),
+        (".", root.clone(), 0),
+    ];
+    for (path, want, missing) in ok {
+        assert_eq!(
+            roots.resolve(path).expect(path),
+            Resolved {
+                path: want,
+                missing
+            },
+            "{path}"
+        );
+    }
+    let abs = root.join("a.txt").display().to_string();
+    assert!(roots.resolve(&abs).is_ok(), "absolute path inside");
+    let refused = [
+        "../outside/secret".to_string(),
+        "../outside/new".to_string(),
+        outside.join("secret").display().to_string(),
+        "/etc/passwd".to_string(),
+        "/etc/does-not-exist".to_string(),
+        "out/secret".to_string(),
+        "out/new-file".to_string(),
+        "dangling".to_string(),
+        "new/../../outside".to_string(),
+        "/proc/self/root/etc/passwd".to_string(),
+        format!("/proc/self/root{}", root.join("a.txt").display()),
+        "a\0b".to_string(),
+        "x".repeat(MAX_PATH_BYTES + 1),
+        String::new(),
+    ];
+    for path in refused {
+        let refusal = roots.resolve(&path).expect_err(&path);
+        let text = refusal.to_string();
+        assert!(
+            text.starts_with("refused by the"),
+            "{path:?} refusal names its policy: {text}"
+        );
+    }
+}
+
+#[test]
+fn client_roots_narrow_and_never_widen() {
+    let base = TempDir::new("intersect");
+    for d in ["a/b", "c"] {
+        std::fs::create_dir_all(base.0.join(d)).expect("mkdir");
+    }
+    let configured = Roots::new(&[base.0.join("a")], Policy::Configured, 1);
+    let narrowed = configured.intersect(&[base.0.clone(), base.0.join("a/b"), base.0.join("c")]);
+    assert_eq!(
+        narrowed.dirs(),
+        [base.0.join("a")],
+        "the wider client root gives the configured one"
+    );
+    let inner = configured.intersect(&[base.0.join("a/b")]);
+    assert_eq!(
+        inner.dirs(),
+        [base.0.join("a/b")],
+        "a narrower client root wins"
+    );
+    let none = configured.intersect(&[base.0.join("c")]);
+    assert!(none.dirs().is_empty(), "disjoint roots leave nothing");
+    assert!(
+        none.resolve("x")
+            .expect_err("no roots")
+            .to_string()
+            .contains("client-roots policy")
+    );
+}
+
+#[test]
+fn file_uris_decode() {
+    let cases = [
+        ("file:///tmp/a%20b", Some("/tmp/a b")),
+        ("file://localhost/x", Some("/x")),
+        ("file:///x?q#f", Some("/x")),
+        ("file://host/x", None),
+        ("http://x/y", None),
+        ("file:///a%00b", None),
+        ("file:///a%zz", None),
+    ];
+    for (uri, want) in cases {
+        assert_eq!(path_from_file_uri(uri), want.map(PathBuf::from), "{uri}");
+    }
+}
