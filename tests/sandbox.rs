@@ -267,3 +267,131 @@ fn a_refusal_names_the_configured_policy_and_its_roots() {
         "{text}"
     );
 }
+
+/// A session whose client declares `roots`; returns the server's `roots/list` request id.
+fn session_with_roots(root: &Path) -> (common::Server, serde_json::Value) {
+    let mut cmd = common::command();
+    cmd.current_dir(root)
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", root);
+    let mut s = common::Server::spawn(cmd);
+    let init = s.call(
+        json!(0),
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {"roots": {"listChanged": true}},
+            "clientInfo": {"name": "roots-client", "version": "1"}
+        }),
+    );
+    assert!(init.get("result").is_some(), "{init}");
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let id = expect_roots_request(&s);
+    (s, id)
+}
+
+fn expect_roots_request(s: &common::Server) -> serde_json::Value {
+    let request = s.recv();
+    assert_eq!(
+        request["method"], "roots/list",
+        "the server asks for the roots: {request}"
+    );
+    assert!(
+        request["id"].is_string() || request["id"].is_number(),
+        "a request has an id: {request}"
+    );
+    request["id"].clone()
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display()).replace(' ', "%20")
+}
+
+#[test]
+fn client_roots_are_asked_for_and_narrow_the_configured_roots() {
+    let scene = Scene::new();
+    let root = scene.root();
+    let (mut s, id) = session_with_roots(&root);
+    let top = root.join("inside.txt").display().to_string();
+    let nested = root.join("sub/file.txt").display().to_string();
+
+    // A file call waits for the pending answer instead of using the wider configured roots.
+    s.request(
+        json!("early"),
+        "tools/call",
+        json!({"name": "read_file", "arguments": {"path": top}}),
+    );
+    s.expect_silence(
+        std::time::Duration::from_millis(300),
+        "read_file waits for roots/list",
+    );
+    s.send(json!({"jsonrpc": "2.0", "id": id, "result": {"roots": [{"uri": uri(&root.join("sub")), "name": "sub"}]}}));
+    let early = s.recv_response();
+    assert_eq!(early["id"], "early");
+    let text = early["result"]["content"][0]["text"].as_str().unwrap_or("");
+    assert!(
+        text.starts_with("refused by the client-roots policy"),
+        "outside the client's root: {early}"
+    );
+    assert!(
+        ok(&mut s, "read_file", json!({"path": nested}))
+            .get("text")
+            .is_some(),
+        "inside the client's root"
+    );
+
+    // list_changed: asked again; an error answer falls back to the configured roots.
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}));
+    let again = expect_roots_request(&s);
+    assert_ne!(again, id, "a new id for a new request");
+    s.send(
+        json!({"jsonrpc": "2.0", "id": again, "error": {"code": -32601, "message": "no roots"}}),
+    );
+    assert_eq!(
+        ok(&mut s, "read_file", json!({"path": top}))["text"],
+        "inside"
+    );
+
+    // A client root wider than the configured one never widens it.
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}));
+    let wide = expect_roots_request(&s);
+    s.send(json!({"jsonrpc": "2.0", "id": wide, "result": {"roots": [{"uri": "file:///"}]}}));
+    assert_eq!(
+        ok(&mut s, "read_file", json!({"path": top}))["text"],
+        "inside"
+    );
+    let text = err(
+        &mut s,
+        "read_file",
+        json!({"path": scene.base.join("outside/secret.txt")}),
+    );
+    assert!(text.contains("client-roots policy"), "{text}");
+
+    // Disjoint roots leave nothing reachable.
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}));
+    let disjoint = expect_roots_request(&s);
+    s.send(json!({"jsonrpc": "2.0", "id": disjoint, "result": {"roots": [{"uri": uri(&scene.base.join("outside"))}]}}));
+    let text = err(&mut s, "read_file", json!({"path": top}));
+    assert!(
+        text.contains("client-roots policy") && text.contains("none"),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_roots_request_without_the_capability() {
+    let scene = Scene::new();
+    let mut s = server_in(&scene.root(), "2025-06-18", &[]);
+    s.expect_silence(
+        std::time::Duration::from_millis(300),
+        "a client without roots is not asked",
+    );
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}));
+    s.expect_silence(
+        std::time::Duration::from_millis(300),
+        "nor after list_changed",
+    );
+    assert_eq!(
+        ok(&mut s, "read_file", json!({"path": "inside.txt"}))["text"],
+        "inside"
+    );
+}
