@@ -395,3 +395,60 @@ fn no_roots_request_without_the_capability() {
         "inside"
     );
 }
+
+/// Swaps `root/flip` between a real directory and a symlink to `outside` as fast
+/// as it can, while the client reads and writes through it: a read never returns
+/// the outside file and nothing is ever written outside (the checks after each
+/// open catch what the resolution could not).
+#[test]
+fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let scene = Scene::new();
+    let root = scene.root();
+    let outside = scene.base.join("outside");
+    std::fs::write(outside.join("x"), "secret").expect("write");
+    scene.base.write("root/d/x", "inside");
+    symlink(&outside, root.join("l")).expect("symlink");
+    let before = snapshot(&outside);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let stop = Arc::clone(&stop);
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for (from, back) in [("d", "d"), ("l", "l")] {
+                    if std::fs::rename(root.join(from), root.join("flip")).is_ok() {
+                        let _ = std::fs::rename(root.join("flip"), root.join(back));
+                        swaps += 1;
+                    }
+                }
+            }
+            swaps
+        })
+    };
+    let mut s = server_in(&root, "2025-11-25", &[]);
+    let mut served = 0;
+    for i in 0..300 {
+        let r = common::sandbox::result(&mut s, "read_file", json!({"path": "flip/x"}));
+        let text = r["content"][0]["text"].as_str().unwrap_or("").to_string();
+        assert!(
+            !text.contains("secret"),
+            "read {i} leaked the outside file: {r}"
+        );
+        if r["isError"] == false {
+            served += 1;
+        }
+        common::sandbox::result(
+            &mut s,
+            "write_file",
+            json!({"path": "flip/w", "content": "pwned"}),
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = flipper.join().expect("flipper");
+    eprintln!("{swaps} swaps; {served} of 300 reads served from inside");
+    assert!(swaps > 100, "the swap really raced the requests");
+    assert_eq!(snapshot(&outside), before, "nothing written outside");
+}

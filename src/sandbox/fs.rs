@@ -143,16 +143,19 @@ pub enum Flow {
 const MAX_NAMES_PER_DIR: usize = 100_000;
 
 impl Roots {
+    /// The real path of an open descriptor (needs `/proc`; without it every
+    /// operation fails closed).
+    fn real_path(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
+        fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|source| Refusal::Io {
+            op: "verify (through /proc/self/fd)",
+            path: given.to_string(),
+            source,
+        })
+    }
+
     /// The real path of an open descriptor, which must lie inside a root.
     fn verify(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
-        let link =
-            fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|source| {
-                Refusal::Io {
-                    op: "verify (through /proc/self/fd)",
-                    path: given.to_string(),
-                    source,
-                }
-            })?;
+        let link = self.real_path(file, given)?;
         if self.contains(&link) {
             Ok(link)
         } else {
@@ -279,10 +282,7 @@ impl Roots {
         let mut dirs_created = 0;
         if resolved.missing > 1 {
             if !create_dirs {
-                return Err(Refusal::NotFound(format!(
-                    "{} (its parent directory does not exist; pass create_dirs: true to create it)",
-                    parent.display()
-                )));
+                return Err(Refusal::MissingParent(path.to_string()));
             }
             // One level at a time, each checked right after it is made.
             let missing_dirs: Vec<&Path> = parent.ancestors().take(resolved.missing - 1).collect();
@@ -311,9 +311,12 @@ impl Roots {
             .custom_flags(open_flags())
             .open(&temp)
             .map_err(io_error("create a temporary file for"))?;
-        let guard = RemoveOnDrop(Some(temp.clone()));
-        let opened = self.verify(&file, path)?;
-        if opened.parent() != Some(parent) {
+        let mut guard = RemoveOnDrop(Some(temp.clone()));
+        // Where the file really is: if the directory was swapped for a symlink just
+        // before the create, that is outside, and that is what the guard removes.
+        let opened = self.real_path(&file, path)?;
+        guard.0 = Some(opened.clone());
+        if opened.parent() != Some(parent) || !self.contains(&opened) {
             return Err(self.outside(path));
         }
         if let Some(meta) = &existing {

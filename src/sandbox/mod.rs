@@ -88,6 +88,8 @@ pub enum Refusal {
     NoRoots(String),
     /// Nothing exists at the path.
     NotFound(String),
+    /// The parent directory of a file to write does not exist (and `create_dirs` is off).
+    MissingParent(String),
     /// A directory was found where a file is needed.
     NotAFile(String),
     /// A file was found where a directory is needed.
@@ -143,6 +145,10 @@ impl fmt::Display for Refusal {
                 "refused by the {policy}: no allowed root is left, so no path is reachable"
             ),
             Refusal::NotFound(p) => write!(f, "not found: {p:?} does not exist"),
+            Refusal::MissingParent(p) => write!(
+                f,
+                "not found: the parent directory of {p:?} does not exist; pass create_dirs: true to create it"
+            ),
             Refusal::NotAFile(p) => write!(f, "not a file: {p:?} is a directory or a special file"),
             Refusal::NotADirectory(p) => write!(f, "not a directory: {p:?}"),
             Refusal::TooLarge { bytes, max } => write!(

@@ -123,3 +123,66 @@ fn file_uris_decode() {
         assert_eq!(path_from_file_uri(uri), want.map(PathBuf::from), "{uri}");
     }
 }
+
+#[test]
+fn opens_are_checked_again_after_the_fact() {
+    // What a lost race looks like to the open: a path that no longer resolves
+    // inside. `read_pinned` opens without resolving first, so only the checks
+    // after the open stand between it and the file.
+    let base = TempDir::new("verify");
+    let root = base.0.join("root");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    std::fs::write(base.0.join("secret"), "s").expect("write");
+    std::fs::write(root.join("ok"), "ok").expect("write");
+    symlink(root.join("ok"), root.join("link")).expect("symlink");
+    symlink(base.0.join("secret"), root.join("out")).expect("symlink");
+    let roots = Roots::new(std::slice::from_ref(&root), Policy::Configured, 1024);
+    let chunk = roots
+        .read_pinned(&root.join("ok"), "ok", 10)
+        .expect("inside");
+    assert_eq!(chunk.bytes, b"ok");
+    let outside = roots.read_pinned(&base.0.join("secret"), "secret", 10);
+    assert!(
+        matches!(outside, Err(Refusal::Outside { .. })),
+        "the opened file is outside: {outside:?}"
+    );
+    let link = roots.read_pinned(&root.join("out"), "out", 10);
+    assert!(
+        matches!(link, Err(Refusal::Outside { .. })),
+        "O_NOFOLLOW: a symlink in the last component fails: {link:?}"
+    );
+    let inside_link = roots.read_pinned(&root.join("link"), "link", 10);
+    assert!(
+        inside_link.is_err(),
+        "unresolved symlinks are never followed, even inside"
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_and_keeps_the_old_content() {
+    let base = TempDir::new("write");
+    std::fs::write(base.0.join("f"), "old").expect("write");
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 4);
+    let big = roots.write_atomic("f", b"12345", false);
+    assert!(
+        matches!(big, Err(Refusal::TooLarge { bytes: 5, max: 4 })),
+        "{big:?}"
+    );
+    let missing = roots.write_atomic("a/b", b"1", false);
+    assert!(
+        matches!(missing, Err(Refusal::MissingParent(_))),
+        "{missing:?}"
+    );
+    let written = roots.write_atomic("f", b"new", false).expect("write");
+    assert_eq!((written.bytes, written.created), (3, false));
+    let names: Vec<String> = std::fs::read_dir(&base.0)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["f"], "no temporary files, no directories");
+    assert_eq!(
+        std::fs::read_to_string(base.0.join("f")).expect("read"),
+        "new"
+    );
+}

@@ -13,6 +13,7 @@ mod list_directory;
 mod read_file;
 mod search_files;
 mod write_file;
+pub use read_file::resource_contents;
 
 use crate::config::Config;
 use crate::mcp::{RequestContext, Version};

@@ -3,7 +3,7 @@
 
 use super::{Tool, ToolResult, arg};
 use crate::sandbox::FileChunk;
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub(super) fn tool() -> Tool {
     Tool {
@@ -97,6 +97,21 @@ fn render(mut chunk: FileChunk, encoding: &str) -> ToolResult {
             }));
             result
         }
+    }
+}
+
+/// The `TextResourceContents` or `BlobResourceContents` of a chunk read through
+/// the sandbox, for `resources/read` of `file:///{path}`: text when the bytes are
+/// UTF-8 without NUL, else base64, with the MIME type from the extension.
+pub fn resource_contents(uri: &str, chunk: &FileChunk) -> Value {
+    let mime = mime_type(&chunk.path);
+    match text_length(&chunk.bytes, false, "auto") {
+        Some(_) => json!({
+            "uri": uri,
+            "mimeType": if mime == "application/octet-stream" { "text/plain" } else { mime },
+            "text": String::from_utf8_lossy(&chunk.bytes),
+        }),
+        None => json!({"uri": uri, "mimeType": mime, "blob": base64(&chunk.bytes)}),
     }
 }
 
@@ -197,6 +212,24 @@ mod tests {
             assert_eq!(base64(input.as_bytes()), want, "base64 of {input:?}");
         }
         assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    #[test]
+    fn resource_contents_are_text_or_blob() {
+        let chunk = |path: &str, bytes: &[u8]| FileChunk {
+            path: path.into(),
+            size: bytes.len() as u64,
+            offset: 0,
+            bytes: bytes.to_vec(),
+        };
+        assert_eq!(
+            resource_contents("file:///r/a.md", &chunk("/r/a.md", b"# hi")),
+            json!({"uri": "file:///r/a.md", "mimeType": "text/markdown", "text": "# hi"})
+        );
+        assert_eq!(
+            resource_contents("file:///r/x", &chunk("/r/x", &[0, 159])),
+            json!({"uri": "file:///r/x", "mimeType": "application/octet-stream", "blob": "AJ8="})
+        );
     }
 
     #[test]
