@@ -545,3 +545,27 @@ fn system_info_reports_every_field_of_the_issue() {
     assert_eq!(info["pid"], s.pid());
     assert_eq!(info["working_directory"], root.path.display().to_string());
 }
+
+#[test]
+fn info_shows_the_file_tools_and_the_sandbox() {
+    let root = TempDir::new("info");
+    let out = common::command()
+        .arg("info")
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", &root.path)
+        .env("TELEMETRYFLOW_MCP_EXEC_ALLOW", "git,ls")
+        .output()
+        .expect("run tfo-mcp info");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for want in [
+        "read_file",
+        "execute_command  Execute command",
+        &format!(
+            "allowed-roots policy (TELEMETRYFLOW_MCP_ALLOWED_ROOTS: {})",
+            root.path.display()
+        ),
+        "execute_command: runs only git, ls",
+    ] {
+        assert!(text.contains(want), "info mentions {want:?}:\n{text}");
+    }
+}

@@ -185,9 +185,11 @@ impl Roots {
         for dir in dirs {
             match std::fs::canonicalize(dir) {
                 Ok(real) if real.is_dir() => canonical.push(real),
-                Ok(_) => log::warn!(root:? = dir; "allowed root is not a directory; ignored"),
+                Ok(_) => {
+                    log::warn!(root:? = dir, policy:? = policy; "root is not a directory; ignored")
+                }
                 Err(e) => {
-                    log::warn!(root:? = dir, error:% = e; "allowed root cannot be resolved; ignored")
+                    log::warn!(root:? = dir, policy:? = policy, error:% = e; "root cannot be resolved; ignored")
                 }
             }
         }
