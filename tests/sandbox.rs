@@ -452,3 +452,27 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
     assert!(swaps > 100, "the swap really raced the requests");
     assert_eq!(snapshot(&outside), before, "nothing written outside");
 }
+
+#[test]
+fn a_2026_07_28_request_declaring_roots_gets_no_server_request() {
+    let scene = Scene::new();
+    let mut cmd = common::command();
+    cmd.current_dir(scene.root())
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", scene.root());
+    let mut s = common::Server::spawn(cmd);
+    let mut meta = common::modern_meta();
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({"roots": {"listChanged": true}});
+    let reply = s.call(
+        json!(1),
+        "tools/call",
+        json!({"name": "read_file", "arguments": {"path": "inside.txt"}, "_meta": meta}),
+    );
+    assert_eq!(
+        reply["result"]["structuredContent"]["text"], "inside",
+        "{reply}"
+    );
+    s.expect_silence(
+        std::time::Duration::from_millis(300),
+        "2026-07-28 forbids server requests on stdio: the configured roots apply",
+    );
+}

@@ -255,6 +255,18 @@ impl Roots {
         self.dirs.iter().any(|d| path.starts_with(d))
     }
 
+    /// `refusal` when the deepest existing ancestor of `probe` is inside a root,
+    /// otherwise the plain "outside" refusal: what is beyond the roots (missing,
+    /// not a directory, unreadable) is never told apart.
+    fn refuse(&self, probe: &Path, path: &str, refusal: Refusal) -> Refusal {
+        let inside = probe
+            .ancestors()
+            .skip(1)
+            .find_map(|a| std::fs::canonicalize(a).ok())
+            .is_some_and(|a| self.contains(&a));
+        if inside { refusal } else { self.outside(path) }
+    }
+
     fn outside(&self, path: &str) -> Refusal {
         Refusal::Outside {
             path: path.to_string(),
@@ -293,36 +305,30 @@ impl Roots {
                 Ok(real) => break real,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     if std::fs::symlink_metadata(&probe).is_ok() {
-                        // It exists but does not resolve: a dangling symlink. Refuse
-                        // it the same way inside or out, so nothing leaks either way.
-                        let parent_inside = probe
-                            .parent()
-                            .and_then(|p| std::fs::canonicalize(p).ok())
-                            .is_some_and(|p| self.contains(&p));
-                        return Err(if parent_inside {
-                            Refusal::Dangling(path.to_string())
-                        } else {
-                            self.outside(path)
-                        });
+                        // It exists but does not resolve: a dangling symlink.
+                        return Err(self.refuse(&probe, path, Refusal::Dangling(path.to_string())));
                     }
                     match probe.components().next_back() {
                         Some(Component::Normal(name)) => missing.push(name.to_os_string()),
                         Some(Component::ParentDir | Component::CurDir) => {
-                            return Err(Refusal::DotAfterMissing(path.to_string()));
+                            let refusal = Refusal::DotAfterMissing(path.to_string());
+                            return Err(self.refuse(&probe, path, refusal));
                         }
                         _ => return Err(self.outside(path)),
                     }
                     probe.pop();
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-                    return Err(Refusal::NotADirectory(path.to_string()));
+                    let refusal = Refusal::NotADirectory(path.to_string());
+                    return Err(self.refuse(&probe, path, refusal));
                 }
                 Err(source) => {
-                    return Err(Refusal::Io {
+                    let refusal = Refusal::Io {
                         op: "resolve",
                         path: path.to_string(),
                         source,
-                    });
+                    };
+                    return Err(self.refuse(&probe, path, refusal));
                 }
             }
         };

@@ -69,6 +69,28 @@ fn resolution_keeps_inside_and_refuses_every_way_out() {
         "x".repeat(MAX_PATH_BYTES + 1),
         String::new(),
     ];
+    // Beyond the roots, nothing tells a missing path from a file or a directory.
+    let oracle = [
+        "/etc/does-not-exist/../x",
+        "/etc/passwd/x",
+        "/etc/passwd/../x",
+        "/root/.ssh/x",
+    ];
+    for path in oracle {
+        let refusal = roots.resolve(path).expect_err(path);
+        assert!(
+            matches!(refusal, Refusal::Outside { .. }),
+            "{path}: {refusal:?}"
+        );
+    }
+    assert!(
+        matches!(roots.resolve("a.txt/x"), Err(Refusal::NotADirectory(_))),
+        "inside, the precise error"
+    );
+    assert!(matches!(
+        roots.resolve("new/../x"),
+        Err(Refusal::DotAfterMissing(_))
+    ));
     for path in refused {
         let refusal = roots.resolve(&path).expect_err(&path);
         let text = refusal.to_string();
