@@ -208,3 +208,60 @@ fn a_failed_write_leaves_nothing_and_keeps_the_old_content() {
         "new"
     );
 }
+
+#[test]
+fn walks_stop_at_their_bounds() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    use std::time::{Duration, Instant};
+    let base = TempDir::new("walk");
+    for name in ["a/1", "a/2", "b/c/3", "d"] {
+        let path = base.0.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, "x").expect("write");
+    }
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
+    let limits = |max_depth, max_entries, deadline, cancelled| Walk {
+        max_depth,
+        max_entries,
+        deadline,
+        cancel: Arc::new(AtomicBool::new(cancelled)),
+        visited: Arc::new(AtomicU64::new(0)),
+    };
+    let run = |walk: &Walk| {
+        let mut seen = Vec::new();
+        let (_, end) = roots
+            .walk(".", walk, &mut |e, _| {
+                seen.push(e.path.clone());
+                Flow::Continue
+            })
+            .expect("walk");
+        (seen, end)
+    };
+    let all = run(&limits(8, 100, None, false));
+    assert_eq!(all.0, ["a", "a/1", "a/2", "b", "b/c", "b/c/3", "d"]);
+    assert_eq!(all.1, WalkEnd::Complete);
+    assert_eq!(
+        run(&limits(0, 100, None, false)),
+        (vec!["a".into(), "b".into(), "d".into()], WalkEnd::Complete),
+        "depth 0 lists one level, not truncated"
+    );
+    assert_eq!(run(&limits(1, 100, None, false)).1, WalkEnd::Depth);
+    assert_eq!(
+        run(&limits(8, 3, None, false)),
+        (
+            vec!["a".into(), "a/1".into(), "a/2".into()],
+            WalkEnd::Entries
+        )
+    );
+    let past = Instant::now() - Duration::from_millis(1);
+    assert_eq!(
+        run(&limits(8, 100, Some(past), false)),
+        (vec![], WalkEnd::Time)
+    );
+    assert_eq!(
+        run(&limits(8, 100, None, true)),
+        (vec![], WalkEnd::Stopped),
+        "a cancelled request stops the walk"
+    );
+}
