@@ -181,8 +181,17 @@ pub enum Incoming {
     Request(Request),
     /// A notification.
     Notification(Notification),
-    /// A response to a request we sent (we send none, so these are ignored).
-    Response(Id),
+    /// A response to a request the server sent (e.g. `roots/list`).
+    Response(Response),
+}
+
+/// A response from the client to a request the server sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// The id the server allocated.
+    pub id: Id,
+    /// `result`, or `error` (a malformed error object becomes `-32603`).
+    pub outcome: Result<Value, RpcError>,
 }
 
 /// A message that failed to decode, with the id to answer when one was readable.
@@ -287,8 +296,15 @@ fn decode_text(text: &str) -> Result<Incoming, DecodeError> {
         return Err(invalid("`jsonrpc` must be \"2.0\""));
     }
     let Some(method) = envelope.method else {
-        return match (id, envelope.result.is_some() || envelope.error.is_some()) {
-            (Some(id), true) => Ok(Incoming::Response(id)),
+        return match (id, envelope.result, envelope.error) {
+            (Some(id), Some(result), None) => Ok(Incoming::Response(Response {
+                id,
+                outcome: Ok(serde_json::from_str(result.get()).unwrap_or(Value::Null)),
+            })),
+            (Some(id), None, Some(error)) => Ok(Incoming::Response(Response {
+                id,
+                outcome: Err(decode_error_object(error.get())),
+            })),
             _ => Err(invalid("missing `method`")),
         };
     };
@@ -306,6 +322,42 @@ fn decode_text(text: &str) -> Result<Incoming, DecodeError> {
         Some(id) => Incoming::Request(Request { id, method, params }),
         None => Incoming::Notification(Notification { method, params }),
     })
+}
+
+/// The `error` member of a response: `code`, `message`, optional `data`.
+fn decode_error_object(text: &str) -> RpcError {
+    let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    match (
+        value.get("code").and_then(Value::as_i64),
+        value.get("message").and_then(Value::as_str),
+    ) {
+        (Some(code), Some(message)) => RpcError {
+            code,
+            message: message.to_string(),
+            data: value.get("data").cloned(),
+        },
+        _ => RpcError::internal(format!(
+            "internal error: malformed error object in a response: {}",
+            clip(text)
+        )),
+    }
+}
+
+/// A request from the server to the client, serialized as one line.
+pub fn encode_request(id: &Id, method: &str, params: &Value) -> String {
+    struct Msg<'a>(&'a Id, &'a str, &'a Value);
+    impl Serialize for Msg<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(4))?;
+            map.serialize_entry("jsonrpc", "2.0")?;
+            map.serialize_entry("id", self.0)?;
+            map.serialize_entry("method", self.1)?;
+            map.serialize_entry("params", self.2)?;
+            map.end()
+        }
+    }
+    // Serializing an id, a string and a `Value` cannot fail.
+    serde_json::to_string(&Msg(id, method, params)).unwrap_or_default()
 }
 
 /// A successful response, serialized as one line.
@@ -505,8 +557,40 @@ mod tests {
             }))
         );
         assert_eq!(
-            single(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#),
-            Ok(Incoming::Response(Id::Str("s1".into())))
+            single(r#"{"jsonrpc":"2.0","id":"s1","result":{"roots":[]}}"#),
+            Ok(Incoming::Response(Response {
+                id: Id::Str("s1".into()),
+                outcome: Ok(serde_json::json!({"roots": []}))
+            }))
+        );
+        assert_eq!(
+            single(
+                r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"no roots","data":1}}"#
+            ),
+            Ok(Incoming::Response(Response {
+                id: Id::Int("2".into()),
+                outcome: Err(
+                    RpcError::new(METHOD_NOT_FOUND, "no roots").with_data(serde_json::json!(1))
+                )
+            }))
+        );
+        let Ok(Incoming::Response(bad)) = single(r#"{"jsonrpc":"2.0","id":3,"error":"oops"}"#)
+        else {
+            panic!("an error response with a malformed error object is still a response");
+        };
+        assert!(matches!(bad.outcome, Err(e) if e.code == INTERNAL_ERROR));
+        assert!(
+            matches!(single(r#"{"jsonrpc":"2.0","id":4,"result":{},"error":{}}"#), Err(e) if e.error.code == INVALID_REQUEST),
+            "result and error together are not a response"
+        );
+        let request = encode_request(
+            &Id::Str("tfo-1".into()),
+            "roots/list",
+            &serde_json::json!({}),
+        );
+        assert_eq!(
+            request,
+            r#"{"jsonrpc":"2.0","id":"tfo-1","method":"roots/list","params":{}}"#
         );
         let Line::Batch(items) = decode_line(
             br#" [{"jsonrpc":"2.0","id":1,"method":"ping"}, 3, {"jsonrpc":"2.0","method":"n"}]"#,

@@ -20,5 +20,6 @@ pub mod otlp;
 pub mod prompts;
 pub mod resources;
 pub mod runtime;
+pub mod sandbox;
 pub mod telemetry;
 pub mod tools;

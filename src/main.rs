@@ -120,7 +120,7 @@ fn info(config: &Config) -> ExitCode {
     }
     text.push_str("\ntools:\n");
     for tool in server.tools().all() {
-        text.push_str(&format!("  {:<14} {}\n", tool.name, tool.title));
+        text.push_str(&format!("  {:<16} {}\n", tool.name, tool.title));
     }
     text.push_str("\nresources:\n");
     for resource in server.resources().resources() {
@@ -144,6 +144,19 @@ fn info(config: &Config) -> ExitCode {
             arguments.join(", ")
         ));
     }
+    // Sandbox of the file and command tools (issue 6).
+    let exec = &config.sandbox.exec_allow;
+    text.push_str(&format!(
+        "\nsandbox:\n  {}\n  execute_command: {}\n",
+        tfo_mcp::sandbox::Sandbox::new(&config.sandbox)
+            .roots()
+            .describe(),
+        if exec.is_empty() {
+            "off (TELEMETRYFLOW_MCP_EXEC_ALLOW is empty)".to_string()
+        } else {
+            format!("runs only {}", exec.join(", "))
+        }
+    ));
     print(&text)
 }
 

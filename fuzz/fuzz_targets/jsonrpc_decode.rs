@@ -18,8 +18,8 @@ fuzz_target!(|data: &[u8]| {
                 let line = jsonrpc::encode_result(&request.id, &serde_json::json!({}));
                 assert!(!line.contains('\n'), "a response is one line: {line}");
                 match jsonrpc::decode_line(line.as_bytes()) {
-                    Line::Single(Ok(Incoming::Response(id))) => {
-                        assert_eq!(id, request.id, "id round trip")
+                    Line::Single(Ok(Incoming::Response(response))) => {
+                        assert_eq!(response.id, request.id, "id round trip")
                     }
                     other => panic!("our own response {line} decodes as {other:?}"),
                 }

@@ -566,6 +566,99 @@ pub const KEYS: &[Key] = &[
         },
         show: |c| c.server.diagnostic_tools.to_string(),
     },
+    // ----- sandbox: file and command tools (issue 6) -----
+    Key {
+        name: "TELEMETRYFLOW_MCP_ALLOWED_ROOTS",
+        fallback: None,
+        default: "",
+        allowed: "directories separated by ':' (empty: the working directory at startup)",
+        description: "Directories the file tools (read_file, write_file, list_directory, \
+                      search_files) and execute_command's working_dir may reach; symlinks are \
+                      followed only when they stay inside. A client that declares roots can \
+                      narrow this set, never widen it.",
+        secret: false,
+        section: "sandbox",
+        set: |c, v, _| {
+            c.sandbox.allowed_roots = std::env::split_paths(v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            Ok(())
+        },
+        show: |c| {
+            std::env::join_paths(&c.sandbox.allowed_roots)
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        },
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_FILE_MAX_BYTES",
+        fallback: None,
+        default: "1048576",
+        allowed: "an integer from 1 to 1073741824",
+        description: "Most bytes read_file returns per call (larger files are paged with \
+                      offset and length) and most bytes write_file stores.",
+        secret: false,
+        section: "sandbox",
+        set: |c, v, _| {
+            c.sandbox.file_max_bytes = integer(v, 1, 1 << 30)?;
+            Ok(())
+        },
+        show: |c| c.sandbox.file_max_bytes.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_EXEC_ALLOW",
+        fallback: None,
+        default: "",
+        allowed: "comma-separated program names or absolute paths (empty: execute_command is off)",
+        description: "Programs execute_command may run, e.g. git,ls,cargo. Empty turns the tool \
+                      off. Commands run without a shell, with a minimal environment.",
+        secret: false,
+        section: "sandbox",
+        set: |c, v, _| {
+            let names: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
+            if names.iter().any(|n| n.contains(char::is_whitespace)) {
+                return Err(Bad);
+            }
+            c.sandbox.exec_allow = names;
+            Ok(())
+        },
+        show: |c| c.sandbox.exec_allow.join(","),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_EXEC_TIMEOUT_MAX_SECONDS",
+        fallback: None,
+        default: "300",
+        allowed: "an integer from 1 to 86400",
+        description: "Largest timeout (seconds) an execute_command call may ask for; the default \
+                      timeout is 30 s or this, whichever is smaller.",
+        secret: false,
+        section: "sandbox",
+        set: |c, v, _| {
+            c.sandbox.exec_timeout_max_seconds = integer(v, 1, 86_400)?;
+            Ok(())
+        },
+        show: |c| c.sandbox.exec_timeout_max_seconds.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_EXEC_OUTPUT_MAX_BYTES",
+        fallback: None,
+        default: "1048576",
+        allowed: "an integer from 1024 to 67108864",
+        description: "Output kept per stream (stdout, stderr) of one command; the rest is read \
+                      and discarded, and the result says truncated.",
+        secret: false,
+        section: "sandbox",
+        set: |c, v, _| {
+            c.sandbox.exec_output_max_bytes = size(v, 1024, 64 << 20)?;
+            Ok(())
+        },
+        show: |c| c.sandbox.exec_output_max_bytes.to_string(),
+    },
 ];
 
 #[cfg(test)]

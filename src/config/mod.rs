@@ -33,6 +33,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Protocol and runtime limits of the stdio server.
     pub server: ServerConfig,
+    /// File and command tools: allowed roots and caps.
+    pub sandbox: SandboxConfig,
 }
 
 /// The spec's `TelemetryConfig`.
@@ -206,6 +208,22 @@ pub struct ServerConfig {
     pub diagnostic_tools: bool,
 }
 
+/// What the file and command tools may touch (`sandbox.rs`, `tools/execute_command.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxConfig {
+    /// `TELEMETRYFLOW_MCP_ALLOWED_ROOTS`: directories the file tools may reach; empty means
+    /// the working directory at startup.
+    pub allowed_roots: Vec<PathBuf>,
+    /// `TELEMETRYFLOW_MCP_FILE_MAX_BYTES`: most bytes one read returns or one write stores.
+    pub file_max_bytes: u64,
+    /// `TELEMETRYFLOW_MCP_EXEC_ALLOW`: programs `execute_command` may run; empty turns it off.
+    pub exec_allow: Vec<String>,
+    /// `TELEMETRYFLOW_MCP_EXEC_TIMEOUT_MAX_SECONDS`: the largest `timeout` a call may ask for.
+    pub exec_timeout_max_seconds: u64,
+    /// `TELEMETRYFLOW_MCP_EXEC_OUTPUT_MAX_BYTES`: output kept per stream of one command.
+    pub exec_output_max_bytes: usize,
+}
+
 /// The environment variable naming the config file. `Config::load` does not read it: the
 /// caller turns it into `Sources::file` when no `--config` flag is given.
 pub const CONFIG_ENV: &str = "TELEMETRYFLOW_MCP_CONFIG";
@@ -296,6 +314,13 @@ impl Default for Config {
                 page_size: 100,
                 log_notify_rate: 20,
                 diagnostic_tools: false,
+            },
+            sandbox: SandboxConfig {
+                allowed_roots: Vec::new(),
+                file_max_bytes: 1024 * 1024,
+                exec_allow: Vec::new(),
+                exec_timeout_max_seconds: 300,
+                exec_output_max_bytes: 1024 * 1024,
             },
         }
     }

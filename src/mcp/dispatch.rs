@@ -18,6 +18,7 @@ use crate::telemetry::model::{KeyValue, Value as AttrValue};
 use crate::telemetry::{Span, SpanContext, SpanKind};
 use crate::tools::{ToolResult, schema};
 use serde_json::{Map, Value, json};
+use smol::future::BoxedLocal;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -65,6 +66,8 @@ pub(super) struct Session {
     pub(super) client_version: String,
     /// Set by `logging/setLevel`; `None` sends no log notifications.
     pub(super) log_level: Option<LogLevel>,
+    /// The client declared `capabilities.roots`: the sandbox follows its `roots/list`.
+    pub(super) client_roots: bool,
     pub(super) started: Instant,
 }
 
@@ -99,12 +102,15 @@ impl Server {
     /// (the handshake) are seen by the very next line.
     pub(super) fn accept(self: &Rc<Self>, message: Incoming, in_batch: bool) -> Outcome {
         match message {
-            Incoming::Notification(n) => {
-                self.notification(n);
-                Outcome::Nothing
-            }
-            Incoming::Response(id) => {
-                log::debug!(request_id:% = id; "ignoring a response to a request we never sent");
+            Incoming::Notification(n) => match self.notification(n) {
+                Some(task) => Outcome::Background(task),
+                None => Outcome::Nothing,
+            },
+            Incoming::Response(response) => {
+                let id = response.id.clone();
+                if !self.outgoing.resolve(response) {
+                    log::debug!(request_id:% = id; "ignoring a response to no pending request");
+                }
                 Outcome::Nothing
             }
             Incoming::Request(request) => {
@@ -159,7 +165,8 @@ impl Server {
         span
     }
 
-    fn notification(&self, n: Notification) {
+    /// Handles a notification; some start work of the server's own (asking for roots).
+    fn notification(self: &Rc<Self>, n: Notification) -> Option<BoxedLocal<()>> {
         match n.method.as_str() {
             "notifications/initialized" => {
                 if let Era::Legacy(session) = &*self.state.borrow() {
@@ -170,7 +177,9 @@ impl Server {
                         "MCP session initialized"
                     );
                 }
+                return self.ask_roots();
             }
+            "notifications/roots/list_changed" => return self.ask_roots(),
             "notifications/cancelled" => {
                 let params = n.params.unwrap_or_default();
                 if let Some(id) = params.get("requestId").and_then(Id::from_value)
@@ -182,6 +191,7 @@ impl Server {
             }
             _ => log::debug!(mcp_method = n.method.as_str(); "notification ignored"),
         }
+        None
     }
 
     fn request(self: &Rc<Self>, request: Request, in_batch: bool, span: &mut Span) -> Step {
@@ -330,11 +340,16 @@ impl Server {
             return error(RpcError::invalid_params(message));
         }
         let version = version::negotiate(requested);
+        let client_roots = params
+            .get("capabilities")
+            .and_then(|c| c.get("roots"))
+            .is_some_and(Value::is_object);
         *self.state.borrow_mut() = Era::Legacy(Session {
             version,
             client_name: text("name"),
             client_version: text("version"),
             log_level: None,
+            client_roots,
             started: Instant::now(),
         });
         span.set("mcp.protocol.version", version.as_str());

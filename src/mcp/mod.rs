@@ -15,6 +15,8 @@ mod context;
 mod dispatch;
 mod loglevel;
 mod notify;
+mod outgoing;
+mod roots;
 mod version;
 
 pub use context::RequestContext;
@@ -69,6 +71,8 @@ enum Outcome {
     Work(Work),
     /// Nothing to send.
     Nothing,
+    /// Work of the server's own (e.g. asking the client for its roots), run detached.
+    Background(BoxedLocal<()>),
 }
 
 /// A request whose answer needs a task; registered for cancellation under its id.
@@ -99,6 +103,8 @@ pub struct Server {
     /// Cancel handles of running requests; dropping one cancels its request.
     inflight: RefCell<HashMap<Id, Sender<()>>>,
     notifier: Rc<Notifier>,
+    /// Requests the server sent to the client, awaiting answers.
+    outgoing: outgoing::Outgoing,
     slots: Arc<Semaphore>,
     finished: (Sender<()>, Receiver<()>),
 }
@@ -112,6 +118,7 @@ impl Server {
             resources: crate::resources::Registry::builtin(),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services {
+                sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
                 config,
                 obs,
                 // Identifies this stdio connection in spans and logs (`mcp.session.id`).
@@ -120,6 +127,7 @@ impl Server {
             state: RefCell::new(dispatch::Era::Unset),
             inflight: RefCell::new(HashMap::new()),
             notifier,
+            outgoing: outgoing::Outgoing::default(),
             finished: smol::channel::bounded(1),
         })
     }
@@ -193,6 +201,7 @@ impl Server {
                     })
                     .detach();
                 }
+                Outcome::Background(task) => ex.spawn(task).detach(),
                 Outcome::Nothing => {}
             },
             Line::Batch(items) => self.handle_batch(ex, items).await,
@@ -227,6 +236,10 @@ impl Server {
                         let slot = self.slots.acquire_arc().await;
                         let task = ex.spawn(Rc::clone(self).run(work, slot));
                         Some(task.boxed_local())
+                    }
+                    Outcome::Background(task) => {
+                        ex.spawn(task).detach();
+                        None
                     }
                     Outcome::Nothing => None,
                 },

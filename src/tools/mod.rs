@@ -6,6 +6,14 @@ mod diagnostics;
 mod echo;
 pub mod schema;
 mod system_info;
+// File and command tools (issue 6).
+mod arg;
+mod execute_command;
+mod list_directory;
+mod read_file;
+mod search_files;
+mod write_file;
+pub use read_file::resource_contents;
 
 use crate::config::Config;
 use crate::mcp::{RequestContext, Version};
@@ -25,6 +33,8 @@ pub struct Services {
     pub obs: Observability,
     /// This stdio connection (`mcp.session.id`).
     pub session_id: String,
+    /// Allowed roots and checked file operations of the file tools (and the `file:///` template).
+    pub sandbox: crate::sandbox::Sandbox,
 }
 
 /// What a tool returns: content blocks, optional structured data, error flag.
@@ -54,6 +64,11 @@ impl ToolResult {
             is_error: true,
             ..ToolResult::text(text)
         }
+    }
+
+    /// A refusal or failure of the sandbox, flagged `isError`.
+    pub fn refused(refusal: &crate::sandbox::Refusal) -> ToolResult {
+        ToolResult::error(refusal.to_string())
     }
 
     /// Structured data, also serialized as a text block for older clients.
@@ -149,6 +164,13 @@ impl Registry {
     /// The built-in tools enabled by `config`.
     pub fn builtin(config: &Config) -> Registry {
         let mut tools = vec![echo::tool(), system_info::tool()];
+        tools.extend([
+            read_file::tool(),
+            write_file::tool(),
+            list_directory::tool(),
+            search_files::tool(),
+            execute_command::tool(&config.sandbox),
+        ]);
         if config.server.diagnostic_tools {
             tools.extend(diagnostics::tools());
         }

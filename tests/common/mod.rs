@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod otlp;
+pub mod sandbox;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -262,9 +263,14 @@ pub fn assert_json_rpc_line(line: &str) {
         let is_response =
             m.get("id").is_some() && (m.get("result").is_some() ^ m.get("error").is_some());
         let is_notification = m.get("id").is_none() && m["method"].is_string();
+        // Server-to-client requests (`roots/list`): an id, a method, no result or error.
+        let is_request = m.get("id").is_some_and(|id| id.is_string() || id.is_i64())
+            && m["method"].is_string()
+            && m.get("result").is_none()
+            && m.get("error").is_none();
         assert!(
-            is_response || is_notification,
-            "neither response nor notification: {line}"
+            is_response || is_notification || is_request,
+            "neither response, notification nor request: {line}"
         );
         if let Some(error) = m.get("error") {
             assert!(

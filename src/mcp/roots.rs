@@ -1,0 +1,95 @@
+//! The client's roots (handshake revisions): when the client declared
+//! `capabilities.roots`, the server asks `roots/list` after
+//! `notifications/initialized` and again on `notifications/roots/list_changed`,
+//! and the sandbox works under those roots intersected with the configured ones.
+//! File operations wait while an answer is pending (at most [`ROOTS_TIMEOUT`]).
+//! An error or no answer keeps the configured roots; an empty list leaves none.
+//! 2026-07-28 has no server-to-client requests on stdio (roots would come through
+//! `input_required` results), so a modern-era process uses the configured roots.
+
+use super::Server;
+use super::dispatch::Era;
+use crate::sandbox::{RootsUpdate, path_from_file_uri};
+use serde_json::{Value, json};
+use smol::future::BoxedLocal;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// How long the client has to answer `roots/list`.
+pub(super) const ROOTS_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Server {
+    /// The task that asks for the client's roots, if it declared them. The sandbox
+    /// update starts now, so that a tool call on the next line already waits for it.
+    pub(super) fn ask_roots(self: &Rc<Self>) -> Option<BoxedLocal<()>> {
+        let declared = matches!(&*self.state.borrow(), Era::Legacy(s) if s.client_roots);
+        if !declared {
+            return None;
+        }
+        let update = self.services.sandbox.begin_update();
+        Some(Box::pin(Rc::clone(self).fetch_roots(update)))
+    }
+
+    async fn fetch_roots(self: Rc<Self>, update: RootsUpdate) {
+        let answer = self
+            .outgoing
+            .request(&self.notifier, "roots/list", &json!({}), ROOTS_TIMEOUT)
+            .await;
+        let dirs = match answer {
+            Ok(result) => match client_dirs(&result) {
+                Ok(dirs) => Some(dirs),
+                Err(problem) => {
+                    log::warn!(problem = problem.as_str(); "the client's roots/list answer is malformed; keeping the configured roots");
+                    None
+                }
+            },
+            Err(e) => {
+                log::warn!(error:% = e; "roots/list failed; keeping the configured roots");
+                None
+            }
+        };
+        self.services
+            .sandbox
+            .apply_client_roots(update.generation(), dirs.as_deref());
+    }
+}
+
+/// The directories of a `ListRootsResult`: `file://` URIs only (others are skipped).
+fn client_dirs(result: &Value) -> Result<Vec<PathBuf>, String> {
+    let roots = result
+        .get("roots")
+        .and_then(Value::as_array)
+        .ok_or("`roots` is not an array")?;
+    let mut dirs = Vec::new();
+    for root in roots {
+        let uri = root
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or("a root has no `uri` string")?;
+        match path_from_file_uri(uri) {
+            Some(path) => dirs.push(path),
+            None => {
+                log::warn!(uri = crate::jsonrpc::clip(uri).as_str(); "client root is not a local file:// URI; skipped")
+            }
+        }
+    }
+    Ok(dirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_results_are_read_strictly() {
+        let ok = json!({"roots": [{"uri": "file:///a", "name": "A"}, {"uri": "https://x/y"}, {"uri": "file:///b%20c"}]});
+        assert_eq!(
+            client_dirs(&ok),
+            Ok(vec![PathBuf::from("/a"), PathBuf::from("/b c")])
+        );
+        assert_eq!(client_dirs(&json!({"roots": []})), Ok(vec![]));
+        assert!(client_dirs(&json!({})).is_err());
+        assert!(client_dirs(&json!({"roots": [{"name": "no uri"}]})).is_err());
+    }
+}

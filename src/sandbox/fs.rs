@@ -1,0 +1,482 @@
+//! File-system operations under a [`Roots`]: every open is `O_NOFOLLOW` and
+//! verified afterwards through `/proc/self/fd/N`; reads are bounded; writes are
+//! atomic (temporary file, then rename) and never leave a partial file; walks go
+//! through pinned directory descriptors with depth, entry, time and cancellation
+//! bounds. Blocking: call these from `smol::unblock`.
+
+use super::{Refusal, Roots};
+use rustix::fs::OFlags;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Flags of every open: never follow a symlink in the last component (a swap
+/// after the check fails with `ELOOP`), never block on a FIFO.
+fn open_flags() -> i32 {
+    (OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32
+}
+
+/// Part of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChunk {
+    /// The canonical path read.
+    pub path: PathBuf,
+    /// Size of the whole file.
+    pub size: u64,
+    /// Where the bytes start.
+    pub offset: u64,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What an atomic write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The canonical path written.
+    pub path: PathBuf,
+    /// Bytes stored.
+    pub bytes: u64,
+    /// The file did not exist before.
+    pub created: bool,
+    /// Directories created on the way.
+    pub dirs_created: usize,
+}
+
+/// What a directory entry is (symlinks are reported, never followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO, socket or device.
+    Other,
+}
+
+impl EntryKind {
+    /// The name used in tool output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Directory => "directory",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Other => "other",
+        }
+    }
+}
+
+/// One entry met by a walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the walked directory, `/`-separated.
+    pub path: String,
+    /// The entry's own name.
+    pub name: String,
+    /// Its kind.
+    pub kind: EntryKind,
+    /// Size in bytes (of the link itself for symlinks).
+    pub size: u64,
+    /// How deep below the walked directory (0: a direct child).
+    pub depth: usize,
+}
+
+/// Bounds of a walk.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// Deepest level descended into (0: the directory's own entries only).
+    pub max_depth: usize,
+    /// Most entries visited.
+    pub max_entries: usize,
+    /// Give up at this instant.
+    pub deadline: Option<Instant>,
+    /// Set by the caller to stop (e.g. the request was cancelled).
+    pub cancel: Arc<AtomicBool>,
+    /// Entries visited so far, readable from another thread for progress.
+    pub visited: Arc<AtomicU64>,
+}
+
+/// Why a walk ended early, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkEnd {
+    /// Every entry within the depth was visited.
+    Complete,
+    /// `max_entries` reached.
+    Entries,
+    /// Directories below `max_depth` were not entered.
+    Depth,
+    /// The deadline passed.
+    Time,
+    /// The caller cancelled or the visitor stopped.
+    Stopped,
+}
+
+impl WalkEnd {
+    /// `None` when complete, otherwise why the result is truncated.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            WalkEnd::Complete => None,
+            WalkEnd::Entries => Some("entry limit reached"),
+            WalkEnd::Depth => Some("depth limit reached"),
+            WalkEnd::Time => Some("time limit reached"),
+            WalkEnd::Stopped => Some("stopped"),
+        }
+    }
+}
+
+/// What the visitor of a walk wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// End the walk now.
+    Stop,
+}
+
+/// Names read from one directory at most (sorting needs them all in memory).
+const MAX_NAMES_PER_DIR: usize = 100_000;
+
+impl Roots {
+    /// The real path of an open descriptor (needs `/proc`; without it every
+    /// operation fails closed).
+    fn real_path(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
+        fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|source| Refusal::Io {
+            op: "verify (through /proc/self/fd)",
+            path: given.to_string(),
+            source,
+        })
+    }
+
+    /// The real path of an open descriptor, which must lie inside a root.
+    fn verify(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
+        let link = self.real_path(file, given)?;
+        if self.contains(&link) {
+            Ok(link)
+        } else {
+            Err(self.outside(given))
+        }
+    }
+
+    /// Opens `real` (already resolved, or a pinned `/proc/self/fd/N/name` path)
+    /// for reading and verifies what was opened.
+    fn open_verified(
+        &self,
+        real: &Path,
+        given: &str,
+        dir: bool,
+    ) -> Result<(File, PathBuf), Refusal> {
+        let mut flags = open_flags();
+        if dir {
+            flags |= OFlags::DIRECTORY.bits() as i32;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(flags)
+            .open(real)
+            .map_err(|source| match source.raw_os_error() {
+                // ELOOP: the last component became a symlink after the check.
+                Some(40) => self.outside(given),
+                Some(20) => Refusal::NotADirectory(given.to_string()),
+                _ if source.kind() == io::ErrorKind::NotFound => {
+                    Refusal::NotFound(given.to_string())
+                }
+                _ => Refusal::Io {
+                    op: "open",
+                    path: given.to_string(),
+                    source,
+                },
+            })?;
+        let path = self.verify(&file, given)?;
+        Ok((file, path))
+    }
+
+    /// Opens the regular file at `path` for reading, verified inside a root.
+    pub fn open_file(&self, path: &str) -> Result<(File, PathBuf, u64), Refusal> {
+        let real = self.resolve_existing(path)?;
+        self.open_file_at(&real, path)
+    }
+
+    fn open_file_at(&self, real: &Path, given: &str) -> Result<(File, PathBuf, u64), Refusal> {
+        let (file, path) = self.open_verified(real, given, false)?;
+        let meta = file.metadata().map_err(|source| Refusal::Io {
+            op: "stat",
+            path: given.to_string(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(Refusal::NotAFile(given.to_string()));
+        }
+        Ok((file, path, meta.len()))
+    }
+
+    /// Up to `length` bytes (never more than the cap) of the file at `path` from `offset`.
+    pub fn read_chunk(
+        &self,
+        path: &str,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<FileChunk, Refusal> {
+        let (file, real, size) = self.open_file(path)?;
+        read_from(
+            file,
+            real,
+            size,
+            offset,
+            length
+                .unwrap_or(self.max_file_bytes)
+                .min(self.max_file_bytes),
+            path,
+        )
+    }
+
+    /// The first `max` bytes of a file met during a walk (`pinned` from [`Roots::walk`]).
+    pub fn read_pinned(&self, pinned: &Path, given: &str, max: u64) -> Result<FileChunk, Refusal> {
+        let (file, real, size) = self.open_file_at(pinned, given)?;
+        read_from(file, real, size, 0, max, given)
+    }
+
+    /// Writes `content` to `path` atomically: a new temporary file in the target's
+    /// directory, verified inside a root, synced, then renamed over the target.
+    /// Missing parent directories are created only with `create_dirs`. On any
+    /// failure nothing is left behind and the target is unchanged.
+    pub fn write_atomic(
+        &self,
+        path: &str,
+        content: &[u8],
+        create_dirs: bool,
+    ) -> Result<Written, Refusal> {
+        let bytes = content.len() as u64;
+        if bytes > self.max_file_bytes {
+            return Err(Refusal::TooLarge {
+                bytes,
+                max: self.max_file_bytes,
+            });
+        }
+        let resolved = self.resolve(path)?;
+        let io_error = |op: &'static str| {
+            move |source: io::Error| Refusal::Io {
+                op,
+                path: path.to_string(),
+                source,
+            }
+        };
+        let target = resolved.path;
+        let existing = if resolved.missing == 0 {
+            let meta = fs::symlink_metadata(&target).map_err(io_error("stat"))?;
+            if !meta.is_file() {
+                return Err(Refusal::NotAFile(path.to_string()));
+            }
+            Some(meta)
+        } else {
+            None
+        };
+        let Some((parent, name)) = target.parent().zip(target.file_name()) else {
+            return Err(Refusal::NotAFile(path.to_string()));
+        };
+        let mut dirs_created = 0;
+        if resolved.missing > 1 {
+            if !create_dirs {
+                return Err(Refusal::MissingParent(path.to_string()));
+            }
+            // One level at a time, each checked right after it is made.
+            let missing_dirs: Vec<&Path> = parent.ancestors().take(resolved.missing - 1).collect();
+            for dir in missing_dirs.into_iter().rev() {
+                match fs::create_dir(dir) {
+                    Ok(()) => dirs_created += 1,
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io_error("create directory")(e)),
+                }
+                let real = fs::canonicalize(dir).map_err(io_error("resolve"))?;
+                if real != dir || !self.contains(&real) {
+                    return Err(self.outside(path));
+                }
+            }
+        }
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let temp = parent.join(format!(
+            ".{}.tfo-mcp-{}-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(open_flags())
+            .open(&temp)
+            .map_err(io_error("create a temporary file for"))?;
+        let mut guard = RemoveOnDrop(Some(temp.clone()));
+        // Where the file really is: if the directory was swapped for a symlink just
+        // before the create, that is outside, and that is what the guard removes.
+        let opened = self.real_path(&file, path)?;
+        guard.0 = Some(opened.clone());
+        if opened.parent() != Some(parent) || !self.contains(&opened) {
+            return Err(self.outside(path));
+        }
+        if let Some(meta) = &existing {
+            file.set_permissions(meta.permissions())
+                .map_err(io_error("copy permissions to"))?;
+        }
+        file.write_all(content).map_err(io_error("write"))?;
+        file.sync_all().map_err(io_error("sync"))?;
+        drop(file);
+        fs::rename(&temp, &target).map_err(io_error("rename into"))?;
+        guard.disarm();
+        Ok(Written {
+            path: target,
+            bytes,
+            created: existing.is_none(),
+            dirs_created,
+        })
+    }
+
+    /// Walks the directory at `path` depth-first in name order, calling `visit`
+    /// with each entry and its pinned path (`/proc/self/fd/N/name`, valid during the
+    /// call). Symlinks are reported, not followed.
+    pub fn walk(
+        &self,
+        path: &str,
+        limits: &Walk,
+        visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
+    ) -> Result<(PathBuf, WalkEnd), Refusal> {
+        let real = self.resolve_existing(path)?;
+        let (dir, real) = self.open_verified(&real, path, true)?;
+        let end = self.walk_dir(&dir, "", 0, path, limits, visit)?;
+        Ok((real, end))
+    }
+
+    fn walk_dir(
+        &self,
+        dir: &File,
+        prefix: &str,
+        depth: usize,
+        given: &str,
+        limits: &Walk,
+        visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
+    ) -> Result<WalkEnd, Refusal> {
+        let pinned = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+        let reader = fs::read_dir(&pinned).map_err(|source| Refusal::Io {
+            op: "list",
+            path: given.to_string(),
+            source,
+        })?;
+        let mut names: Vec<(String, fs::FileType, u64)> = Vec::new();
+        for item in reader.take(MAX_NAMES_PER_DIR) {
+            let Ok(item) = item else { continue };
+            let Ok(meta) = item.metadata() else { continue };
+            names.push((
+                item.file_name().to_string_lossy().into_owned(),
+                meta.file_type(),
+                meta.len(),
+            ));
+        }
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut end = WalkEnd::Complete;
+        for (name, file_type, size) in names {
+            if limits.cancel.load(Ordering::Relaxed) {
+                return Ok(WalkEnd::Stopped);
+            }
+            if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(WalkEnd::Time);
+            }
+            if limits.visited.load(Ordering::Relaxed) >= limits.max_entries as u64 {
+                return Ok(WalkEnd::Entries);
+            }
+            limits.visited.fetch_add(1, Ordering::Relaxed);
+            let kind = if file_type.is_symlink() {
+                EntryKind::Symlink
+            } else if file_type.is_dir() {
+                EntryKind::Directory
+            } else if file_type.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            let entry = Entry {
+                path: format!("{prefix}{name}"),
+                name,
+                kind,
+                size,
+                depth,
+            };
+            let child = pinned.join(&entry.name);
+            if visit(&entry, &child) == Flow::Stop {
+                return Ok(WalkEnd::Stopped);
+            }
+            if kind == EntryKind::Directory {
+                if depth >= limits.max_depth {
+                    if limits.max_depth > 0 {
+                        end = WalkEnd::Depth;
+                    }
+                    continue;
+                }
+                let Ok((sub, _)) = self.open_verified(&child, given, true) else {
+                    continue;
+                };
+                let sub_end = self.walk_dir(
+                    &sub,
+                    &format!("{}/", entry.path),
+                    depth + 1,
+                    given,
+                    limits,
+                    visit,
+                )?;
+                match sub_end {
+                    WalkEnd::Complete => {}
+                    WalkEnd::Depth => end = WalkEnd::Depth,
+                    other => return Ok(other),
+                }
+            }
+        }
+        Ok(end)
+    }
+}
+
+fn read_from(
+    mut file: File,
+    path: PathBuf,
+    size: u64,
+    offset: u64,
+    length: u64,
+    given: &str,
+) -> Result<FileChunk, Refusal> {
+    let io_error = |source| Refusal::Io {
+        op: "read",
+        path: given.to_string(),
+        source,
+    };
+    let offset = offset.min(size);
+    file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
+    let want = length.min(size - offset);
+    let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+    file.take(want).read_to_end(&mut bytes).map_err(io_error)?;
+    Ok(FileChunk {
+        path,
+        size,
+        offset,
+        bytes,
+    })
+}
+
+/// Removes a temporary file unless disarmed: no partial write survives a failure.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl RemoveOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}

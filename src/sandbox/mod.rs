@@ -1,0 +1,493 @@
+//! The sandbox of the file and command tools: which directories they may reach
+//! (the configured roots, narrowed by the client's `roots/list` when it declares
+//! roots), symlink-safe resolution of the paths a client sends, and the checked
+//! file-system operations built on it (`fs.rs`): verified opens, bounded reads,
+//! atomic writes and bounded directory walks.
+//!
+//! Resolution: a path (relative paths start at the first root) is canonicalized;
+//! when it does not exist yet, its deepest existing ancestor is, and the missing
+//! rest must be plain names (no `..`, no dangling symlink). The result must lie
+//! inside a canonical root; so `..` escapes, absolute paths elsewhere and
+//! symlinks (last component or any parent) that lead out are all refused the same
+//! way, whether the target exists or not (no existence oracle outside the roots).
+//! Paths through `/proc` are refused outright: its magic links reach anywhere.
+//!
+//! Residual race (TOCTOU): a path is checked, then used. Between the two, someone
+//! who can write inside a root could swap a directory for a symlink leading out.
+//! What is narrowed, with std and `rustix` flags only:
+//! - every open uses `O_NOFOLLOW` (a swapped last component fails) and is checked
+//!   again after the fact through `/proc/self/fd/N`: what was opened must lie
+//!   inside a root, so reads and walks act on verified files only;
+//! - directories are walked through their pinned descriptor (`/proc/self/fd/N/name`),
+//!   so a parent swapped during a walk does not redirect it;
+//! - writes go to a fresh temporary file (`create_new`, which never follows a
+//!   symlink) in the checked directory, verified through its descriptor, then
+//!   renamed over the target (a rename replaces a symlink, it does not follow it).
+//!
+//! What remains: the final `rename` and `create_dir` take paths, so a parent
+//! directory swapped for a symlink in the instant between the descriptor check and
+//! the rename could move the file elsewhere; `renameat`/`openat2(RESOLVE_BENEATH)`
+//! would close that and are left for later. Hard links inside a root to files
+//! outside it cannot be told apart from ordinary files and are served.
+
+mod fs;
+
+pub use fs::{Entry, EntryKind, FileChunk, Flow, Walk, WalkEnd, Written};
+
+use crate::config::SandboxConfig;
+use smol::lock::{RwLock, RwLockWriteGuardArc};
+use std::cell::Cell;
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Longest path accepted, in bytes (Linux `PATH_MAX`).
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Which rule set decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// `TELEMETRYFLOW_MCP_ALLOWED_ROOTS` (or the working directory at startup).
+    Configured,
+    /// The client's `roots/list`, intersected with the configured roots.
+    ClientRoots,
+}
+
+/// A set of canonical directories the tools may reach, and the caps they work under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Roots {
+    dirs: Vec<PathBuf>,
+    policy: Policy,
+    max_file_bytes: u64,
+}
+
+/// Why a path or an operation on it was refused: each names the policy that refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The path contains a NUL byte.
+    Nul,
+    /// The path is empty.
+    Empty,
+    /// The path is longer than [`MAX_PATH_BYTES`].
+    TooLong(usize),
+    /// The path goes through `/proc`.
+    Proc(String),
+    /// The path resolves outside every root.
+    Outside {
+        /// The path as given.
+        path: String,
+        /// The policy and its roots.
+        policy: String,
+    },
+    /// A `..` or `.` follows a part that does not exist.
+    DotAfterMissing(String),
+    /// A symlink whose target does not exist (it could lead anywhere once created).
+    Dangling(String),
+    /// The policy leaves no root at all.
+    NoRoots(String),
+    /// Nothing exists at the path.
+    NotFound(String),
+    /// The parent directory of a file to write does not exist (and `create_dirs` is off).
+    MissingParent(String),
+    /// A directory was found where a file is needed.
+    NotAFile(String),
+    /// A file was found where a directory is needed.
+    NotADirectory(String),
+    /// Content larger than the cap.
+    TooLarge {
+        /// Size of the content.
+        bytes: u64,
+        /// `TELEMETRYFLOW_MCP_FILE_MAX_BYTES`.
+        max: u64,
+    },
+    /// The file system refused.
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The path as given.
+        path: String,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path_rule = "refused by the path policy";
+        match self {
+            Refusal::Nul => write!(f, "{path_rule}: the path contains a NUL byte"),
+            Refusal::Empty => write!(f, "{path_rule}: the path is empty"),
+            Refusal::TooLong(n) => write!(
+                f,
+                "{path_rule}: the path is {n} bytes long, more than {MAX_PATH_BYTES}"
+            ),
+            Refusal::Proc(p) => write!(
+                f,
+                "{path_rule}: {p:?} goes through /proc, whose links lead anywhere"
+            ),
+            Refusal::Outside { path, policy } => {
+                write!(
+                    f,
+                    "refused by the {policy}: {path:?} resolves outside every allowed root"
+                )
+            }
+            Refusal::DotAfterMissing(p) => write!(
+                f,
+                "{path_rule}: {p:?} has `..` or `.` after a part that does not exist"
+            ),
+            Refusal::Dangling(p) => write!(
+                f,
+                "{path_rule}: {p:?} is or goes through a symlink whose target does not exist"
+            ),
+            Refusal::NoRoots(policy) => write!(
+                f,
+                "refused by the {policy}: no allowed root is left, so no path is reachable"
+            ),
+            Refusal::NotFound(p) => write!(f, "not found: {p:?} does not exist"),
+            Refusal::MissingParent(p) => write!(
+                f,
+                "not found: the parent directory of {p:?} does not exist; pass create_dirs: true to create it"
+            ),
+            Refusal::NotAFile(p) => write!(f, "not a file: {p:?} is a directory or a special file"),
+            Refusal::NotADirectory(p) => write!(f, "not a directory: {p:?}"),
+            Refusal::TooLarge { bytes, max } => write!(
+                f,
+                "refused by the size cap: {bytes} bytes is more than TELEMETRYFLOW_MCP_FILE_MAX_BYTES ({max})"
+            ),
+            Refusal::Io { op, path, source } => write!(f, "cannot {op} {path:?}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Refusal::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A resolved path: canonical where it exists, plus the plain names still missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// Canonical existing ancestor joined with the missing names.
+    pub path: PathBuf,
+    /// How many trailing components do not exist yet (0: the path exists).
+    pub missing: usize,
+}
+
+impl Roots {
+    /// Canonical `dirs` (missing ones dropped) under `policy`.
+    pub fn new(dirs: &[PathBuf], policy: Policy, max_file_bytes: u64) -> Roots {
+        let mut canonical: Vec<PathBuf> = Vec::new();
+        for dir in dirs {
+            match std::fs::canonicalize(dir) {
+                Ok(real) if real.is_dir() => canonical.push(real),
+                Ok(_) => {
+                    log::warn!(root:? = dir, policy:? = policy; "root is not a directory; ignored")
+                }
+                Err(e) => {
+                    log::warn!(root:? = dir, policy:? = policy, error:% = e; "root cannot be resolved; ignored")
+                }
+            }
+        }
+        canonical.sort();
+        canonical.dedup();
+        // A root inside another adds nothing.
+        let all = canonical.clone();
+        canonical.retain(|d| !all.iter().any(|o| o != d && d.starts_with(o)));
+        Roots {
+            dirs: canonical,
+            policy,
+            max_file_bytes,
+        }
+    }
+
+    /// The canonical roots.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// `TELEMETRYFLOW_MCP_FILE_MAX_BYTES`.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
+    }
+
+    /// `self` narrowed to `client` directories: for each pair, the deeper one when
+    /// one contains the other; nothing when they are disjoint.
+    pub fn intersect(&self, client: &[PathBuf]) -> Roots {
+        let client = Roots::new(client, Policy::ClientRoots, self.max_file_bytes);
+        let mut dirs = Vec::new();
+        for c in &client.dirs {
+            for r in &self.dirs {
+                if c.starts_with(r) {
+                    dirs.push(c.clone());
+                } else if r.starts_with(c) {
+                    dirs.push(r.clone());
+                }
+            }
+        }
+        Roots::new(&dirs, Policy::ClientRoots, self.max_file_bytes)
+    }
+
+    /// The policy and its roots, for messages.
+    pub fn describe(&self) -> String {
+        let list: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        let list = if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        };
+        match self.policy {
+            Policy::Configured => {
+                format!("allowed-roots policy (TELEMETRYFLOW_MCP_ALLOWED_ROOTS: {list})")
+            }
+            Policy::ClientRoots => format!(
+                "client-roots policy (the client's roots/list within TELEMETRYFLOW_MCP_ALLOWED_ROOTS: {list})"
+            ),
+        }
+    }
+
+    /// Whether `path` (canonical) lies inside a root.
+    pub fn contains(&self, path: &Path) -> bool {
+        self.dirs.iter().any(|d| path.starts_with(d))
+    }
+
+    /// `refusal` when the deepest existing ancestor of `probe` is inside a root,
+    /// otherwise the plain "outside" refusal: what is beyond the roots (missing,
+    /// not a directory, unreadable) is never told apart.
+    fn refuse(&self, probe: &Path, path: &str, refusal: Refusal) -> Refusal {
+        let inside = probe
+            .ancestors()
+            .skip(1)
+            .find_map(|a| std::fs::canonicalize(a).ok())
+            .is_some_and(|a| self.contains(&a));
+        if inside { refusal } else { self.outside(path) }
+    }
+
+    fn outside(&self, path: &str) -> Refusal {
+        Refusal::Outside {
+            path: path.to_string(),
+            policy: self.describe(),
+        }
+    }
+
+    /// Resolves `path` (relative to the first root when relative) without following
+    /// anything out of the roots; see the module docs.
+    pub fn resolve(&self, path: &str) -> Result<Resolved, Refusal> {
+        if path.is_empty() {
+            return Err(Refusal::Empty);
+        }
+        if path.contains('\0') {
+            return Err(Refusal::Nul);
+        }
+        if path.len() > MAX_PATH_BYTES {
+            return Err(Refusal::TooLong(path.len()));
+        }
+        let Some(first) = self.dirs.first() else {
+            return Err(Refusal::NoRoots(self.describe()));
+        };
+        let given = Path::new(path);
+        let absolute = if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            first.join(given)
+        };
+        if absolute.starts_with("/proc") && !self.dirs.iter().any(|d| d.starts_with("/proc")) {
+            return Err(Refusal::Proc(path.to_string()));
+        }
+        let mut probe = absolute;
+        let mut missing: Vec<std::ffi::OsString> = Vec::new();
+        let real = loop {
+            match std::fs::canonicalize(&probe) {
+                Ok(real) => break real,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if std::fs::symlink_metadata(&probe).is_ok() {
+                        // It exists but does not resolve: a dangling symlink.
+                        return Err(self.refuse(&probe, path, Refusal::Dangling(path.to_string())));
+                    }
+                    match probe.components().next_back() {
+                        Some(Component::Normal(name)) => missing.push(name.to_os_string()),
+                        Some(Component::ParentDir | Component::CurDir) => {
+                            let refusal = Refusal::DotAfterMissing(path.to_string());
+                            return Err(self.refuse(&probe, path, refusal));
+                        }
+                        _ => return Err(self.outside(path)),
+                    }
+                    probe.pop();
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+                    let refusal = Refusal::NotADirectory(path.to_string());
+                    return Err(self.refuse(&probe, path, refusal));
+                }
+                Err(source) => {
+                    let refusal = Refusal::Io {
+                        op: "resolve",
+                        path: path.to_string(),
+                        source,
+                    };
+                    return Err(self.refuse(&probe, path, refusal));
+                }
+            }
+        };
+        let mut full = real;
+        let count = missing.len();
+        for name in missing.into_iter().rev() {
+            full.push(name);
+        }
+        if !self.contains(&full) || full.starts_with("/proc") && !self.contains(Path::new("/proc"))
+        {
+            return Err(self.outside(path));
+        }
+        Ok(Resolved {
+            path: full,
+            missing: count,
+        })
+    }
+
+    /// Resolves a path that must exist.
+    pub fn resolve_existing(&self, path: &str) -> Result<PathBuf, Refusal> {
+        let resolved = self.resolve(path)?;
+        if resolved.missing > 0 {
+            return Err(Refusal::NotFound(path.to_string()));
+        }
+        Ok(resolved.path)
+    }
+}
+
+/// The roots the tools work under, shared by every request of a connection. The
+/// configured roots are fixed; a client that declares `roots` narrows them with
+/// its `roots/list` answers. While such an answer is awaited, file operations
+/// wait for it (bounded by the request timeout), so none runs under a set the
+/// client has just replaced.
+#[derive(Debug)]
+pub struct Sandbox {
+    configured: Arc<Roots>,
+    current: Mutex<Arc<Roots>>,
+    gate: Arc<RwLock<()>>,
+    generation: Cell<u64>,
+}
+
+/// A pending update of the client's roots: holds file operations until applied or dropped.
+#[derive(Debug)]
+pub struct RootsUpdate {
+    generation: u64,
+    _gate: Option<RwLockWriteGuardArc<()>>,
+}
+
+impl Sandbox {
+    /// The sandbox of `config`: its allowed roots, or the working directory at startup.
+    pub fn new(config: &SandboxConfig) -> Sandbox {
+        let dirs = if config.allowed_roots.is_empty() {
+            std::env::current_dir().map(|d| vec![d]).unwrap_or_default()
+        } else {
+            config.allowed_roots.clone()
+        };
+        let roots = Arc::new(Roots::new(&dirs, Policy::Configured, config.file_max_bytes));
+        if roots.dirs.is_empty() {
+            log::warn!("no allowed root exists; the file tools will refuse every path");
+        }
+        Sandbox {
+            current: Mutex::new(Arc::clone(&roots)),
+            configured: roots,
+            gate: Arc::new(RwLock::new(())),
+            generation: Cell::new(0),
+        }
+    }
+
+    /// The roots in force now.
+    pub fn roots(&self) -> Arc<Roots> {
+        Arc::clone(&self.current.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The roots in force once a pending `roots/list` answer (if any) is applied.
+    pub async fn settled(&self) -> Arc<Roots> {
+        drop(self.gate.read().await);
+        self.roots()
+    }
+
+    /// Resolves a path that must exist under the roots in force (for resource readers).
+    pub fn resolve_read(&self, path: &str) -> Result<PathBuf, Refusal> {
+        self.roots().resolve_existing(path)
+    }
+
+    /// Reads up to `length` bytes (at most the cap) of the file at `path` from
+    /// `offset`, on a blocking thread; the opened file is verified to be inside a root.
+    pub async fn read_file(
+        &self,
+        path: String,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<FileChunk, Refusal> {
+        let roots = self.settled().await;
+        smol::unblock(move || roots.read_chunk(&path, offset, length)).await
+    }
+
+    /// Starts an update of the client's roots: file operations wait until it is
+    /// applied or dropped. Each update gets a new generation and only the newest applies.
+    pub fn begin_update(&self) -> RootsUpdate {
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        RootsUpdate {
+            generation,
+            // Taken by an older update still pending: that one holds operations already.
+            _gate: self.gate.try_write_arc(),
+        }
+    }
+
+    /// Applies the client's root directories (intersected with the configured roots)
+    /// if `generation` is still the newest; `None` keeps the configured roots.
+    pub fn apply_client_roots(&self, generation: u64, client: Option<&[PathBuf]>) -> bool {
+        if generation != self.generation.get() {
+            return false;
+        }
+        let roots = match client {
+            Some(dirs) => Arc::new(self.configured.intersect(dirs)),
+            None => Arc::clone(&self.configured),
+        };
+        log::info!(roots = roots.describe().as_str(); "allowed roots updated from the client's roots/list");
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = roots;
+        true
+    }
+}
+
+impl RootsUpdate {
+    /// The generation this update applies to.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+/// The local path of a `file://` URI (`file:///a/b`, `file://localhost/a%20b`); `None` otherwise.
+pub fn path_from_file_uri(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else if bytes[i] == b'?' || bytes[i] == b'#' {
+            break;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let text = String::from_utf8(out).ok()?;
+    if text.contains('\0') {
+        return None;
+    }
+    Some(PathBuf::from(text))
+}
+
+#[cfg(test)]
+mod tests;

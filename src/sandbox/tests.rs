@@ -1,0 +1,267 @@
+use super::*;
+use std::os::unix::fs::symlink;
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("tfo-sandbox-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(std::fs::canonicalize(&dir).expect("canonical temp dir"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn resolution_keeps_inside_and_refuses_every_way_out() {
+    let base = TempDir::new("resolve");
+    let root = base.0.join("root");
+    let outside = base.0.join("outside");
+    std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(root.join("a.txt"), "a").expect("write");
+    std::fs::write(outside.join("secret"), "s").expect("write");
+    symlink(&outside, root.join("out")).expect("symlink");
+    symlink(root.join("a.txt"), root.join("in")).expect("symlink");
+    symlink(outside.join("nothing"), root.join("dangling")).expect("symlink");
+    let roots = Roots::new(std::slice::from_ref(&root), Policy::Configured, 1024);
+    let ok = [
+        ("a.txt", root.join("a.txt"), 0),
+        ("sub/../a.txt", root.join("a.txt"), 0),
+        ("in", root.join("a.txt"), 0),
+        ("new/file", root.join("new/file"), 2),
+        (".", root.clone(), 0),
+    ];
+    for (path, want, missing) in ok {
+        assert_eq!(
+            roots.resolve(path).expect(path),
+            Resolved {
+                path: want,
+                missing
+            },
+            "{path}"
+        );
+    }
+    let abs = root.join("a.txt").display().to_string();
+    assert!(roots.resolve(&abs).is_ok(), "absolute path inside");
+    let refused = [
+        "../outside/secret".to_string(),
+        "../outside/new".to_string(),
+        outside.join("secret").display().to_string(),
+        "/etc/passwd".to_string(),
+        "/etc/does-not-exist".to_string(),
+        "out/secret".to_string(),
+        "out/new-file".to_string(),
+        "dangling".to_string(),
+        "new/../../outside".to_string(),
+        "/proc/self/root/etc/passwd".to_string(),
+        format!("/proc/self/root{}", root.join("a.txt").display()),
+        "a\0b".to_string(),
+        "x".repeat(MAX_PATH_BYTES + 1),
+        String::new(),
+    ];
+    // Beyond the roots, nothing tells a missing path from a file or a directory.
+    let oracle = [
+        "/etc/does-not-exist/../x",
+        "/etc/passwd/x",
+        "/etc/passwd/../x",
+        "/root/.ssh/x",
+    ];
+    for path in oracle {
+        let refusal = roots.resolve(path).expect_err(path);
+        assert!(
+            matches!(refusal, Refusal::Outside { .. }),
+            "{path}: {refusal:?}"
+        );
+    }
+    assert!(
+        matches!(roots.resolve("a.txt/x"), Err(Refusal::NotADirectory(_))),
+        "inside, the precise error"
+    );
+    assert!(matches!(
+        roots.resolve("new/../x"),
+        Err(Refusal::DotAfterMissing(_))
+    ));
+    for path in refused {
+        let refusal = roots.resolve(&path).expect_err(&path);
+        let text = refusal.to_string();
+        assert!(
+            text.starts_with("refused by the"),
+            "{path:?} refusal names its policy: {text}"
+        );
+    }
+}
+
+#[test]
+fn client_roots_narrow_and_never_widen() {
+    let base = TempDir::new("intersect");
+    for d in ["a/b", "c"] {
+        std::fs::create_dir_all(base.0.join(d)).expect("mkdir");
+    }
+    let configured = Roots::new(&[base.0.join("a")], Policy::Configured, 1);
+    let narrowed = configured.intersect(&[base.0.clone(), base.0.join("a/b"), base.0.join("c")]);
+    assert_eq!(
+        narrowed.dirs(),
+        [base.0.join("a")],
+        "the wider client root gives the configured one"
+    );
+    let inner = configured.intersect(&[base.0.join("a/b")]);
+    assert_eq!(
+        inner.dirs(),
+        [base.0.join("a/b")],
+        "a narrower client root wins"
+    );
+    let none = configured.intersect(&[base.0.join("c")]);
+    assert!(none.dirs().is_empty(), "disjoint roots leave nothing");
+    assert!(
+        none.resolve("x")
+            .expect_err("no roots")
+            .to_string()
+            .contains("client-roots policy")
+    );
+}
+
+#[test]
+fn file_uris_decode() {
+    let cases = [
+        ("file:///tmp/a%20b", Some("/tmp/a b")),
+        ("file://localhost/x", Some("/x")),
+        ("file:///x?q#f", Some("/x")),
+        ("file://host/x", None),
+        ("http://x/y", None),
+        ("file:///a%00b", None),
+        ("file:///a%zz", None),
+    ];
+    for (uri, want) in cases {
+        assert_eq!(path_from_file_uri(uri), want.map(PathBuf::from), "{uri}");
+    }
+}
+
+#[test]
+fn opens_are_checked_again_after_the_fact() {
+    // What a lost race looks like to the open: a path that no longer resolves
+    // inside. `read_pinned` opens without resolving first, so only the checks
+    // after the open stand between it and the file.
+    let base = TempDir::new("verify");
+    let root = base.0.join("root");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    std::fs::write(base.0.join("secret"), "s").expect("write");
+    std::fs::write(root.join("ok"), "ok").expect("write");
+    symlink(root.join("ok"), root.join("link")).expect("symlink");
+    symlink(base.0.join("secret"), root.join("out")).expect("symlink");
+    let roots = Roots::new(std::slice::from_ref(&root), Policy::Configured, 1024);
+    let chunk = roots
+        .read_pinned(&root.join("ok"), "ok", 10)
+        .expect("inside");
+    assert_eq!(chunk.bytes, b"ok");
+    let outside = roots.read_pinned(&base.0.join("secret"), "secret", 10);
+    assert!(
+        matches!(outside, Err(Refusal::Outside { .. })),
+        "the opened file is outside: {outside:?}"
+    );
+    let link = roots.read_pinned(&root.join("out"), "out", 10);
+    assert!(
+        matches!(link, Err(Refusal::Outside { .. })),
+        "O_NOFOLLOW: a symlink in the last component fails: {link:?}"
+    );
+    let inside_link = roots.read_pinned(&root.join("link"), "link", 10);
+    assert!(
+        inside_link.is_err(),
+        "unresolved symlinks are never followed, even inside"
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_and_keeps_the_old_content() {
+    let base = TempDir::new("write");
+    std::fs::write(base.0.join("f"), "old").expect("write");
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 4);
+    let big = roots.write_atomic("f", b"12345", false);
+    assert!(
+        matches!(big, Err(Refusal::TooLarge { bytes: 5, max: 4 })),
+        "{big:?}"
+    );
+    let missing = roots.write_atomic("a/b", b"1", false);
+    assert!(
+        matches!(missing, Err(Refusal::MissingParent(_))),
+        "{missing:?}"
+    );
+    let written = roots.write_atomic("f", b"new", false).expect("write");
+    assert_eq!((written.bytes, written.created), (3, false));
+    let names: Vec<String> = std::fs::read_dir(&base.0)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["f"], "no temporary files, no directories");
+    assert_eq!(
+        std::fs::read_to_string(base.0.join("f")).expect("read"),
+        "new"
+    );
+}
+
+#[test]
+fn walks_stop_at_their_bounds() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    use std::time::{Duration, Instant};
+    let base = TempDir::new("walk");
+    for name in ["a/1", "a/2", "b/c/3", "d"] {
+        let path = base.0.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, "x").expect("write");
+    }
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
+    let limits = |max_depth, max_entries, deadline, cancelled| Walk {
+        max_depth,
+        max_entries,
+        deadline,
+        cancel: Arc::new(AtomicBool::new(cancelled)),
+        visited: Arc::new(AtomicU64::new(0)),
+    };
+    let run = |walk: &Walk| {
+        let mut seen = Vec::new();
+        let (_, end) = roots
+            .walk(".", walk, &mut |e, _| {
+                seen.push(e.path.clone());
+                Flow::Continue
+            })
+            .expect("walk");
+        (seen, end)
+    };
+    let all = run(&limits(8, 100, None, false));
+    assert_eq!(all.0, ["a", "a/1", "a/2", "b", "b/c", "b/c/3", "d"]);
+    assert_eq!(all.1, WalkEnd::Complete);
+    assert_eq!(
+        run(&limits(0, 100, None, false)),
+        (vec!["a".into(), "b".into(), "d".into()], WalkEnd::Complete),
+        "depth 0 lists one level, not truncated"
+    );
+    assert_eq!(run(&limits(1, 100, None, false)).1, WalkEnd::Depth);
+    assert_eq!(
+        run(&limits(8, 3, None, false)),
+        (
+            vec!["a".into(), "a/1".into(), "a/2".into()],
+            WalkEnd::Entries
+        )
+    );
+    let past = Instant::now() - Duration::from_millis(1);
+    assert_eq!(
+        run(&limits(8, 100, Some(past), false)),
+        (vec![], WalkEnd::Time)
+    );
+    assert_eq!(
+        run(&limits(8, 100, None, true)),
+        (vec![], WalkEnd::Stopped),
+        "a cancelled request stops the walk"
+    );
+}

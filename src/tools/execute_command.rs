@@ -1,0 +1,505 @@
+//! `execute_command`: runs one allow-listed program without a shell. Off unless
+//! `TELEMETRYFLOW_MCP_EXEC_ALLOW` lists programs. The command line is split into
+//! argv by simple quoting rules; anything a shell would interpret (`;`, `&`, `|`,
+//! `$`, backticks, redirections, globs) is refused, not run. The program runs in
+//! its own process group with a minimal environment, stdin closed, a working
+//! directory inside the roots and a timeout; output is capped per stream (the
+//! rest is read and dropped, so memory stays flat); on exit, timeout or
+//! cancellation the whole group is killed (SIGKILL), and the child is always
+//! reaped (no zombies).
+
+use super::{Annotations, Tool, ToolResult, arg};
+use crate::config::SandboxConfig;
+use rustix::process::{Pid, Signal, kill_process_group};
+use serde_json::{Value, json};
+use smol::future::FutureExt;
+use smol::io::AsyncReadExt;
+use std::cell::RefCell;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Timeout when the call gives none (capped by the configured maximum).
+const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+/// Longest command line accepted.
+const MAX_COMMAND_CHARS: u64 = 8192;
+/// Environment variables passed on to the program; everything else (API keys,
+/// OTLP headers, ...) stays in the server.
+const PASSED_ENV: [&str; 9] = [
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "TERM",
+];
+
+pub(super) fn tool(config: &SandboxConfig) -> Tool {
+    let allowed = if config.exec_allow.is_empty() {
+        "none: this tool is disabled on this server".to_string()
+    } else {
+        config.exec_allow.join(", ")
+    };
+    Tool {
+        name: "execute_command",
+        title: "Execute command",
+        description: "Run one program with arguments, without a shell, and return its exit code, stdout and stderr. \
+Only programs on the server's allowlist (TELEMETRYFLOW_MCP_EXEC_ALLOW) may run; when it is empty the tool is disabled. \
+The command is split into arguments like a shell would (spaces separate, '...' and \"...\" quote, \\ escapes), but nothing is interpreted: \
+a command with ; & | $ ` < > ( ) or unquoted * ? [ is refused, so run one program per call and quote such characters when they are literal text. \
+working_dir must be inside the allowed roots (default: the first root). The program is killed with its children after `timeout` seconds (default 30). \
+Output is capped per stream; a non-zero exit is reported as an error with the exit code and both streams.",
+        input_schema: json!({
+            "type": "object",
+            "properties": {
+                "command": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_COMMAND_CHARS,
+                    "description": format!("Program and arguments, e.g. \"git status --short\". Allowed programs: {allowed}.")
+                },
+                "working_dir": arg::path_property("Directory to run in (default: the first root): a"),
+                "timeout": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": config.exec_timeout_max_seconds,
+                    "description": format!("Seconds before the program and its children are killed (default {}).", default_timeout(config))
+                }
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        }),
+        output_schema: Some(json!({
+            "type": "object",
+            "properties": {
+                "argv": {"type": "array", "items": {"type": "string"}},
+                "pid": {"type": "integer", "description": "Process id, also the id of its process group."},
+                "working_dir": {"type": "string"},
+                "exit_code": {"type": ["integer", "null"], "description": "null when killed by a signal."},
+                "signal": {"type": ["integer", "null"]},
+                "timed_out": {"type": "boolean"},
+                "duration_ms": {"type": "integer"},
+                "stdout": {"type": "string"},
+                "stderr": {"type": "string"},
+                "stdout_bytes": {"type": "integer", "description": "Bytes the program wrote, kept or not."},
+                "stderr_bytes": {"type": "integer"},
+                "stdout_truncated": {"type": "boolean"},
+                "stderr_truncated": {"type": "boolean"}
+            },
+            "required": ["argv", "pid", "working_dir", "exit_code", "timed_out", "duration_ms", "stdout", "stderr", "stdout_truncated", "stderr_truncated"]
+        })),
+        annotations: Annotations {
+            read_only: false,
+            destructive: true,
+            idempotent: false,
+            open_world: true,
+        },
+        handler: |ctx, args| {
+            Box::pin(async move {
+                let config = &ctx.services.config.sandbox;
+                if config.exec_allow.is_empty() {
+                    return ToolResult::error(
+                        "execute_command is disabled on this server: TELEMETRYFLOW_MCP_EXEC_ALLOW lists no programs",
+                    );
+                }
+                let command = args
+                    .get("command")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let argv = match split(command) {
+                    Ok(argv) => argv,
+                    Err(problem) => {
+                        return ToolResult::error(format!("command refused: {problem}"));
+                    }
+                };
+                let program = match allowed_program(&argv[0], &config.exec_allow) {
+                    Ok(program) => program,
+                    Err(problem) => {
+                        return ToolResult::error(format!(
+                            "command refused by the exec allowlist: {problem}"
+                        ));
+                    }
+                };
+                let roots = ctx.services.sandbox.settled().await;
+                let dir_arg = arg::text(&args, "working_dir");
+                let dir = smol::unblock(move || {
+                    let given = dir_arg.unwrap_or_else(|| ".".to_string());
+                    let dir = roots.resolve_existing(&given)?;
+                    if dir.is_dir() {
+                        Ok(dir)
+                    } else {
+                        Err(crate::sandbox::Refusal::NotADirectory(given))
+                    }
+                })
+                .await;
+                let dir = match dir {
+                    Ok(dir) => dir,
+                    Err(refusal) => return ToolResult::error(format!("working_dir {refusal}")),
+                };
+                let timeout =
+                    arg::count(&args, "timeout").unwrap_or_else(|| default_timeout(config));
+                let cap = config.exec_output_max_bytes;
+                run(program, argv, dir, Duration::from_secs(timeout), cap).await
+            })
+        },
+    }
+}
+
+fn default_timeout(config: &SandboxConfig) -> u64 {
+    DEFAULT_TIMEOUT_SECONDS.min(config.exec_timeout_max_seconds)
+}
+
+/// Splits a command line into argv: whitespace separates words, `'...'` is
+/// literal, `"..."` is literal except `\"`, `\\`, `\$`, `` \` ``, and `\` outside
+/// quotes escapes the next character. What a POSIX shell would interpret instead
+/// of passing on (operators, redirections, expansions, globs, `~` and `#` at a
+/// word's start) is an error naming the character.
+pub(super) fn split(command: &str) -> Result<Vec<String>, String> {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut argv = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote = Quote::None;
+    let mut chars = command.chars().peekable();
+    let refuse = |c: char, what: &str| {
+        Err(format!(
+            "{c:?} {what}; this tool runs one program without a shell (quote it if it is literal text)"
+        ))
+    };
+    while let Some(c) = chars.next() {
+        match quote {
+            Quote::Single => {
+                if c == '\'' {
+                    quote = Quote::None;
+                } else {
+                    word.push(c);
+                }
+            }
+            Quote::Double => match c {
+                '"' => quote = Quote::None,
+                '$' => return refuse(c, "would expand inside double quotes"),
+                '`' => return refuse(c, "would run a command inside double quotes"),
+                '\\' => match chars.peek() {
+                    Some(&next @ ('"' | '\\' | '$' | '`')) => {
+                        word.push(next);
+                        chars.next();
+                    }
+                    _ => word.push('\\'),
+                },
+                _ => word.push(c),
+            },
+            Quote::None => match c {
+                c if c.is_whitespace() => {
+                    if in_word {
+                        argv.push(std::mem::take(&mut word));
+                        in_word = false;
+                    }
+                    if c == '\n' || c == '\r' {
+                        return refuse(c, "would separate commands");
+                    }
+                }
+                '\'' => {
+                    quote = Quote::Single;
+                    in_word = true;
+                }
+                '"' => {
+                    quote = Quote::Double;
+                    in_word = true;
+                }
+                '\\' => match chars.next() {
+                    Some(next) => {
+                        word.push(next);
+                        in_word = true;
+                    }
+                    None => return Err("the command ends with a lone backslash".to_string()),
+                },
+                ';' | '&' | '|' => return refuse(c, "would chain or pipe commands"),
+                '<' | '>' => return refuse(c, "would redirect input or output"),
+                '$' => return refuse(c, "would expand a variable or run a command"),
+                '`' => return refuse(c, "would run a command"),
+                '(' | ')' => return refuse(c, "would start a subshell"),
+                '*' | '?' | '[' => return refuse(c, "would expand a glob"),
+                '~' | '#' if !in_word => return refuse(c, "would be expanded or start a comment"),
+                c => {
+                    word.push(c);
+                    in_word = true;
+                }
+            },
+        }
+    }
+    if quote != Quote::None {
+        return Err("the command has an unterminated quote".to_string());
+    }
+    if in_word {
+        argv.push(word);
+    }
+    if argv.is_empty() {
+        return Err("the command is empty".to_string());
+    }
+    Ok(argv)
+}
+
+/// The program to run for `name` if the allowlist has it: a bare name matches a
+/// bare entry (found on `PATH`) or the file name of an absolute entry (run by
+/// that path); a path must equal an entry.
+fn allowed_program(name: &str, allow: &[String]) -> Result<PathBuf, String> {
+    let found = if name.contains('/') {
+        allow.iter().find(|a| a.as_str() == name)
+    } else {
+        allow.iter().find(|a| {
+            a.as_str() == name
+                || (a.starts_with('/')
+                    && std::path::Path::new(a.as_str())
+                        .file_name()
+                        .is_some_and(|f| f == name))
+        })
+    };
+    found.map(PathBuf::from).ok_or_else(|| {
+        format!(
+            "{:?} is not an allowed program (allowed: {})",
+            jsonrpc_clip(name),
+            allow.join(", ")
+        )
+    })
+}
+
+fn jsonrpc_clip(text: &str) -> String {
+    crate::jsonrpc::clip(text)
+}
+
+/// Kills the process group when dropped: on normal exit (leftover children), on
+/// timeout, and when the request's future is dropped (cancellation).
+struct KillGroup(Option<Pid>);
+
+impl KillGroup {
+    fn kill(&self) {
+        if let Some(pid) = self.0 {
+            // ESRCH (the group is already gone) is the common, harmless case.
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
+    }
+}
+
+impl Drop for KillGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Output of one stream: the first `cap` bytes and how many there were in all.
+#[derive(Default)]
+struct Capped {
+    kept: Vec<u8>,
+    total: u64,
+}
+
+async fn read_capped(
+    stream: Option<impl smol::io::AsyncRead + Unpin>,
+    sink: Rc<RefCell<Capped>>,
+    cap: usize,
+) {
+    let Some(mut stream) = stream else { return };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let mut sink = sink.borrow_mut();
+                sink.total += n as u64;
+                let room = cap.saturating_sub(sink.kept.len());
+                let take = room.min(n);
+                sink.kept.extend_from_slice(&buf[..take]);
+            }
+        }
+    }
+}
+
+async fn run(
+    program: PathBuf,
+    argv: Vec<String>,
+    dir: PathBuf,
+    timeout: Duration,
+    cap: usize,
+) -> ToolResult {
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(&argv[1..])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(
+            PASSED_ENV
+                .iter()
+                .filter_map(|k| std::env::var_os(k).map(|v| (k, v))),
+        )
+        // Its own group, so that the whole tree can be killed at once.
+        .process_group(0);
+    if std::env::var_os("PATH").is_none() {
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+    // Stdio is set on the async command: it does not carry over from std's
+    // (the child would write into our stdout, the protocol channel).
+    let mut cmd = smol::process::Command::from(cmd);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let spawned = smol::unblock(move || cmd.spawn()).await;
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return ToolResult::error(format!("cannot start {:?}: {e}", argv[0])),
+    };
+    let pid = child.id();
+    let group = KillGroup(i32::try_from(pid).ok().and_then(Pid::from_raw));
+    let out = Rc::new(RefCell::new(Capped::default()));
+    let err = Rc::new(RefCell::new(Capped::default()));
+    let readers = smol::future::zip(
+        read_capped(child.stdout.take(), Rc::clone(&out), cap),
+        read_capped(child.stderr.take(), Rc::clone(&err), cap),
+    );
+    let finished = smol::future::zip(
+        async {
+            let status = child.status().await;
+            // Children left running in the background would hold the pipes open.
+            group.kill();
+            status
+        },
+        readers,
+    );
+    let expired = async {
+        smol::Timer::after(timeout).await;
+        None
+    };
+    let outcome = async { Some(finished.await.0) }.or(expired).await;
+    let timed_out = outcome.is_none();
+    let status = match outcome {
+        Some(status) => status,
+        None => {
+            group.kill();
+            child.status().await
+        }
+    };
+    drop(group);
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => return ToolResult::error(format!("waiting for {:?} failed: {e}", argv[0])),
+    };
+    let (out, err) = (out.take(), err.take());
+    let data = json!({
+        "argv": argv,
+        "pid": pid,
+        "working_dir": dir.display().to_string(),
+        "exit_code": status.code(),
+        "signal": status.signal(),
+        "timed_out": timed_out,
+        "duration_ms": started.elapsed().as_millis() as u64,
+        "stdout": String::from_utf8_lossy(&out.kept),
+        "stderr": String::from_utf8_lossy(&err.kept),
+        "stdout_bytes": out.total,
+        "stderr_bytes": err.total,
+        "stdout_truncated": out.total > out.kept.len() as u64,
+        "stderr_truncated": err.total > err.kept.len() as u64,
+    });
+    let mut result = ToolResult::structured(data);
+    if timed_out || !status.success() {
+        result.is_error = true;
+        let why = if timed_out {
+            format!(
+                "timed out after {} s; the program and its children were killed",
+                timeout.as_secs()
+            )
+        } else {
+            match status.code() {
+                Some(code) => format!("exited with code {code}"),
+                None => format!("was killed by signal {}", status.signal().unwrap_or(0)),
+            }
+        };
+        result.content.insert(
+            0,
+            json!({"type": "text", "text": format!("{:?} {why}", argv[0])}),
+        );
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_follows_simple_quoting_and_refuses_shell_syntax() {
+        let ok = [
+            ("ls -la", vec!["ls", "-la"]),
+            ("  echo   a  b ", vec!["echo", "a", "b"]),
+            ("echo 'a;b | c'", vec!["echo", "a;b | c"]),
+            ("echo \"a b\" c", vec!["echo", "a b", "c"]),
+            ("echo \"say \\\"hi\\\"\"", vec!["echo", "say \"hi\""]),
+            ("echo a\\ b", vec!["echo", "a b"]),
+            ("echo ''", vec!["echo", ""]),
+            ("echo a#b x~", vec!["echo", "a#b", "x~"]),
+            (
+                "echo '$(id)' '`id`' '*'",
+                vec!["echo", "$(id)", "`id`", "*"],
+            ),
+        ];
+        for (line, want) in ok {
+            assert_eq!(
+                split(line),
+                Ok(want.iter().map(|s| s.to_string()).collect()),
+                "{line:?}"
+            );
+        }
+        let refused = [
+            "echo a; id",
+            "echo a && id",
+            "echo a || id",
+            "echo a | id",
+            "echo $(id)",
+            "echo `id`",
+            "echo \"$(id)\"",
+            "echo \"`id`\"",
+            "echo $HOME",
+            "echo a > /tmp/x",
+            "cat < /etc/passwd",
+            "echo a 2>&1",
+            "sleep 1 &",
+            "(id)",
+            "ls *.rs",
+            "ls ~",
+            "echo # comment",
+            "echo 'open",
+            "echo a\nid",
+            "",
+            "   ",
+            "echo \\",
+        ];
+        for line in refused {
+            assert!(
+                split(line).is_err(),
+                "{line:?} must be refused, got {:?}",
+                split(line)
+            );
+        }
+    }
+
+    #[test]
+    fn allowlist_matches_names_and_paths() {
+        let allow = vec!["echo".to_string(), "/usr/bin/git".to_string()];
+        assert_eq!(allowed_program("echo", &allow), Ok(PathBuf::from("echo")));
+        assert_eq!(
+            allowed_program("git", &allow),
+            Ok(PathBuf::from("/usr/bin/git"))
+        );
+        assert_eq!(
+            allowed_program("/usr/bin/git", &allow),
+            Ok(PathBuf::from("/usr/bin/git"))
+        );
+        assert!(
+            allowed_program("/bin/echo", &allow).is_err(),
+            "a path must equal an entry"
+        );
+        assert!(allowed_program("./echo", &allow).is_err());
+        assert!(allowed_program("sh", &allow).is_err());
+    }
+}

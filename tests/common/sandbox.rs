@@ -1,0 +1,99 @@
+//! Helpers of the file, sandbox and exec tests: temporary directories removed on
+//! drop, a server confined to one of them, and tool calls.
+
+use super::{Server, command};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A fresh directory under the system temp dir (canonical path), removed on drop.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("tfo-mcp-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir {
+            path: std::fs::canonicalize(&dir).expect("canonical temp dir"),
+        }
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// Writes `rel` (creating parents).
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parents");
+        }
+        std::fs::write(&path, content).expect("write test file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A server whose only allowed root (and working directory) is `root`, in a
+/// session of `version`, with extra environment.
+pub fn server_in(root: &Path, version: &str, env: &[(&str, &str)]) -> Server {
+    let mut cmd = command();
+    cmd.current_dir(root)
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", root)
+        .envs(env.iter().copied());
+    let mut server = Server::spawn(cmd);
+    server.initialize(version);
+    server
+}
+
+/// Calls `name` with `args`; returns the whole response.
+pub fn call(s: &mut Server, name: &str, args: Value) -> Value {
+    static ID: AtomicU32 = AtomicU32::new(100);
+    let id = ID.fetch_add(1, Ordering::Relaxed);
+    s.call(
+        json!(id),
+        "tools/call",
+        json!({"name": name, "arguments": args}),
+    )
+}
+
+/// Calls `name` and returns its `CallToolResult`, asserting it is not a protocol error.
+pub fn result(s: &mut Server, name: &str, args: Value) -> Value {
+    let response = call(s, name, args);
+    assert!(
+        response.get("error").is_none(),
+        "{name} answered a protocol error: {response}"
+    );
+    response["result"].clone()
+}
+
+/// A successful call's `structuredContent`, checked against its text copy.
+pub fn ok(s: &mut Server, name: &str, args: Value) -> Value {
+    let r = result(s, name, args.clone());
+    assert_eq!(r["isError"], false, "{name} {args} failed: {r}");
+    let data = r["structuredContent"].clone();
+    let text: Value = serde_json::from_str(r["content"][0]["text"].as_str().expect("text block"))
+        .expect("the text block is the JSON of structuredContent");
+    assert_eq!(text, data, "{name}: text copy equals structuredContent");
+    data
+}
+
+/// A failed call's error text (`isError: true`).
+pub fn err(s: &mut Server, name: &str, args: Value) -> String {
+    let r = result(s, name, args.clone());
+    assert_eq!(r["isError"], true, "{name} {args} must fail: {r}");
+    r["content"][0]["text"]
+        .as_str()
+        .expect("error text")
+        .to_string()
+}
