@@ -101,11 +101,7 @@ mod tests {
     use crate::observability::Observability;
 
     fn run(params: Value) -> Result<Value, String> {
-        let services = Services {
-            config: Config::default(),
-            obs: Observability::disabled(),
-            session_id: "s".into(),
-        };
+        let services = Services::new(Config::default(), Observability::disabled());
         complete(params.as_object(), &Registry::builtin(), &services).map_err(|e| {
             assert_eq!(e.code, jsonrpc::INVALID_PARAMS, "{}", e.message);
             e.message

@@ -160,6 +160,48 @@ fn every_escape_is_refused_by_every_file_tool_and_nothing_outside_changes() {
         assert_refused("search_files", path, &text);
     }
 
+    // The `file:///{path}` resource template reads through the same sandbox.
+    let root = scene.root().display().to_string();
+    let template_paths = [
+        format!("{root}/../outside/secret.txt"),
+        format!("{root}/sub/../../outside/secret.txt"),
+        outside.join("secret.txt").display().to_string(),
+        "/etc/passwd".to_string(),
+        format!("{root}/etc_link/passwd"),
+        format!("{root}/outdir/secret.txt"),
+        format!("{root}/dangling"),
+        "/proc/self/root/etc/passwd".to_string(),
+        format!("/proc/self/root{}", outside.join("secret.txt").display()),
+        format!("{root}/inside.txt%00"),
+    ];
+    for (n, path) in template_paths.iter().enumerate() {
+        let uri = format!("file://{path}");
+        let reply = s.call(json!(1000 + n), "resources/read", json!({"uri": uri}));
+        let error = &reply["error"];
+        assert_eq!(
+            error["code"], -32602,
+            "file template {uri}: refused as invalid params: {reply}"
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("refused by the") || message.contains("NUL byte"),
+            "file template {uri}: the refusal names the policy (or the template's NUL rule): {message}"
+        );
+        assert!(
+            !reply.to_string().contains("secret\""),
+            "no content leaks: {reply}"
+        );
+    }
+    let inside = s.call(
+        json!(1100),
+        "resources/read",
+        json!({"uri": format!("file://{root}/good_link")}),
+    );
+    assert_eq!(
+        inside["result"]["contents"][0]["text"], "inside",
+        "a symlink that stays inside a root is read through the template: {inside}"
+    );
+
     assert_eq!(
         snapshot(&outside),
         before,

@@ -117,13 +117,7 @@ impl Server {
             tools: Registry::builtin(&config),
             resources: crate::resources::Registry::builtin(),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
-            services: Rc::new(Services {
-                sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
-                config,
-                obs,
-                // Identifies this stdio connection in spans and logs (`mcp.session.id`).
-                session_id: crate::telemetry::new_session_id(),
-            }),
+            services: Rc::new(Services::new(config, obs)),
             state: RefCell::new(dispatch::Era::Unset),
             inflight: RefCell::new(HashMap::new()),
             notifier,

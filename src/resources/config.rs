@@ -185,11 +185,10 @@ mod tests {
                 .collect(),
             ..Sources::default()
         };
-        Services {
-            config: Config::load(&sources).expect("valid config"),
-            obs: Observability::disabled(),
-            session_id: "s".into(),
-        }
+        Services::new(
+            Config::load(&sources).expect("valid config"),
+            Observability::disabled(),
+        )
     }
 
     fn key_named(name: &str) -> &'static Key {

@@ -7,6 +7,7 @@
 //! resource is one entry in [`Registry::builtin`].
 
 mod config;
+mod file;
 mod template;
 
 use crate::jsonrpc::{self, RpcError};
@@ -213,7 +214,7 @@ pub struct Registry {
 impl Registry {
     /// The built-in resources.
     pub fn builtin() -> Registry {
-        Registry::new(vec![config::server(), config::key()])
+        Registry::new(vec![config::server(), config::key(), file::template()])
     }
 
     /// A registry of `entries`.

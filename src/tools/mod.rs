@@ -37,6 +37,19 @@ pub struct Services {
     pub sandbox: crate::sandbox::Sandbox,
 }
 
+impl Services {
+    /// The services of one connection: a sandbox from `config`, a fresh session id.
+    pub fn new(config: Config, obs: Observability) -> Services {
+        Services {
+            sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
+            config,
+            obs,
+            // Identifies this stdio connection in spans and logs (`mcp.session.id`).
+            session_id: crate::telemetry::new_session_id(),
+        }
+    }
+}
+
 /// What a tool returns: content blocks, optional structured data, error flag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolResult {

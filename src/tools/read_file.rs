@@ -2,8 +2,9 @@
 //! at most `TELEMETRYFLOW_MCP_FILE_MAX_BYTES` per call, paged with `offset`/`length`.
 
 use super::{Tool, ToolResult, arg};
+use crate::resources::{Body, Contents};
 use crate::sandbox::FileChunk;
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub(super) fn tool() -> Tool {
     Tool {
@@ -103,15 +104,23 @@ fn render(mut chunk: FileChunk, encoding: &str) -> ToolResult {
 /// The `TextResourceContents` or `BlobResourceContents` of a chunk read through
 /// the sandbox, for `resources/read` of `file:///{path}`: text when the bytes are
 /// UTF-8 without NUL, else base64, with the MIME type from the extension.
-pub fn resource_contents(uri: &str, chunk: &FileChunk) -> Value {
+pub fn resource_contents(uri: &str, chunk: &FileChunk) -> Contents {
     let mime = mime_type(&chunk.path);
-    match text_length(&chunk.bytes, false, "auto") {
-        Some(_) => json!({
-            "uri": uri,
-            "mimeType": if mime == "application/octet-stream" { "text/plain" } else { mime },
-            "text": String::from_utf8_lossy(&chunk.bytes),
-        }),
-        None => json!({"uri": uri, "mimeType": mime, "blob": base64(&chunk.bytes)}),
+    let (mime, body) = match text_length(&chunk.bytes, false, "auto") {
+        Some(_) => (
+            if mime == "application/octet-stream" {
+                "text/plain"
+            } else {
+                mime
+            },
+            Body::Text(String::from_utf8_lossy(&chunk.bytes).into_owned()),
+        ),
+        None => (mime, Body::Blob(base64(&chunk.bytes))),
+    };
+    Contents {
+        uri: uri.to_string(),
+        mime_type: Some(mime.to_string()),
+        body,
     }
 }
 
@@ -224,11 +233,21 @@ mod tests {
         };
         assert_eq!(
             resource_contents("file:///r/a.md", &chunk("/r/a.md", b"# hi")),
-            json!({"uri": "file:///r/a.md", "mimeType": "text/markdown", "text": "# hi"})
+            Contents {
+                uri: "file:///r/a.md".into(),
+                mime_type: Some("text/markdown".into()),
+                body: Body::Text("# hi".into())
+            },
+            "UTF-8 without NUL is text, typed by extension"
         );
         assert_eq!(
             resource_contents("file:///r/x", &chunk("/r/x", &[0, 159])),
-            json!({"uri": "file:///r/x", "mimeType": "application/octet-stream", "blob": "AJ8="})
+            Contents {
+                uri: "file:///r/x".into(),
+                mime_type: Some("application/octet-stream".into()),
+                body: Body::Blob("AJ8=".into())
+            },
+            "binary is a base64 blob"
         );
     }
 
