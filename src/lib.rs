@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod observability;
 pub mod otlp;
+pub mod redact;
 pub mod runtime;
 pub mod telemetry;
 pub mod tools;

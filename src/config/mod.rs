@@ -187,6 +187,15 @@ pub struct LoggingConfig {
     pub format: LogFormat,
     /// `TELEMETRYFLOW_MCP_LOG_OUTPUT`.
     pub output: LogOutput,
+    // Issue 5 (logging): rotation, slow requests, OTLP logs.
+    /// `TELEMETRYFLOW_MCP_LOG_FILE_MAX_BYTES`: rotate a log file before it grows beyond this; 0 never.
+    pub file_max_bytes: u64,
+    /// `TELEMETRYFLOW_MCP_LOG_FILE_KEEP`: rotated log files kept (`.1` newest).
+    pub file_keep: usize,
+    /// `TELEMETRYFLOW_MCP_SLOW_REQUEST_THRESHOLD_MS`: requests slower than this are logged as slow.
+    pub slow_request_threshold: Duration,
+    /// `TELEMETRYFLOW_MCP_LOG_OTLP_ENABLED`: also export log records to `{endpoint}/v1/logs`.
+    pub otlp_logs: bool,
 }
 
 /// Limits of the stdio protocol loop.
@@ -211,7 +220,7 @@ pub struct ServerConfig {
 pub const CONFIG_ENV: &str = "TELEMETRYFLOW_MCP_CONFIG";
 
 /// What secrets look like in `effective()` and in error messages.
-const REDACTED: &str = "[REDACTED]";
+use crate::redact::REDACTED;
 
 /// What the loader reads, lowest precedence first: defaults < file < env < overrides.
 #[derive(Default)]
@@ -287,6 +296,10 @@ impl Default for Config {
                     level: LogLevel::Info,
                     format: LogFormat::Json,
                     output: LogOutput::Stderr,
+                    file_max_bytes: 0,
+                    file_keep: 5,
+                    slow_request_threshold: Duration::from_millis(5000),
+                    otlp_logs: false,
                 },
             },
             server: ServerConfig {
@@ -315,10 +328,19 @@ impl Config {
     }
 
     /// Effective values, one (KEY, value) per key of `KEYS`, in table order, written as they
-    /// would be in the config file; OTLP header values are `[REDACTED]`.
+    /// would be in the config file; OTLP header values are `[REDACTED]`, so is the value of
+    /// any key whose name looks secret, and secret-looking text in other values is cut out.
     pub fn effective(&self) -> Vec<(&'static str, String)> {
         KEYS.iter()
-            .map(|key| (key.name, (key.show)(self)))
+            .map(|key| {
+                let value = (key.show)(self);
+                let value = if crate::redact::is_secret_key(key.name) && !value.is_empty() {
+                    REDACTED.to_string()
+                } else {
+                    crate::redact::redact_text(&value).into_owned()
+                };
+                (key.name, value)
+            })
             .collect()
     }
 }

@@ -15,6 +15,7 @@ mod context;
 mod dispatch;
 mod loglevel;
 mod notify;
+mod outcome;
 mod version;
 
 pub use context::RequestContext;
@@ -78,6 +79,12 @@ struct Work {
     cancel: Receiver<()>,
     /// The request's `request.process` span, ended with the answer.
     span: Span,
+    /// The method, for the completion record.
+    method: String,
+    /// When the request was accepted.
+    started: Instant,
+    /// The request's log context (issue 5), installed while the task reports.
+    log_context: Option<Arc<crate::logging::LogContext>>,
 }
 
 fn encode_answer(id: &Id, answer: &Answer) -> String {
@@ -109,6 +116,9 @@ impl Server {
             tools: Registry::builtin(&config),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services {
+                performance: crate::logging::PerformanceMonitor::new(
+                    config.telemetry.logging.slow_request_threshold,
+                ),
                 config,
                 obs,
                 // Identifies this stdio connection in spans and logs (`mcp.session.id`).
@@ -252,12 +262,17 @@ impl Server {
             future,
             cancel,
             mut span,
+            method,
+            started,
+            log_context,
         } = work;
         let guarded = async {
             let answer = match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(answer) => answer,
                 Err(_) => {
-                    log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                    crate::logging::scope(log_context.as_ref(), || {
+                        log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                    });
                     Err(RpcError::internal(
                         "internal error: the request handler failed",
                     ))
@@ -273,6 +288,9 @@ impl Server {
         let line = match guarded.or(cancelled).await {
             Some(answer) => {
                 self.inflight.borrow_mut().remove(&id);
+                crate::logging::scope(log_context.as_ref(), || {
+                    self.log_request_outcome(&method, started, &answer, &mut span);
+                });
                 dispatch::finish_request_span(&mut span, &answer);
                 span.end();
                 Some(encode_answer(&id, &answer))
@@ -301,6 +319,9 @@ impl Server {
             future,
             cancel,
             span: Span::none(),
+            method: String::new(),
+            started: Instant::now(),
+            log_context: None,
         })
     }
 

@@ -25,6 +25,8 @@ pub struct Services {
     pub obs: Observability,
     /// This stdio connection (`mcp.session.id`).
     pub session_id: String,
+    /// Flags slow requests (issue 5's `PerformanceMonitor`).
+    pub performance: crate::logging::PerformanceMonitor,
 }
 
 /// What a tool returns: content blocks, optional structured data, error flag.
