@@ -67,10 +67,26 @@ impl RotatingFile {
         })
     }
 
+    /// Writes whole lines, rotating before the line that would cross `max_bytes`
+    /// (a single longer line gets a file of its own).
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.max_bytes > 0 && self.size > 0 && self.size + bytes.len() as u64 > self.max_bytes {
-            self.rotate()?;
+        if self.max_bytes == 0 {
+            return self.append(bytes);
         }
+        let mut pending = 0..0;
+        for line in bytes.split_inclusive(|b| *b == b'\n') {
+            let held = self.size + pending.len() as u64;
+            if held > 0 && held + line.len() as u64 > self.max_bytes {
+                self.append(&bytes[pending.clone()])?;
+                self.rotate()?;
+                pending = pending.end..pending.end;
+            }
+            pending.end += line.len();
+        }
+        self.append(&bytes[pending])
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.file.write_all(bytes)?;
         self.size += bytes.len() as u64;
         Ok(())
@@ -211,9 +227,10 @@ mod tests {
         let path = dir.join("t.log");
         std::fs::write(&path, "old\n").expect("existing file");
         let mut file = RotatingFile::open(&path, 10, 2).expect("open");
-        for line in ["aaaa\n", "bbbb\n", "cccc\n", "dddd\n", "eeee\n", "ffff\n"] {
-            file.write(line.as_bytes()).expect("write");
-        }
+        file.write(b"aaaa\n").expect("write");
+        // Several lines in one write are still rotated line by line.
+        file.write(b"bbbb\ncccc\ndddd\n").expect("write");
+        file.write(b"eeee\nffff\n").expect("write");
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         let numbered = |i| dir.join(format!("t.log.{i}"));
         assert_eq!(

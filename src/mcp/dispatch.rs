@@ -402,8 +402,10 @@ impl Server {
                 .obs
                 .tracer
                 .start_child("mcp.tool.call", SpanKind::Internal, parent);
-        span.set_with("mcp.tool.name", || AttrValue::from(name.to_string()));
-        span.set_with("gen_ai.tool.name", || AttrValue::from(name.to_string()));
+        // The name is the client's text until the tool is found: no secrets in spans.
+        let shown = || AttrValue::from(crate::redact::redact_text(name).into_owned());
+        span.set_with("mcp.tool.name", shown);
+        span.set_with("gen_ai.tool.name", shown);
         span.set("gen_ai.operation.name", "execute_tool");
         span.set_with("mcp.session.id", || {
             AttrValue::from(self.services.session_id.clone())
