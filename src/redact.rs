@@ -28,32 +28,32 @@ const SECRET_WORDS: [&str; 7] = [
 /// `token`. So `x-api-key`, `apiKey`, `access_token`, `Set-Cookie` are secret,
 /// while `token_count`, `max_tokens` and `input_tokens` are not.
 pub fn is_secret_key(key: &str) -> bool {
-    let mut words: [String; 2] = Default::default();
-    let mut word = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
-        let separator = matches!(c, '_' | '-' | '.' | ' ' | ':' | '/');
-        if (separator || (c.is_ascii_uppercase() && prev_lower)) && end_word(&mut word, &mut words)
+    let bytes = key.as_bytes();
+    let mut previous: &[u8] = b"";
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        let separator = i < bytes.len() && b"_-. :/".contains(&bytes[i]);
+        let camel = i < bytes.len()
+            && i > start
+            && bytes[i].is_ascii_uppercase()
+            && (bytes[i - 1].is_ascii_lowercase() || bytes[i - 1].is_ascii_digit());
+        if i < bytes.len() && !separator && !camel {
+            continue;
+        }
+        let word = &bytes[start..i];
+        start = if separator { i + 1 } else { i };
+        if word.is_empty() {
+            continue;
+        }
+        let is = |w: &[u8]| word.eq_ignore_ascii_case(w);
+        if SECRET_WORDS.iter().any(|w| is(w.as_bytes()))
+            || (previous.eq_ignore_ascii_case(b"api") && is(b"key"))
         {
             return true;
         }
-        prev_lower = !separator && (c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !separator {
-            word.push(c.to_ascii_lowercase());
-        }
+        previous = word;
     }
-    end_word(&mut word, &mut words) || words[1] == "token"
-}
-
-/// Closes `word`, keeping the last two words; true when it makes the key secret.
-fn end_word(word: &mut String, words: &mut [String; 2]) -> bool {
-    if word.is_empty() {
-        return false;
-    }
-    let secret = SECRET_WORDS.contains(&word.as_str()) || (words[1] == "api" && word == "key");
-    words.swap(0, 1);
-    words[1] = std::mem::take(word);
-    secret
+    previous.eq_ignore_ascii_case(b"token")
 }
 
 /// Redacts `value` in place: values under secret keys become `[REDACTED]` and
@@ -85,10 +85,23 @@ pub fn redact_value(value: &mut Value) {
 /// Borrows when nothing was found (the common case allocates nothing).
 pub fn redact_text(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
+    // Each pattern needs one of these bytes: one pass decides which searches can match.
+    let (mut dash, mut space, mut pair) = (false, false, false);
+    for b in bytes {
+        match b {
+            b'-' => dash = true,
+            b' ' => space = true,
+            b':' | b'=' => pair = true,
+            _ => {}
+        }
+    }
+    if !(dash || space || pair) {
+        return Cow::Borrowed(text);
+    }
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     // `sk-...` keys.
     let mut from = 0;
-    while let Some(at) = find_ci(bytes, b"sk-", from) {
+    while let Some(at) = dash.then(|| find_ci(bytes, b"sk-", from)).flatten() {
         let end = token_end(bytes, at + 3, is_key_char);
         let boundary = at == 0 || !is_key_char(bytes[at - 1]);
         let anthropic =
@@ -101,7 +114,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     // `Bearer xyz`, `Basic xyz`.
     for scheme in [&b"bearer"[..], b"basic"] {
         let mut from = 0;
-        while let Some(at) = find_ci(bytes, scheme, from) {
+        while let Some(at) = space.then(|| find_ci(bytes, scheme, from)).flatten() {
             from = at + scheme.len();
             if let Some(range) = credential(bytes, at, scheme.len()) {
                 from = range.1;
@@ -112,7 +125,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     // `key=value`, `key: value`, `"key": "value"`.
     for key in PAIR_KEYS {
         let mut from = 0;
-        while let Some(at) = find_ci(bytes, key.as_bytes(), from) {
+        while let Some(at) = pair.then(|| find_ci(bytes, key.as_bytes(), from)).flatten() {
             from = at + key.len();
             if let Some(range) = pair_value(bytes, from) {
                 from = range.1;

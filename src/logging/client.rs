@@ -112,7 +112,7 @@ fn data(entry: &Entry<'_>) -> Value {
         data.insert(key.to_string(), value);
     }
     for (key, value) in entry.context_fields() {
-        data.insert(key.to_string(), Value::String(value));
+        data.insert(key.to_string(), Value::String(value.to_string()));
     }
     Value::Object(data)
 }

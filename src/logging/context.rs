@@ -7,6 +7,7 @@
 //! polled; [`scope`] does the same around synchronous code, and [`unblock`]
 //! carries the caller's context into a `smol::unblock` thread explicitly.
 
+use crate::telemetry::hex;
 use crate::telemetry::model::{SpanId, TraceId};
 use std::cell::RefCell;
 use std::future::Future;
@@ -23,6 +24,8 @@ pub struct LogContext {
     pub request_id: String,
     /// The ids of the request's `request.process` span (none: no span).
     pub trace: Option<(TraceId, SpanId)>,
+    /// `trace` in hex, written once per request rather than once per record.
+    trace_hex: Option<(String, String)>,
     conversation_id: OnceLock<String>,
 }
 
@@ -33,12 +36,21 @@ impl LogContext {
         request_id: String,
         trace: Option<(TraceId, SpanId)>,
     ) -> LogContext {
+        let trace = trace.filter(|(t, s)| t.0 != [0; 16] && s.0 != [0; 8]);
         LogContext {
             session_id,
             request_id,
-            trace: trace.filter(|(t, s)| t.0 != [0; 16] && s.0 != [0; 8]),
+            trace_hex: trace.map(|(t, s)| (hex(&t.0), hex(&s.0))),
+            trace,
             conversation_id: OnceLock::new(),
         }
+    }
+
+    /// The trace and span ids in lower-case hex, as W3C writes them.
+    pub fn trace_hex(&self) -> Option<(&str, &str)> {
+        self.trace_hex
+            .as_ref()
+            .map(|(t, s)| (t.as_str(), s.as_str()))
     }
 
     /// Names the Claude conversation this request belongs to; records from then on

@@ -115,7 +115,7 @@ pub(crate) fn log_record(entry: &Entry<'_>) -> LogRecord {
     }
     for (key, value) in entry.context_fields() {
         if key != "trace_id" && key != "span_id" {
-            attributes.push(KeyValue::new(key, value));
+            attributes.push(KeyValue::new(key, value.to_string()));
         }
     }
     let trace = entry.context.as_ref().and_then(|c| c.trace);

@@ -5,7 +5,6 @@
 use super::context::LogContext;
 use crate::config::LogLevel as Severity;
 use crate::redact::{self, REDACTED};
-use crate::telemetry::hex;
 use log::kv::{self, VisitSource};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -53,7 +52,7 @@ impl<'a> Entry<'a> {
     /// text is cut out of strings and the message.
     pub(crate) fn new(record: &'a log::Record<'a>, context: Option<Arc<LogContext>>) -> Entry<'a> {
         let mut visitor = Visitor {
-            fields: Vec::new(),
+            fields: Vec::with_capacity(record.key_values().count()),
             critical: false,
         };
         let _ = record.key_values().visit(&mut visitor);
@@ -82,27 +81,21 @@ impl<'a> Entry<'a> {
     }
 
     /// The context fields not already set by the record itself: `session_id`,
-    /// `request_id`, `trace_id`, `span_id`, `conversation_id`.
-    pub(crate) fn context_fields(&self) -> Vec<(&'static str, String)> {
-        let Some(ctx) = &self.context else {
-            return Vec::new();
+    /// `request_id`, `trace_id`, `span_id`, `conversation_id`. Borrowed: no allocation.
+    pub(crate) fn context_fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let fields = match &self.context {
+            None => [None, None, None, None, None],
+            Some(ctx) => [
+                Some(("session_id", ctx.session_id.as_str())),
+                Some(("request_id", ctx.request_id.as_str())),
+                ctx.trace_hex().map(|(trace, _)| ("trace_id", trace)),
+                ctx.trace_hex().map(|(_, span)| ("span_id", span)),
+                ctx.conversation_id().map(|id| ("conversation_id", id)),
+            ],
         };
-        let mut out = Vec::with_capacity(5);
-        let mut put = |key: &'static str, value: String| {
-            if !value.is_empty() && !self.fields.iter().any(|(k, _)| k == key) {
-                out.push((key, value));
-            }
-        };
-        put("session_id", ctx.session_id.clone());
-        put("request_id", ctx.request_id.clone());
-        if let Some((trace_id, span_id)) = ctx.trace {
-            put("trace_id", hex(&trace_id.0));
-            put("span_id", hex(&span_id.0));
-        }
-        if let Some(id) = ctx.conversation_id() {
-            put("conversation_id", id.to_string());
-        }
-        out
+        fields.into_iter().flatten().filter(move |(key, value)| {
+            !value.is_empty() && !self.fields.iter().any(|(k, _)| k == key)
+        })
     }
 
     /// One JSON object and a newline: `timestamp`, `level`, `logger`, `message`, the
@@ -127,7 +120,7 @@ impl<'a> Entry<'a> {
             line.push(',');
             json_string(&mut line, key);
             line.push(':');
-            json_string(&mut line, &value);
+            json_string(&mut line, value);
         }
         line.push_str("}\n");
         line
@@ -278,13 +271,30 @@ fn write_rfc3339(out: &mut String, unix_nanos: u64) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    // Digits pushed by hand: `write!` would cost more than the rest of a record.
+    let year = year.clamp(0, 9999) as u64;
+    push_digits(out, year / 100, 2);
+    push_digits(out, year % 100, 2);
+    out.push('-');
+    push_digits(out, month as u64, 2);
+    out.push('-');
+    push_digits(out, day as u64, 2);
+    out.push('T');
+    push_digits(out, rem / 3600, 2);
+    out.push(':');
+    push_digits(out, rem % 3600 / 60, 2);
+    out.push(':');
+    push_digits(out, rem % 60, 2);
+    out.push('.');
+    push_digits(out, millis, 3);
+    out.push('Z');
+}
+
+/// The last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u64.pow(i) % 10) as u8));
+    }
 }
 
 #[cfg(test)]

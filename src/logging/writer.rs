@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Lines waiting for the writer thread; beyond this new lines are dropped.
 pub(crate) const QUEUE: usize = 8192;
 /// Most bytes the writer gathers into one write.
 const CHUNK: usize = 64 * 1024;
+/// After a write the writer lets lines gather this long before it looks again: a
+/// busy server then pays no thread wake-up per line (a sender only wakes a writer
+/// that waits on the queue), and lines are written in large chunks.
+const LINGER: Duration = Duration::from_millis(2);
 
 /// The log output.
 #[derive(Debug)]
@@ -191,26 +195,32 @@ impl Writer {
 fn run(mut output: Output, lines: &Receiver<String>, counters: &Counters) {
     let mut chunk = String::with_capacity(CHUNK);
     while let Ok(first) = lines.recv() {
-        chunk.clear();
         chunk.push_str(&first);
         let mut count = 1;
-        while chunk.len() < CHUNK {
-            match lines.try_recv() {
-                Ok(line) => {
-                    chunk.push_str(&line);
-                    count += 1;
+        // Drain everything queued, one large write per CHUNK, then linger.
+        loop {
+            let next = lines.try_recv().ok();
+            if let Some(line) = &next {
+                chunk.push_str(line);
+                count += 1;
+            }
+            if next.is_none() || chunk.len() >= CHUNK {
+                if output.write(chunk.as_bytes()).is_err() {
+                    // Nowhere to report it: the log output itself is what failed.
+                    counters.write_errors.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(_) => break,
+                chunk.clear();
+                if let Ok(mut handled) = counters.handled.lock() {
+                    *handled += count;
+                }
+                counters.progress.notify_all();
+                count = 0;
+            }
+            if next.is_none() {
+                break;
             }
         }
-        if output.write(chunk.as_bytes()).is_err() {
-            // Nowhere to report it: the log output itself is what failed.
-            counters.write_errors.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Ok(mut handled) = counters.handled.lock() {
-            *handled += count;
-        }
-        counters.progress.notify_all();
+        std::thread::sleep(LINGER);
     }
 }
 
