@@ -92,7 +92,10 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
         text.push_str(&format!("{key}={value}\n"));
     }
     for warning in warnings {
-        eprintln!("tfo-mcp: warning: {warning}");
+        eprintln!(
+            "tfo-mcp: warning: {}",
+            tfo_mcp::redact::redact_text(warning)
+        );
     }
     print(&text)
 }

@@ -122,6 +122,19 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
             }
         }
     }
+    // `scheme://user:password@host`: the password.
+    let mut from = 0;
+    while let Some(at) = pair.then(|| find_ci(bytes, b"://", from)).flatten() {
+        from = at + 3;
+        let authority = token_end(bytes, from, |b| !b"/?# \"'".contains(&b));
+        if let Some(userinfo) = bytes[from..authority].iter().rposition(|b| *b == b'@')
+            && let Some(colon) = bytes[from..from + userinfo].iter().position(|b| *b == b':')
+            && colon + 1 < userinfo
+        {
+            cuts.push((from + colon + 1, from + userinfo));
+        }
+        from = authority;
+    }
     // `key=value`, `key: value`, `"key": "value"`.
     for key in PAIR_KEYS {
         let mut from = 0;
@@ -380,6 +393,14 @@ mod tests {
             ("max_tokens=5 token_count: 3", "max_tokens=5 token_count: 3"),
             ("secret: {\"a\":1}", "secret: {\"a\":1}"),
             ("Ünïcödé sk-ant-é", "Ünïcödé [REDACTED]é"),
+            (
+                "https://user:hunter2@otlp.example:4318/v1",
+                "https://user:[REDACTED]@otlp.example:4318/v1",
+            ),
+            (
+                "http://otlp:4318/v1/traces and http://a@b",
+                "http://otlp:4318/v1/traces and http://a@b",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(redact_text(input), want, "{input}");

@@ -459,3 +459,37 @@ fn a_failing_collector_is_a_critical_backend_error() {
         "the failure is tracked as an error too"
     );
 }
+
+#[test]
+fn dropped_notifications_are_logged_but_never_notified() {
+    let mut s = Server::start(&[("TELEMETRYFLOW_MCP_LOG_NOTIFY_RATE", "1")]);
+    s.initialize("2025-06-18");
+    s.request(json!(1), "logging/setLevel", json!({"level": "debug"}));
+    for i in 2..12 {
+        s.request(json!(i), "ping", json!({}));
+    }
+    let records = finish(&mut s);
+    let stdout = s.drain_stdout();
+    let notes: Vec<Value> = stdout
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .filter(|m| m["method"] == "notifications/message")
+        .collect();
+    assert!(
+        !notes.is_empty(),
+        "the rate lets some notifications through"
+    );
+    assert!(
+        records.iter().any(
+            |r| r["message"] == "log notifications dropped by the rate limit"
+                && r["level"] == "warning"
+        ),
+        "drops are reported in the log"
+    );
+    for note in &notes {
+        assert_ne!(
+            note["params"]["logger"], "tfo_mcp::mcp::notify",
+            "a record about notifying is never itself notified: {note}"
+        );
+    }
+}

@@ -81,20 +81,25 @@ fn mcp_level(level: Severity) -> LogLevel {
 
 /// Queues `entry` for the client when it asked for records this severe.
 pub(crate) fn offer(entry: &Entry<'_>) {
-    let level = mcp_level(entry.level);
-    if (level as u8) < LEVEL.load(Ordering::Relaxed)
-        || NOT_FORWARDED.iter().any(|m| entry.target.starts_with(m))
+    if let Some(record) = wanted(entry, LEVEL.load(Ordering::Relaxed))
+        && channel().0.try_send(record).is_err()
     {
-        return;
+        DROPPED.fetch_add(1, Ordering::Relaxed);
     }
-    let record = ClientRecord {
+}
+
+/// The client's record for `entry`, when it is at least as severe as the level of
+/// rank `min` and not about notifying itself.
+fn wanted(entry: &Entry<'_>, min: u8) -> Option<ClientRecord> {
+    let level = mcp_level(entry.level);
+    if (level as u8) < min || NOT_FORWARDED.iter().any(|m| entry.target.starts_with(m)) {
+        return None;
+    }
+    Some(ClientRecord {
         level,
         logger: entry.target.to_string(),
         data: data(entry),
-    };
-    if channel().0.try_send(record).is_err() {
-        DROPPED.fetch_add(1, Ordering::Relaxed);
-    }
+    })
 }
 
 /// `{message, ...fields, ...context}` as a JSON object.
@@ -137,11 +142,31 @@ mod tests {
             .level(log::Level::Error)
             .target("tfo_mcp::mcp::notify")
             .build();
-        let entry = Entry::new(&record, None);
-        assert!(
-            NOT_FORWARDED.iter().any(|m| entry.target.starts_with(m)),
-            "the notifier's own records stay off the channel"
+        assert_eq!(
+            wanted(&Entry::new(&record, None), 0),
+            None,
+            "the notifier's own records are never forwarded, even at debug"
         );
+        let cases = [
+            (log::Level::Debug, LogLevel::Debug, true),
+            (log::Level::Info, LogLevel::Debug, true),
+            (log::Level::Info, LogLevel::Info, true),
+            (log::Level::Info, LogLevel::Notice, false),
+            (log::Level::Warn, LogLevel::Warning, true),
+            (log::Level::Error, LogLevel::Critical, false),
+        ];
+        for (level, min, forwarded) in cases {
+            let record = log::Record::builder()
+                .args(format_args!("m"))
+                .level(level)
+                .target("tfo_mcp::x")
+                .build();
+            assert_eq!(
+                wanted(&Entry::new(&record, None), min as u8).is_some(),
+                forwarded,
+                "{level} record for a client at {min:?}"
+            );
+        }
         let kvs: [(&str, log::kv::Value<'_>); 2] =
             [("authorization", "Bearer x".into()), ("n", 3.into())];
         let record = log::Record::builder()

@@ -144,7 +144,8 @@ impl Server {
         input: Receiver<Input>,
         stop: Receiver<()>,
     ) {
-        if let Some(records) = crate::logging::client_records() {
+        let client_records = crate::logging::client_records();
+        if let Some(records) = client_records.clone() {
             let server = Rc::clone(self);
             ex.spawn(async move {
                 while let Ok(record) = records.recv().await {
@@ -176,6 +177,12 @@ impl Server {
             }
         }
         self.drain(self.services.config.server.shutdown_grace).await;
+        // Records still queued for the client go out before the outbox closes.
+        if let Some(records) = client_records {
+            while let Ok(record) = records.try_recv() {
+                self.forward_log(record).await;
+            }
+        }
         self.close_session();
     }
 
