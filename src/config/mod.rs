@@ -417,6 +417,22 @@ mod tests {
         for (key, expected) in cases {
             assert_eq!(value(&config, key), expected, "{key}");
         }
+        // Issue 5: secret-looking text in any value is masked too.
+        let config = load(
+            "TELEMETRYFLOW_MCP_OTLP_ENDPOINT=https://ci:hunter2@otlp.example:4318\n\
+             OTEL_RESOURCE_ATTRIBUTES=team=a,api_key=sk-ant-abc\n",
+            &[],
+            &[],
+        )
+        .expect("valid file");
+        assert_eq!(
+            value(&config, "TELEMETRYFLOW_MCP_OTLP_ENDPOINT"),
+            "https://ci:[REDACTED]@otlp.example:4318"
+        );
+        assert_eq!(
+            value(&config, "OTEL_RESOURCE_ATTRIBUTES"),
+            "team=a,api_key=[REDACTED]"
+        );
         for (output, shown) in [("stdout", "stdout"), ("STDERR", "stderr")] {
             let config =
                 load_at(At::Cli, "TELEMETRYFLOW_MCP_LOG_OUTPUT", output).expect("log output");

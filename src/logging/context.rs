@@ -89,27 +89,25 @@ pub fn scope<R>(context: Option<&Arc<LogContext>>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `future`, with `context` installed whenever it is polled.
-pub fn in_context<F: Future>(context: Arc<LogContext>, future: F) -> InContext<F> {
-    InContext {
-        context,
-        future: Box::pin(future),
-    }
+/// `future` (already pinned, as a task's boxed future is), with `context`
+/// installed whenever it is polled.
+pub fn in_context<F: Future + Unpin>(context: Arc<LogContext>, future: F) -> InContext<F> {
+    InContext { context, future }
 }
 
 /// A future polled inside its request's log context (see [`in_context`]).
 #[derive(Debug)]
 pub struct InContext<F> {
     context: Arc<LogContext>,
-    future: Pin<Box<F>>,
+    future: F,
 }
 
-impl<F: Future> Future for InContext<F> {
+impl<F: Future + Unpin> Future for InContext<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        scope(Some(&this.context), || this.future.as_mut().poll(cx))
+        scope(Some(&this.context), || Pin::new(&mut this.future).poll(cx))
     }
 }
 
@@ -146,12 +144,15 @@ mod tests {
         let mut tasks = Vec::new();
         for id in ["a", "b"] {
             let seen = Rc::clone(&seen);
-            tasks.push(ex.spawn(in_context(ctx(id), async move {
-                for _ in 0..3 {
-                    seen.borrow_mut().push((id, current_id()));
-                    smol::future::yield_now().await;
-                }
-            })));
+            tasks.push(ex.spawn(in_context(
+                ctx(id),
+                Box::pin(async move {
+                    for _ in 0..3 {
+                        seen.borrow_mut().push((id, current_id()));
+                        smol::future::yield_now().await;
+                    }
+                }),
+            )));
         }
         smol::block_on(ex.run(async {
             for task in tasks {
