@@ -72,22 +72,28 @@ impl RotatingFile {
     }
 
     /// Writes whole lines, rotating before the line that would cross `max_bytes`
-    /// (a single longer line gets a file of its own).
+    /// (a single longer line gets a file of its own). A failed rotation turns
+    /// rotation off and is reported once; the lines still go to the current file.
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.max_bytes == 0 {
             return self.append(bytes);
         }
         let mut pending = 0..0;
+        let mut failed = None;
         for line in bytes.split_inclusive(|b| *b == b'\n') {
             let held = self.size + pending.len() as u64;
-            if held > 0 && held + line.len() as u64 > self.max_bytes {
+            if self.max_bytes > 0 && held > 0 && held + line.len() as u64 > self.max_bytes {
                 self.append(&bytes[pending.clone()])?;
-                self.rotate()?;
                 pending = pending.end..pending.end;
+                if let Err(e) = self.rotate() {
+                    self.max_bytes = 0;
+                    failed = Some(e);
+                }
             }
             pending.end += line.len();
         }
-        self.append(&bytes[pending])
+        self.append(&bytes[pending])?;
+        failed.map_or(Ok(()), Err)
     }
 
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -257,6 +263,29 @@ mod tests {
         assert!(!numbered(3).exists(), "only `keep` rotated files are kept");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "a created log file is private");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_rotation_keeps_writing_to_the_current_file() {
+        let dir = std::env::temp_dir().join(format!("tfo-mcp-norotate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // `t.log.1` is a non-empty directory: renaming the log onto it fails, even as root.
+        std::fs::create_dir_all(dir.join("t.log.1")).expect("blocking directory");
+        std::fs::write(dir.join("t.log.1/x"), "").expect("file in it");
+        let path = dir.join("t.log");
+        let mut file = RotatingFile::open(&path, 10, 1).expect("open");
+        file.write(b"aaaa\n").expect("first line");
+        assert!(
+            file.write(b"bbbb\ncccc\n").is_err(),
+            "the failed rotation is reported"
+        );
+        file.write(b"dddd\n").expect("no further rotation attempts");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("log"),
+            "aaaa\nbbbb\ncccc\ndddd\n",
+            "no line lost"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
