@@ -68,7 +68,7 @@ impl Telemetry {
             TraceExporter::Console => Sink::Console(console_json),
             _ => Sink::Otlp(Box::new(Otlp::new(config, trace_url(config)))),
         };
-        match Worker::start(config, spans, sink, Arc::clone(&stats), errors) {
+        match Worker::start(config, spans, sink, Arc::clone(&stats), errors.clone()) {
             Ok(worker) => Telemetry {
                 tracer,
                 stats: Some(stats),
@@ -76,6 +76,15 @@ impl Telemetry {
             },
             Err(e) => {
                 log::error!(error:% = e; "cannot start the trace export thread; tracing is off");
+                if let Some(errors) = errors {
+                    // A thread that cannot be created: the process is out of threads or memory.
+                    errors.track_error(
+                        "otlp.export.start",
+                        crate::logging::RESOURCE_EXHAUSTED_ERROR,
+                        &e.to_string(),
+                        &[],
+                    );
+                }
                 Telemetry::disabled()
             }
         }
