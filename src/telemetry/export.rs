@@ -117,8 +117,12 @@ impl Telemetry {
 pub(crate) trait Signal: Send + Sized + 'static {
     /// The signal in messages and thread names: `trace`, `log`.
     const NAME: &'static str;
+    /// The items in messages: `spans`, `log records`.
+    const ITEMS: &'static str;
     /// The field counting items lost in a failed export: `dropped_spans`, ...
     const DROPPED: &'static str;
+    /// The operation a failed export is tracked as: `otlp.export.traces`, ...
+    const OPERATION: &'static str;
     /// Encodes one `Export*ServiceRequest` body of `items` into `buffers`.
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers);
     /// Reads the partial success of an `Export*ServiceResponse` body.
@@ -127,7 +131,9 @@ pub(crate) trait Signal: Send + Sized + 'static {
 
 impl Signal for SpanData {
     const NAME: &'static str = "trace";
+    const ITEMS: &'static str = "spans";
     const DROPPED: &'static str = "dropped_spans";
+    const OPERATION: &'static str = "otlp.export.traces";
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
         crate::otlp::encode_trace_request_into(resource, scope, items, buffers);
     }
@@ -138,7 +144,9 @@ impl Signal for SpanData {
 
 impl Signal for LogRecord {
     const NAME: &'static str = "log";
+    const ITEMS: &'static str = "log records";
     const DROPPED: &'static str = "dropped_log_records";
+    const OPERATION: &'static str = "otlp.export.logs";
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
         crate::otlp::encode_logs_request_into(resource, scope, items, buffers);
     }
@@ -542,11 +550,7 @@ impl FailureLog {
                 crate::logging::emit(
                     log::Level::Warn,
                     module_path!(),
-                    format_args!(
-                        "OTLP {} export failed; {} dropped",
-                        T::NAME,
-                        items_name::<T>()
-                    ),
+                    format_args!("OTLP {} export failed; {} dropped", T::NAME, T::ITEMS),
                     &[
                         ("endpoint", url.into()),
                         (T::DROPPED, items.into()),
@@ -556,11 +560,7 @@ impl FailureLog {
                 );
                 if let Some(errors) = &self.errors {
                     errors.track_error(
-                        if T::NAME == "trace" {
-                            "otlp.export.traces"
-                        } else {
-                            "otlp.export.logs"
-                        },
+                        T::OPERATION,
                         crate::logging::BACKEND_ERROR,
                         reason,
                         &[("endpoint", url)],
@@ -584,10 +584,6 @@ impl FailureLog {
             self.suppressed = 0;
         }
     }
-}
-
-fn items_name<T: Signal>() -> &'static str {
-    T::DROPPED.trim_start_matches("dropped_")
 }
 
 /// One span as a JSON object for the console exporter.
