@@ -71,7 +71,8 @@ thread_local! {
 
 /// The context of the code running now on this thread, if any.
 pub fn current() -> Option<Arc<LogContext>> {
-    CURRENT.with(|c| c.borrow().clone())
+    // `try_with`: a record logged while this thread's locals are torn down has no context.
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
 }
 
 /// Runs `f` with `context` installed, restoring the previous one afterwards
