@@ -148,6 +148,8 @@ impl RpcError {
 /// Client-supplied text quoted in an error message, cut to a readable length.
 pub fn clip(text: &str) -> String {
     const MAX: usize = 128;
+    // Quoted client text leaves the process in errors, spans and logs: no secrets.
+    let text = &*crate::redact::redact_text(text);
     match text.char_indices().nth(MAX) {
         None => text.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod observability;
 pub mod otlp;
 pub mod prompts;
+pub mod redact;
 pub mod resources;
 pub mod runtime;
 pub mod sandbox;

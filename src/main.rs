@@ -46,9 +46,10 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
             &"config: TELEMETRYFLOW_MCP_LOG_OUTPUT=stdout is refused when serving on stdio: stdout carries the MCP protocol; use stderr or a file path",
         );
     }
-    if let Err(e) = tfo_mcp::logging::init(&config.telemetry.logging) {
-        return fail(USAGE_ERROR, &e);
-    }
+    let logging = match tfo_mcp::logging::init(&config) {
+        Ok(logging) => logging,
+        Err(e) => return fail(USAGE_ERROR, &e),
+    };
     // A panic inside one request is answered with -32603 and the server goes on;
     // the hook only reports it, as one log record instead of a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
@@ -62,19 +63,16 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
     for warning in warnings {
         log::warn!("{warning}");
     }
-    log::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        max_in_flight = config.server.max_in_flight,
-        max_line_bytes = config.server.max_line_bytes;
-        "tfo-mcp starting on stdio"
-    );
-    match tfo_mcp::runtime::serve_stdio(config, |_deadline| log::logger().flush()) {
-        Ok(()) => {
-            log::info!("tfo-mcp stopped");
-            ExitCode::SUCCESS
-        }
+    tfo_mcp::logging::starting(&config);
+    let result = tfo_mcp::runtime::serve_stdio(config, |deadline| {
+        tfo_mcp::logging::stopped();
+        logging.shutdown(deadline);
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!(error:% = e; "fatal runtime error");
+            logging.shutdown(std::time::Instant::now() + tfo_mcp::runtime::FLUSH_DEADLINE);
             fail(1, &e)
         }
     }
@@ -94,7 +92,10 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
         text.push_str(&format!("{key}={value}\n"));
     }
     for warning in warnings {
-        eprintln!("tfo-mcp: warning: {warning}");
+        eprintln!(
+            "tfo-mcp: warning: {}",
+            tfo_mcp::redact::redact_text(warning)
+        );
     }
     print(&text)
 }

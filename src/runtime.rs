@@ -10,6 +10,7 @@ use smol::LocalExecutor;
 use smol::channel::{Receiver, Sender};
 use smol::stream::StreamExt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -85,8 +86,9 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
         }
     })
     .detach();
-    let telemetry = Telemetry::from_config(&config);
-    let obs = Observability::traced(telemetry.tracer.clone());
+    let mut obs = Observability::disabled();
+    let telemetry = Telemetry::from_config(&config, Some(Arc::clone(&obs.errors)));
+    obs.tracer = telemetry.tracer.clone();
     let server = Server::new(config, out_tx, obs);
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Dropping the executor drops every remaining task, and with them the last

@@ -480,6 +480,66 @@ pub const KEYS: &[Key] = &[
             LogOutput::File(path) => path.display().to_string(),
         },
     },
+    // Issue 5 (logging): rotation, slow requests, OTLP logs.
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_FILE_MAX_BYTES",
+        fallback: None,
+        default: "0",
+        allowed: "an integer from 0 to 1099511627776 (bytes)",
+        description: "Rotate a log file output before it grows beyond this many bytes: the file \
+                      becomes FILE.1, FILE.1 becomes FILE.2, and so on. 0 never rotates.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.file_max_bytes = integer(v, 0, 1 << 40)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.logging.file_max_bytes.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_FILE_KEEP",
+        fallback: None,
+        default: "5",
+        allowed: "an integer from 0 to 1000",
+        description: "Rotated log files kept (FILE.1 is the newest); older ones are deleted.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.file_keep = size(v, 0, 1000)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.logging.file_keep.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_SLOW_REQUEST_THRESHOLD_MS",
+        fallback: None,
+        default: "5000",
+        allowed: "an integer from 1 to 600000 (milliseconds)",
+        description: "Requests slower than this are logged as \"Slow request detected\", marked \
+                      with a slow_request span event and counted.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.slow_request_threshold = millis(v, 1)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.telemetry.logging.slow_request_threshold),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_LOG_OTLP_ENABLED",
+        fallback: None,
+        default: "false",
+        allowed: BOOL,
+        description: "Also export every written log record over OTLP/HTTP to the OTLP endpoint \
+                      plus /v1/logs, with the trace and span ids of its request.",
+        secret: false,
+        section: "logging",
+        set: |c, v, _| {
+            c.telemetry.logging.otlp_logs = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.logging.otlp_logs.to_string(),
+    },
     Key {
         name: "TELEMETRYFLOW_MCP_MAX_LINE_BYTES",
         fallback: None,

@@ -125,7 +125,7 @@ pub(super) fn resolve(
                 value: if key.secret {
                     REDACTED.to_string()
                 } else {
-                    printable(&entry.value)
+                    crate::redact::redact_text(&printable(&entry.value)).into_owned()
                 },
                 origin: entry.origin.clone(),
                 expected: key.allowed,

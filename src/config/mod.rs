@@ -189,6 +189,15 @@ pub struct LoggingConfig {
     pub format: LogFormat,
     /// `TELEMETRYFLOW_MCP_LOG_OUTPUT`.
     pub output: LogOutput,
+    // Issue 5 (logging): rotation, slow requests, OTLP logs.
+    /// `TELEMETRYFLOW_MCP_LOG_FILE_MAX_BYTES`: rotate a log file before it grows beyond this; 0 never.
+    pub file_max_bytes: u64,
+    /// `TELEMETRYFLOW_MCP_LOG_FILE_KEEP`: rotated log files kept (`.1` newest).
+    pub file_keep: usize,
+    /// `TELEMETRYFLOW_MCP_SLOW_REQUEST_THRESHOLD_MS`: requests slower than this are logged as slow.
+    pub slow_request_threshold: Duration,
+    /// `TELEMETRYFLOW_MCP_LOG_OTLP_ENABLED`: also export log records to `{endpoint}/v1/logs`.
+    pub otlp_logs: bool,
 }
 
 /// Limits of the stdio protocol loop.
@@ -229,7 +238,7 @@ pub struct SandboxConfig {
 pub const CONFIG_ENV: &str = "TELEMETRYFLOW_MCP_CONFIG";
 
 /// What secrets look like in `effective()` and in error messages.
-const REDACTED: &str = "[REDACTED]";
+use crate::redact::REDACTED;
 
 /// What the loader reads, lowest precedence first: defaults < file < env < overrides.
 #[derive(Default)]
@@ -305,6 +314,10 @@ impl Default for Config {
                     level: LogLevel::Info,
                     format: LogFormat::Json,
                     output: LogOutput::Stderr,
+                    file_max_bytes: 0,
+                    file_keep: 5,
+                    slow_request_threshold: Duration::from_millis(5000),
+                    otlp_logs: false,
                 },
             },
             server: ServerConfig {
@@ -340,10 +353,19 @@ impl Config {
     }
 
     /// Effective values, one (KEY, value) per key of `KEYS`, in table order, written as they
-    /// would be in the config file; OTLP header values are `[REDACTED]`.
+    /// would be in the config file; OTLP header values are `[REDACTED]`, so is the value of
+    /// any key whose name looks secret, and secret-looking text in other values is cut out.
     pub fn effective(&self) -> Vec<(&'static str, String)> {
         KEYS.iter()
-            .map(|key| (key.name, (key.show)(self)))
+            .map(|key| {
+                let value = (key.show)(self);
+                let value = if crate::redact::is_secret_key(key.name) && !value.is_empty() {
+                    REDACTED.to_string()
+                } else {
+                    crate::redact::redact_text(&value).into_owned()
+                };
+                (key.name, value)
+            })
             .collect()
     }
 }
@@ -420,6 +442,22 @@ mod tests {
         for (key, expected) in cases {
             assert_eq!(value(&config, key), expected, "{key}");
         }
+        // Issue 5: secret-looking text in any value is masked too.
+        let config = load(
+            "TELEMETRYFLOW_MCP_OTLP_ENDPOINT=https://ci:hunter2@otlp.example:4318\n\
+             OTEL_RESOURCE_ATTRIBUTES=team=a,api_key=sk-ant-abc\n",
+            &[],
+            &[],
+        )
+        .expect("valid file");
+        assert_eq!(
+            value(&config, "TELEMETRYFLOW_MCP_OTLP_ENDPOINT"),
+            "https://ci:[REDACTED]@otlp.example:4318"
+        );
+        assert_eq!(
+            value(&config, "OTEL_RESOURCE_ATTRIBUTES"),
+            "team=a,api_key=[REDACTED]"
+        );
         for (output, shown) in [("stdout", "stdout"), ("STDERR", "stderr")] {
             let config =
                 load_at(At::Cli, "TELEMETRYFLOW_MCP_LOG_OUTPUT", output).expect("log output");

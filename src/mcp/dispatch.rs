@@ -14,12 +14,14 @@ use super::loglevel::LogLevel;
 use super::version::{self, Version};
 use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
+use crate::logging::{self, LogContext};
 use crate::telemetry::model::{KeyValue, Value as AttrValue};
 use crate::telemetry::{Span, SpanContext, SpanKind};
 use crate::tools::{ToolResult, schema};
 use serde_json::{Map, Value, json};
 use smol::future::BoxedLocal;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 mod features;
@@ -116,25 +118,43 @@ impl Server {
             Incoming::Request(request) => {
                 let id = request.id.clone();
                 let method = request.method.clone();
+                let started = Instant::now();
                 let mut span = self.request_span(&request);
-                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.request(request, in_batch, &mut span)
-                }));
-                let step = step.unwrap_or_else(|_| {
-                    log::error!(request_id:% = id, mcp_method = method.as_str(); "request routing panicked; answering -32603");
-                    Step::Reply(Err(RpcError::internal("internal error: the request handler failed")))
-                });
-                match step {
-                    Step::Reply(answer) => {
-                        finish_request_span(&mut span, &answer);
-                        span.end();
-                        Outcome::Line(encode_answer(&id, &answer))
+                // Issue 5: every record of this request carries its ids, here and in its task.
+                let log_context = Arc::new(LogContext::new(
+                    self.services.session_id.clone(),
+                    id.to_string(),
+                    Some((span.context().trace_id, span.context().span_id)),
+                ));
+                logging::scope(Some(&log_context), || {
+                    logging::request_received(&method, request.params.as_ref());
+                    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.request(request, in_batch, &mut span)
+                    }));
+                    let step = step.unwrap_or_else(|_| {
+                        log::error!(request_id:% = id, mcp_method = method.as_str(); "request routing panicked; answering -32603");
+                        Step::Reply(Err(RpcError::internal("internal error: the request handler failed")))
+                    });
+                    match step {
+                        Step::Reply(answer) => {
+                            self.log_request_outcome(&method, started, &answer, &mut span);
+                            finish_request_span(&mut span, &answer);
+                            span.end();
+                            Outcome::Line(encode_answer(&id, &answer))
+                        }
+                        Step::Work(mut work) => {
+                            work.span = span;
+                            work.method = method;
+                            work.started = started;
+                            work.future = Box::pin(logging::in_context(
+                                Arc::clone(&log_context),
+                                work.future,
+                            ));
+                            work.log_context = Some(Arc::clone(&log_context));
+                            Outcome::Work(work)
+                        }
                     }
-                    Step::Work(mut work) => {
-                        work.span = span;
-                        Outcome::Work(work)
-                    }
-                }
+                })
             }
         }
     }
@@ -431,8 +451,10 @@ impl Server {
                 .obs
                 .tracer
                 .start_child("mcp.tool.call", SpanKind::Internal, parent);
-        span.set_with("mcp.tool.name", || AttrValue::from(name.to_string()));
-        span.set_with("gen_ai.tool.name", || AttrValue::from(name.to_string()));
+        // The name is the client's text until the tool is found: no secrets in spans.
+        let shown = || AttrValue::from(crate::redact::redact_text(name).into_owned());
+        span.set_with("mcp.tool.name", shown);
+        span.set_with("gen_ai.tool.name", shown);
         span.set("gen_ai.operation.name", "execute_tool");
         span.set_with("mcp.session.id", || {
             AttrValue::from(self.services.session_id.clone())
@@ -700,7 +722,7 @@ pub(super) fn finish_request_span(span: &mut Span, answer: &Answer) {
 }
 
 /// The exception type recorded for a JSON-RPC error code.
-fn error_type(code: i64) -> &'static str {
+pub(super) fn error_type(code: i64) -> &'static str {
     match code {
         jsonrpc::PARSE_ERROR => "ParseError",
         jsonrpc::INVALID_REQUEST => "InvalidRequest",

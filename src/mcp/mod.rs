@@ -15,6 +15,7 @@ mod context;
 mod dispatch;
 mod loglevel;
 mod notify;
+mod outcome;
 mod outgoing;
 mod roots;
 mod version;
@@ -82,6 +83,12 @@ struct Work {
     cancel: Receiver<()>,
     /// The request's `request.process` span, ended with the answer.
     span: Span,
+    /// The method, for the completion record.
+    method: String,
+    /// When the request was accepted.
+    started: Instant,
+    /// The request's log context (issue 5), installed while the task reports.
+    log_context: Option<Arc<crate::logging::LogContext>>,
 }
 
 fn encode_answer(id: &Id, answer: &Answer) -> String {
@@ -139,7 +146,8 @@ impl Server {
         input: Receiver<Input>,
         stop: Receiver<()>,
     ) {
-        if let Some(records) = crate::logging::client_records() {
+        let client_records = crate::logging::client_records();
+        if let Some(records) = client_records.clone() {
             let server = Rc::clone(self);
             ex.spawn(async move {
                 while let Ok(record) = records.recv().await {
@@ -171,6 +179,12 @@ impl Server {
             }
         }
         self.drain(self.services.config.server.shutdown_grace).await;
+        // Records still queued for the client go out before the outbox closes.
+        if let Some(records) = client_records {
+            while let Ok(record) = records.try_recv() {
+                self.forward_log(record).await;
+            }
+        }
         self.close_session();
     }
 
@@ -262,12 +276,17 @@ impl Server {
             future,
             cancel,
             mut span,
+            method,
+            started,
+            log_context,
         } = work;
         let guarded = async {
             let answer = match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(answer) => answer,
                 Err(_) => {
-                    log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                    crate::logging::scope(log_context.as_ref(), || {
+                        log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                    });
                     Err(RpcError::internal(
                         "internal error: the request handler failed",
                     ))
@@ -283,6 +302,9 @@ impl Server {
         let line = match guarded.or(cancelled).await {
             Some(answer) => {
                 self.inflight.borrow_mut().remove(&id);
+                crate::logging::scope(log_context.as_ref(), || {
+                    self.log_request_outcome(&method, started, &answer, &mut span);
+                });
                 dispatch::finish_request_span(&mut span, &answer);
                 span.end();
                 Some(encode_answer(&id, &answer))
@@ -311,6 +333,9 @@ impl Server {
             future,
             cancel,
             span: Span::none(),
+            method: String::new(),
+            started: Instant::now(),
+            log_context: None,
         })
     }
 

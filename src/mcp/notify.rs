@@ -33,12 +33,19 @@ impl Notifier {
         let _ = self.out.send(line).await;
     }
 
-    /// Sends `notifications/message` if the rate limit allows, else counts it as dropped.
-    pub async fn log(&self, level: LogLevel, logger: &str, data: Value) {
+    /// Sends `notifications/message` (redacted) if the rate limit allows, else counts it
+    /// as dropped and says so in the log at 1, 2, 4, 8 ... drops. That record is never
+    /// forwarded to the client (`logging` skips this module): no notification loop.
+    pub async fn log(&self, level: LogLevel, logger: &str, mut data: Value) {
         if !self.bucket.borrow_mut().take(Instant::now()) {
-            self.dropped.set(self.dropped.get() + 1);
+            let dropped = self.dropped.get() + 1;
+            self.dropped.set(dropped);
+            if dropped.is_power_of_two() {
+                log::warn!(dropped = dropped; "log notifications dropped by the rate limit");
+            }
             return;
         }
+        crate::redact::redact_value(&mut data);
         let params = json!({"level": level.as_str(), "logger": logger, "data": data});
         self.send(jsonrpc::encode_notification(
             "notifications/message",

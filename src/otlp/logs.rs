@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::common::{Envelope, Request, attributes};
 use super::response::{self, DecodeError, PartialSuccess, PartialSuccessFields};
-use super::wire::{Message, Sink, fields};
+use super::wire::{Buffers, Message, Sink, fields};
 use crate::telemetry::model::{KeyValue, Resource, Scope, SpanId, TraceId, Value};
 
 /// One log record, as exported.
@@ -105,6 +105,25 @@ const PARTIAL_SUCCESS: PartialSuccessFields = PartialSuccessFields {
 /// An empty `records` slice gives an empty `Vec` rather than an envelope with no
 /// records: send nothing then.
 pub fn encode_logs_request(resource: &Resource, scope: &Scope, records: &[LogRecord]) -> Vec<u8> {
+    request(resource, scope, records).encode()
+}
+
+/// [`encode_logs_request`] into reused buffers (read the body with
+/// `buffers.bytes()`); `false` and nothing written for an empty `records`.
+pub fn encode_logs_request_into(
+    resource: &Resource,
+    scope: &Scope,
+    records: &[LogRecord],
+    buffers: &mut Buffers,
+) -> bool {
+    request(resource, scope, records).encode_into(buffers)
+}
+
+fn request<'a>(
+    resource: &'a Resource,
+    scope: &'a Scope,
+    records: &'a [LogRecord],
+) -> Request<'a, LogRecord> {
     Request {
         envelope: &ENVELOPE,
         resource,
@@ -112,7 +131,6 @@ pub fn encode_logs_request(resource: &Resource, scope: &Scope, records: &[LogRec
         items: records,
         keep: |_| true,
     }
-    .encode()
 }
 
 /// Reads an `ExportLogsServiceResponse` body; `rejected` counts log records.

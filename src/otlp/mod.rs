@@ -19,7 +19,9 @@ mod contract;
 #[cfg(test)]
 mod testing;
 
-pub use logs::{LogRecord, decode_logs_partial_success, encode_logs_request};
+pub use logs::{
+    LogRecord, decode_logs_partial_success, encode_logs_request, encode_logs_request_into,
+};
 pub use metrics::{
     FLAG_NO_RECORDED_VALUE, HistogramPoint, Metric, MetricData, NumberPoint, NumberValue,
     Temporality, decode_metrics_partial_success, encode_metrics_request,

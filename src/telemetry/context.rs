@@ -3,7 +3,6 @@
 
 use super::model::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId};
 use std::cell::Cell;
-use std::fmt::Write as _;
 
 /// What a child span needs to know about its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -118,9 +117,11 @@ fn valid_tracestate(state: &str) -> bool {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
 }

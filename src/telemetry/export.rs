@@ -1,9 +1,9 @@
-//! The export side of tracing: one thread per process takes finished spans from
-//! the bounded queue, batches them (up to `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, at
-//! least every `OTEL_BSP_SCHEDULE_DELAY`) and sends each batch as OTLP/HTTP
-//! protobuf with retries, or writes it as JSON lines to the log output. It never
-//! touches the MCP executor; at shutdown it flushes what is queued within a
-//! deadline.
+//! The export side of tracing (and of OTLP logs): one thread per signal takes
+//! finished items (spans, log records) from a bounded queue, batches them (up to
+//! `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, at least every `OTEL_BSP_SCHEDULE_DELAY`) and
+//! sends each batch as OTLP/HTTP protobuf with retries, or writes spans as JSON
+//! lines to the log output. It never touches the MCP executor; at shutdown it
+//! flushes what is queued within a deadline.
 
 use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
@@ -11,6 +11,8 @@ use super::sampler::Sampler;
 use super::stats::ExportStats;
 use super::tracer::Tracer;
 use crate::config::{Config, TraceExporter};
+use crate::logging::ErrorTracker;
+use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -34,8 +36,7 @@ pub struct Telemetry {
     /// The tracer; clone it into whatever creates spans.
     pub tracer: Tracer,
     stats: Option<Arc<ExportStats>>,
-    /// The export thread, its "done" signal, and the "stop retrying" signal.
-    worker: Option<(JoinHandle<()>, Receiver<()>, SyncSender<()>)>,
+    worker: Option<Worker>,
 }
 
 impl Telemetry {
@@ -49,7 +50,8 @@ impl Telemetry {
     }
 
     /// Tracing as configured: disabled, or sampled spans exported through OTLP or the console.
-    pub fn from_config(config: &Config) -> Telemetry {
+    /// A failing collector is reported to `errors` (a critical backend error).
+    pub fn from_config(config: &Config, errors: Option<Arc<ErrorTracker>>) -> Telemetry {
         let t = &config.telemetry;
         if !t.enabled || !t.tracing.enabled || t.tracing.exporter == TraceExporter::None {
             return Telemetry::disabled();
@@ -63,42 +65,26 @@ impl Telemetry {
             t.service_name.clone(),
         );
         let sink = match t.tracing.exporter {
-            TraceExporter::Console => Sink::Console,
-            _ => Sink::Otlp(Box::new(Otlp::new(config))),
+            TraceExporter::Console => Sink::Console(console_json),
+            _ => Sink::Otlp(Box::new(Otlp::new(config, trace_url(config)))),
         };
-        let (stop, stop_rx) = sync_channel(1);
-        let batcher = Batcher {
-            spans,
-            sink,
-            stats: Arc::clone(&stats),
-            resource: resource(config),
-            scope: Scope {
-                name: Cow::Borrowed("telemetryflow-mcp"),
-                version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
-            },
-            batch_size: t.tracing.max_export_batch_size,
-            delay: t.tracing.schedule_delay,
-            export_timeout: t.tracing.export_timeout,
-            failures: FailureLog::default(),
-            final_flush: false,
-            buffers: crate::otlp::Buffers::default(),
-            stop: stop_rx,
-        };
-        let (done_tx, done) = sync_channel(1);
-        let worker = std::thread::Builder::new()
-            .name("otlp-traces".into())
-            .spawn(move || {
-                batcher.run();
-                let _ = done_tx.send(());
-            });
-        match worker {
-            Ok(handle) => Telemetry {
+        match Worker::start(config, spans, sink, Arc::clone(&stats), errors.clone()) {
+            Ok(worker) => Telemetry {
                 tracer,
                 stats: Some(stats),
-                worker: Some((handle, done, stop)),
+                worker: Some(worker),
             },
             Err(e) => {
                 log::error!(error:% = e; "cannot start the trace export thread; tracing is off");
+                if let Some(errors) = errors {
+                    // A thread that cannot be created: the process is out of threads or memory.
+                    errors.track_error(
+                        "otlp.export.start",
+                        crate::logging::RESOURCE_EXHAUSTED_ERROR,
+                        &e.to_string(),
+                        &[],
+                    );
+                }
                 Telemetry::disabled()
             }
         }
@@ -113,20 +99,126 @@ impl Telemetry {
     /// thread to flush what is queued. Every other tracer clone must be gone.
     pub fn shutdown(self, deadline: Instant) {
         let Telemetry { tracer, worker, .. } = self;
-        if let Some((_, _, stop)) = &worker {
-            // Wakes a retry backoff in progress: no more waiting on a failing collector.
-            let _ = stop.try_send(());
+        if let Some(worker) = &worker {
+            worker.stop_retrying();
         }
         drop(tracer);
-        if let Some((handle, done, _)) = worker {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            if done.recv_timeout(wait).is_ok() {
-                let _ = handle.join();
-            } else {
-                log::warn!(
-                    "trace export did not finish before the shutdown deadline; queued spans are lost"
-                );
-            }
+        if let Some(worker) = worker
+            && !worker.join(deadline)
+        {
+            log::warn!(
+                "trace export did not finish before the shutdown deadline; queued spans are lost"
+            );
+        }
+    }
+}
+
+/// What an export thread batches and sends: spans (`/v1/traces`) or log records (`/v1/logs`).
+pub(crate) trait Signal: Send + Sized + 'static {
+    /// The signal in messages and thread names: `trace`, `log`.
+    const NAME: &'static str;
+    /// The items in messages: `spans`, `log records`.
+    const ITEMS: &'static str;
+    /// The field counting items lost in a failed export: `dropped_spans`, ...
+    const DROPPED: &'static str;
+    /// The operation a failed export is tracked as: `otlp.export.traces`, ...
+    const OPERATION: &'static str;
+    /// Encodes one `Export*ServiceRequest` body of `items` into `buffers`.
+    fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers);
+    /// Reads the partial success of an `Export*ServiceResponse` body.
+    fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError>;
+}
+
+impl Signal for SpanData {
+    const NAME: &'static str = "trace";
+    const ITEMS: &'static str = "spans";
+    const DROPPED: &'static str = "dropped_spans";
+    const OPERATION: &'static str = "otlp.export.traces";
+    fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
+        crate::otlp::encode_trace_request_into(resource, scope, items, buffers);
+    }
+    fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError> {
+        crate::otlp::decode_partial_success(body)
+    }
+}
+
+impl Signal for LogRecord {
+    const NAME: &'static str = "log";
+    const ITEMS: &'static str = "log records";
+    const DROPPED: &'static str = "dropped_log_records";
+    const OPERATION: &'static str = "otlp.export.logs";
+    fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
+        crate::otlp::encode_logs_request_into(resource, scope, items, buffers);
+    }
+    fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError> {
+        crate::otlp::decode_logs_partial_success(body)
+    }
+}
+
+/// A running export thread: its handle, its "done" signal and the "stop retrying" signal.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    handle: JoinHandle<()>,
+    done: Receiver<()>,
+    stop: SyncSender<()>,
+}
+
+impl Worker {
+    /// Starts the thread exporting `items` to `sink` with the batch settings of `config`
+    /// (`OTEL_BSP_*`); it runs until every sender of `items` is gone.
+    pub(crate) fn start<T: Signal>(
+        config: &Config,
+        items: Receiver<T>,
+        sink: Sink<T>,
+        stats: Arc<ExportStats>,
+        errors: Option<Arc<ErrorTracker>>,
+    ) -> std::io::Result<Worker> {
+        let tracing = &config.telemetry.tracing;
+        let (stop, stop_rx) = sync_channel(1);
+        let batcher = Batcher {
+            items,
+            sink,
+            stats,
+            resource: resource(config),
+            scope: Scope {
+                name: Cow::Borrowed("telemetryflow-mcp"),
+                version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            },
+            batch_size: tracing.max_export_batch_size,
+            delay: tracing.schedule_delay,
+            export_timeout: tracing.export_timeout,
+            failures: FailureLog {
+                errors,
+                ..FailureLog::default()
+            },
+            final_flush: false,
+            buffers: crate::otlp::Buffers::default(),
+            stop: stop_rx,
+        };
+        let (done_tx, done) = sync_channel(1);
+        let handle = std::thread::Builder::new()
+            .name(format!("otlp-{}s", T::NAME))
+            .spawn(move || {
+                batcher.run();
+                let _ = done_tx.send(());
+            })?;
+        Ok(Worker { handle, done, stop })
+    }
+
+    /// Wakes a retry backoff in progress: no more waiting on a failing collector.
+    pub(crate) fn stop_retrying(&self) {
+        let _ = self.stop.try_send(());
+    }
+
+    /// Waits until `deadline` for the thread to flush and stop (the senders must be
+    /// gone); false when it did not finish in time.
+    pub(crate) fn join(self, deadline: Instant) -> bool {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if self.done.recv_timeout(wait).is_ok() {
+            let _ = self.handle.join();
+            true
+        } else {
+            false
         }
     }
 }
@@ -168,14 +260,17 @@ pub fn resource(config: &Config) -> Resource {
     Resource { attributes }
 }
 
-enum Sink {
+/// Where an export thread sends its batches.
+pub(crate) enum Sink<T> {
+    /// OTLP/HTTP protobuf.
     Otlp(Box<Otlp>),
-    Console,
+    /// One JSON line per item on the log output.
+    Console(fn(&T) -> String),
 }
 
-struct Batcher {
-    spans: Receiver<SpanData>,
-    sink: Sink,
+struct Batcher<T> {
+    items: Receiver<T>,
+    sink: Sink<T>,
     stats: Arc<ExportStats>,
     resource: Resource,
     scope: Scope,
@@ -190,13 +285,13 @@ struct Batcher {
     stop: Receiver<()>,
 }
 
-impl Batcher {
+impl<T: Signal> Batcher<T> {
     fn run(mut self) {
         let mut batch = Vec::with_capacity(self.batch_size);
         let mut next = Instant::now() + self.delay;
         loop {
             match self
-                .spans
+                .items
                 .recv_timeout(next.saturating_duration_since(Instant::now()))
             {
                 Ok(span) => {
@@ -226,27 +321,22 @@ impl Batcher {
         }
     }
 
-    fn export(&mut self, batch: &mut Vec<SpanData>, deadline: Instant) {
+    fn export(&mut self, batch: &mut Vec<T>, deadline: Instant) {
         if batch.is_empty() {
             return;
         }
         let started = Instant::now();
         let count = batch.len() as u64;
         match &self.sink {
-            Sink::Console => {
-                for span in batch.iter() {
-                    crate::logging::write_line(&console_json(span));
+            Sink::Console(line) => {
+                for item in batch.iter() {
+                    crate::logging::write_line(&line(item));
                 }
                 self.stats.exported.add(count);
             }
             Sink::Otlp(otlp) => {
-                crate::otlp::encode_trace_request_into(
-                    &self.resource,
-                    &self.scope,
-                    batch,
-                    &mut self.buffers,
-                );
-                match otlp.send(
+                T::encode(&self.resource, &self.scope, batch, &mut self.buffers);
+                match otlp.send::<T>(
                     self.buffers.bytes(),
                     deadline,
                     (!self.final_flush).then_some(&self.stop),
@@ -255,11 +345,11 @@ impl Batcher {
                     Ok(rejected) => {
                         self.stats.exported.add(count.saturating_sub(rejected));
                         self.stats.rejected.add(rejected);
-                        self.failures.success(&otlp.url);
+                        self.failures.success::<T>(&otlp.url);
                     }
                     Err(reason) => {
                         self.stats.failed.add(count);
-                        self.failures.failure(&otlp.url, count, &reason);
+                        self.failures.failure::<T>(&otlp.url, count, &reason);
                     }
                 }
             }
@@ -272,8 +362,9 @@ impl Batcher {
     }
 }
 
-/// OTLP/HTTP protobuf to `{endpoint}/v1/traces`.
-struct Otlp {
+/// OTLP/HTTP protobuf to one signal's URL.
+#[derive(Debug)]
+pub(crate) struct Otlp {
     url: String,
     headers: Vec<(String, String)>,
     timeout: Duration,
@@ -281,14 +372,9 @@ struct Otlp {
 }
 
 impl Otlp {
-    fn new(config: &Config) -> Otlp {
+    /// A sender to `url` with the OTLP headers and timeout of `config`.
+    pub(crate) fn new(config: &Config, url: String) -> Otlp {
         let tracing = &config.telemetry.tracing;
-        let url = match &tracing.traces_endpoint {
-            // Used as-is; only a URL without a path gets "/".
-            Some(url) if url.splitn(4, '/').count() < 4 => format!("{url}/"),
-            Some(url) => url.clone(),
-            None => format!("{}/v1/traces", tracing.otlp_endpoint.trim_end_matches('/')),
-        };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("tfo-mcp-otlp-exporter/", env!("CARGO_PKG_VERSION")))
@@ -305,7 +391,7 @@ impl Otlp {
     /// Sends one batch, retrying what may be retried until `deadline`.
     /// Ok: spans the collector rejected in a partial success. Err: why it failed.
     /// `retry`: wait for retries on this signal (shutdown ends the wait); `None`: no retries.
-    fn send(
+    fn send<T: Signal>(
         &self,
         body: &[u8],
         deadline: Instant,
@@ -352,7 +438,7 @@ impl Otlp {
                         .read_to_vec()
                         .unwrap_or_default();
                     match status {
-                        200..=299 => return Ok(partial_success(&bytes)),
+                        200..=299 => return Ok(partial_success::<T>(&bytes)),
                         429 | 502 | 503 | 504 => (retry_after, format!("HTTP {status}")),
                         _ => {
                             let detail =
@@ -382,12 +468,30 @@ impl Otlp {
     }
 }
 
-fn partial_success(body: &[u8]) -> u64 {
-    match crate::otlp::decode_partial_success(body) {
+/// The URL spans go to: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as-is, else `{endpoint}/v1/traces`.
+fn trace_url(config: &Config) -> String {
+    let tracing = &config.telemetry.tracing;
+    match &tracing.traces_endpoint {
+        // Used as-is; only a URL without a path gets "/".
+        Some(url) if url.splitn(4, '/').count() < 4 => format!("{url}/"),
+        Some(url) => url.clone(),
+        None => signal_url(config, "traces"),
+    }
+}
+
+/// `{endpoint}/v1/{signal}` for the base OTLP endpoint.
+pub(crate) fn signal_url(config: &Config, signal: &str) -> String {
+    let base = config.telemetry.tracing.otlp_endpoint.trim_end_matches('/');
+    format!("{base}/v1/{signal}")
+}
+
+fn partial_success<T: Signal>(body: &[u8]) -> u64 {
+    match T::partial_success(body) {
         Ok(Some(partial)) => {
             if partial.rejected > 0 || !partial.error_message.is_empty() {
                 log::warn!(
-                    rejected_spans = partial.rejected,
+                    signal = T::NAME,
+                    rejected = partial.rejected,
                     error_message = partial.error_message.as_str();
                     "OTLP collector accepted the batch partially"
                 );
@@ -397,7 +501,8 @@ fn partial_success(body: &[u8]) -> u64 {
         Ok(None) => 0,
         Err(_) => {
             log::debug!(
-                "OTLP response body is not an ExportTraceServiceResponse; treated as success"
+                signal = T::NAME;
+                "OTLP response body is not an Export*ServiceResponse; treated as success"
             );
             0
         }
@@ -426,27 +531,41 @@ fn backoff(attempt: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-/// Reports a failing collector once, then at most every minute, and its recovery once.
+/// Reports a failing collector once, then at most every minute, and its recovery once;
+/// each report is also a tracked (critical: a configured backend) error when a tracker is given.
 #[derive(Default)]
 struct FailureLog {
     failing_since: Option<Instant>,
     last_report: Option<Instant>,
     suppressed: u64,
+    errors: Option<Arc<ErrorTracker>>,
 }
 
 impl FailureLog {
-    fn failure(&mut self, url: &str, spans: u64, reason: &str) {
+    fn failure<T: Signal>(&mut self, url: &str, items: u64, reason: &str) {
         let now = Instant::now();
         match self.last_report {
             Some(last) if now.duration_since(last) < FAILURE_LOG_EVERY => self.suppressed += 1,
             _ => {
-                log::warn!(
-                    endpoint = url,
-                    dropped_spans = spans,
-                    suppressed_reports = self.suppressed,
-                    reason = reason;
-                    "OTLP trace export failed; spans dropped"
+                crate::logging::emit(
+                    log::Level::Warn,
+                    module_path!(),
+                    format_args!("OTLP {} export failed; {} dropped", T::NAME, T::ITEMS),
+                    &[
+                        ("endpoint", url.into()),
+                        (T::DROPPED, items.into()),
+                        ("suppressed_reports", self.suppressed.into()),
+                        ("reason", reason.into()),
+                    ],
                 );
+                if let Some(errors) = &self.errors {
+                    errors.track_error(
+                        T::OPERATION,
+                        crate::logging::BACKEND_ERROR,
+                        reason,
+                        &[("endpoint", url)],
+                    );
+                }
                 self.last_report = Some(now);
                 self.suppressed = 0;
             }
@@ -454,12 +573,12 @@ impl FailureLog {
         self.failing_since.get_or_insert(now);
     }
 
-    fn success(&mut self, url: &str) {
+    fn success<T: Signal>(&mut self, url: &str) {
         if let Some(since) = self.failing_since.take() {
             log::info!(
                 endpoint = url,
                 failing_seconds = since.elapsed().as_secs_f64();
-                "OTLP trace export recovered"
+                "OTLP {} export recovered", T::NAME
             );
             self.last_report = None;
             self.suppressed = 0;
@@ -528,7 +647,7 @@ mod tests {
     #[test]
     fn trace_url_follows_the_endpoint_rules() {
         let mut config = Config::default();
-        let url = |c: &Config| Otlp::new(c).url;
+        let url = |c: &Config| trace_url(c);
         assert_eq!(url(&config), "http://localhost:4318/v1/traces");
         config.telemetry.tracing.otlp_endpoint = "http://c:4318/base".into();
         assert_eq!(

@@ -3,7 +3,7 @@
 //! never blocks the MCP loop.
 
 mod context;
-mod export;
+pub(crate) mod export;
 pub mod model;
 mod sampler;
 mod stats;

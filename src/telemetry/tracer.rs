@@ -231,7 +231,9 @@ impl Span {
         if self.recording.is_none() {
             return;
         }
-        let (error_type, message) = (error_type.to_string(), message.to_string());
+        // Error messages may quote client input: no secrets in exported spans.
+        let message = crate::redact::redact_text(message).into_owned();
+        let error_type = error_type.to_string();
         self.add_event("exception", || {
             vec![
                 KeyValue::new("exception.type", error_type),

@@ -35,6 +35,8 @@ pub struct Services {
     pub session_id: String,
     /// Allowed roots and checked file operations of the file tools (and the `file:///` template).
     pub sandbox: crate::sandbox::Sandbox,
+    /// Flags slow requests (issue 5's `PerformanceMonitor`).
+    pub performance: crate::logging::PerformanceMonitor,
 }
 
 impl Services {
@@ -42,6 +44,9 @@ impl Services {
     pub fn new(config: Config, obs: Observability) -> Services {
         Services {
             sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
+            performance: crate::logging::PerformanceMonitor::new(
+                config.telemetry.logging.slow_request_threshold,
+            ),
             config,
             obs,
             // Identifies this stdio connection in spans and logs (`mcp.session.id`).
@@ -105,7 +110,8 @@ impl ToolResult {
     }
 }
 
-/// A tool's handler: runs on the executor; blocking work goes through `smol::unblock`.
+/// A tool's handler: runs on the executor; blocking work goes through
+/// `logging::unblock` (`smol::unblock` carrying the request's log context).
 pub type Handler = fn(Rc<RequestContext>, Map<String, Value>) -> BoxedLocal<ToolResult>;
 
 /// Behaviour hints, each stated truthfully.

@@ -37,7 +37,10 @@ pub(super) fn tool() -> Tool {
             open_world: false,
         },
         handler: |_ctx, _args| {
-            Box::pin(async move { ToolResult::structured(smol::unblock(collect).await) })
+            Box::pin(async move {
+                // `logging::unblock`: records from the blocking thread keep the request's ids.
+                ToolResult::structured(crate::logging::unblock(collect).await)
+            })
         },
     }
 }

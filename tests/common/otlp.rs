@@ -94,6 +94,8 @@ pub struct Span {
     pub kind: u64,
     pub string_attributes: Vec<(String, String)>,
     pub status_code: u64,
+    /// Event names, in order.
+    pub events: Vec<String>,
 }
 
 impl Span {
@@ -172,19 +174,80 @@ pub fn spans(body: &[u8]) -> Vec<Span> {
                     kind: f.iter().find(|x| x.0 == 6).map_or(0, |x| x.3),
                     ..Span::default()
                 };
-                for kv in sub(&f, 9) {
-                    let kvf = fields(&kv);
-                    let key = String::from_utf8(sub(&kvf, 1).remove(0)).expect("key");
-                    let value = sub(&kvf, 2).remove(0);
-                    if let Some(s) = sub(&fields(&value), 1).into_iter().next() {
-                        span.string_attributes
-                            .push((key, String::from_utf8(s).expect("utf-8 value")));
-                    }
+                span.string_attributes = string_attributes(&f, 9);
+                for event in sub(&f, 11) {
+                    let name = sub(&fields(&event), 2)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
+                    span.events
+                        .push(String::from_utf8(name).expect("utf-8 event name"));
                 }
                 if let Some(status) = sub(&f, 15).into_iter().next() {
                     span.status_code = fields(&status).iter().find(|x| x.0 == 3).map_or(0, |x| x.3);
                 }
                 out.push(span);
+            }
+        }
+    }
+    out
+}
+
+/// The `string_value` attributes in field `number` of a message.
+fn string_attributes(f: &[(u64, u8, Vec<u8>, u64)], number: u64) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for kv in sub(f, number) {
+        let kvf = fields(&kv);
+        let key = String::from_utf8(sub(&kvf, 1).remove(0)).expect("key");
+        let value = sub(&kvf, 2).remove(0);
+        if let Some(s) = sub(&fields(&value), 1).into_iter().next() {
+            out.push((key, String::from_utf8(s).expect("utf-8 value")));
+        }
+    }
+    out
+}
+
+/// The fields of a log record these tests look at (logs.proto `LogRecord`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogRecord {
+    pub severity_number: u64,
+    pub severity_text: String,
+    pub body: String,
+    pub string_attributes: Vec<(String, String)>,
+    pub trace_id: Vec<u8>,
+    pub span_id: Vec<u8>,
+}
+
+impl LogRecord {
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.string_attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every record of an `ExportLogsServiceRequest`.
+pub fn log_records(body: &[u8]) -> Vec<LogRecord> {
+    let mut out = Vec::new();
+    for resource_logs in sub(&fields(body), 1) {
+        for scope_logs in sub(&fields(&resource_logs), 2) {
+            for raw in sub(&fields(&scope_logs), 2) {
+                let f = fields(&raw);
+                let bytes = |n| sub(&f, n).into_iter().next().unwrap_or_default();
+                let text = |n| String::from_utf8(bytes(n)).expect("utf-8");
+                let body = sub(&fields(&bytes(5)), 1)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                out.push(LogRecord {
+                    severity_number: f.iter().find(|x| x.0 == 2).map_or(0, |x| x.3),
+                    severity_text: text(3),
+                    body: String::from_utf8(body).expect("utf-8 body"),
+                    string_attributes: string_attributes(&f, 6),
+                    trace_id: bytes(9),
+                    span_id: bytes(10),
+                });
             }
         }
     }

@@ -1,0 +1,84 @@
+//! The spec's `MCPLogger` events, with its exact messages and field names:
+//! "MCP request received" (debug only: parameters are redacted and clipped, and
+//! tool arguments never reach info level), "MCP request completed" / "MCP
+//! request failed", and the lifecycle of the process (start with a masked
+//! configuration summary, stop).
+
+use crate::config::Config;
+use crate::redact;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// Longest `mcp_params` written, in bytes.
+pub const MAX_PARAMS: usize = 1024;
+
+/// "MCP request received" at debug level with `mcp_method` and `mcp_params`
+/// (redacted, clipped to [`MAX_PARAMS`]). Nothing is built when debug is off.
+pub fn request_received(method: &str, params: Option<&Map<String, Value>>) {
+    if log::Level::Debug > log::max_level() {
+        return;
+    }
+    let params = params.map_or_else(String::new, |params| {
+        let mut value = Value::Object(params.clone());
+        redact::redact_value(&mut value);
+        redact::truncate(&value.to_string(), MAX_PARAMS).into_owned()
+    });
+    log::debug!(
+        mcp_method = method,
+        mcp_params = params.as_str();
+        "MCP request received"
+    );
+}
+
+/// "MCP request completed" (info) or, with `error`, "MCP request failed" (error),
+/// with `mcp_method` and `duration_ms`.
+pub fn request_finished(method: &str, duration: Duration, error: Option<&str>) {
+    let duration_ms = duration.as_secs_f64() * 1000.0;
+    match error {
+        None => log::info!(
+            mcp_method = method,
+            duration_ms = duration_ms;
+            "MCP request completed"
+        ),
+        Some(error) => log::error!(
+            mcp_method = method,
+            duration_ms = duration_ms,
+            error = error;
+            "MCP request failed"
+        ),
+    }
+}
+
+/// The start record: version, the main settings and every non-default setting,
+/// written as `validate` shows them (secrets masked).
+pub fn starting(config: &Config) {
+    let effective = config.effective();
+    let show = |key: &str| {
+        effective
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let changed: Vec<String> = effective
+        .iter()
+        .zip(Config::default().effective())
+        .filter(|((_, value), (_, default))| *value != *default)
+        .map(|((key, value), _)| format!("{key}={value}"))
+        .collect();
+    log::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        log_level = show("TELEMETRYFLOW_MCP_LOG_LEVEL"),
+        log_output = show("TELEMETRYFLOW_MCP_LOG_OUTPUT"),
+        tracing_exporter = show("TELEMETRYFLOW_MCP_TRACING_EXPORTER"),
+        otlp_logs = config.telemetry.logging.otlp_logs,
+        max_in_flight = config.server.max_in_flight,
+        max_line_bytes = config.server.max_line_bytes,
+        config = changed.join(" ").as_str();
+        "tfo-mcp starting on stdio"
+    );
+}
+
+/// The stop record.
+pub fn stopped() {
+    log::info!("tfo-mcp stopped");
+}

@@ -1,0 +1,412 @@
+//! One log record as this process writes it: the `log` record's level, target,
+//! message and key-value fields, redacted, plus the request context it was
+//! emitted in, and its two line formats (JSON, console).
+
+use super::context::LogContext;
+use crate::config::LogLevel as Severity;
+use crate::redact::{self, REDACTED};
+use log::kv::{self, VisitSource};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The field that marks an error record as `critical` (the `log` crate has no such
+/// level); it is taken off the record and shows as its level instead.
+pub const CRITICAL_FIELD: &str = "log.critical";
+
+/// A field value, borrowed from the record where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Field<'a> {
+    /// Text (already redacted).
+    Str(Cow<'a, str>),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer beyond `i64`.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// A record ready to be written, forwarded to the client or exported.
+#[derive(Debug)]
+pub(crate) struct Entry<'a> {
+    /// Nanoseconds since the Unix epoch.
+    pub(crate) unix_nanos: u64,
+    /// Severity (`critical` when the record carried [`CRITICAL_FIELD`]).
+    pub(crate) level: Severity,
+    /// The module that logged it.
+    pub(crate) target: &'a str,
+    /// The message, redacted.
+    pub(crate) message: Cow<'a, str>,
+    /// The record's own fields, redacted, in order.
+    pub(crate) fields: Vec<(Cow<'a, str>, Field<'a>)>,
+    /// The request the record was emitted in.
+    pub(crate) context: Option<Arc<LogContext>>,
+}
+
+impl<'a> Entry<'a> {
+    /// Reads `record`: fields under secret keys become `[REDACTED]`, secret-looking
+    /// text is cut out of strings and the message.
+    pub(crate) fn new(record: &'a log::Record<'a>, context: Option<Arc<LogContext>>) -> Entry<'a> {
+        let mut visitor = Visitor {
+            fields: Vec::with_capacity(record.key_values().count()),
+            critical: false,
+        };
+        let _ = record.key_values().visit(&mut visitor);
+        let message = match record.args().as_str() {
+            Some(text) => redact::redact_text(text),
+            None => Cow::Owned(redact::redact_text(&record.args().to_string()).into_owned()),
+        };
+        let level = match record.level() {
+            log::Level::Error if visitor.critical => Severity::Critical,
+            log::Level::Error => Severity::Error,
+            log::Level::Warn => Severity::Warning,
+            log::Level::Info => Severity::Info,
+            log::Level::Debug => Severity::Debug,
+            log::Level::Trace => Severity::Trace,
+        };
+        Entry {
+            unix_nanos: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            level,
+            target: record.target(),
+            message,
+            fields: visitor.fields,
+            context,
+        }
+    }
+
+    /// The context fields not already set by the record itself: `session_id`,
+    /// `request_id`, `trace_id`, `span_id`, `conversation_id`. Borrowed: no allocation.
+    pub(crate) fn context_fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let fields = match &self.context {
+            None => [None, None, None, None, None],
+            Some(ctx) => [
+                Some(("session_id", ctx.session_id.as_str())),
+                Some(("request_id", ctx.request_id.as_str())),
+                ctx.trace_hex().map(|(trace, _)| ("trace_id", trace)),
+                ctx.trace_hex().map(|(_, span)| ("span_id", span)),
+                ctx.conversation_id().map(|id| ("conversation_id", id)),
+            ],
+        };
+        fields.into_iter().flatten().filter(move |(key, value)| {
+            !value.is_empty() && !self.fields.iter().any(|(k, _)| k == key)
+        })
+    }
+
+    /// One JSON object and a newline: `timestamp`, `level`, `logger`, `message`, the
+    /// record's fields, then the context fields.
+    pub(crate) fn json_line(&self) -> String {
+        let mut line = String::with_capacity(160 + self.message.len() + 24 * self.fields.len());
+        line.push_str("{\"timestamp\":\"");
+        write_rfc3339(&mut line, self.unix_nanos);
+        line.push_str("\",\"level\":\"");
+        line.push_str(level_name(self.level));
+        line.push_str("\",\"logger\":");
+        json_string(&mut line, self.target);
+        line.push_str(",\"message\":");
+        json_string(&mut line, &self.message);
+        for (key, value) in &self.fields {
+            line.push(',');
+            json_string(&mut line, key);
+            line.push(':');
+            json_field(&mut line, value);
+        }
+        for (key, value) in self.context_fields() {
+            line.push(',');
+            json_string(&mut line, key);
+            line.push(':');
+            json_string(&mut line, value);
+        }
+        line.push_str("}\n");
+        line
+    }
+
+    /// One readable line: `time LEVEL logger: message key=value ...`.
+    pub(crate) fn console_line(&self) -> String {
+        let mut line = String::with_capacity(120 + self.message.len());
+        write_rfc3339(&mut line, self.unix_nanos);
+        let _ = write!(
+            line,
+            " {:<8} {}: {}",
+            level_name(self.level).to_uppercase(),
+            self.target,
+            self.message.replace('\n', "\\n")
+        );
+        for (key, value) in &self.fields {
+            let _ = match value {
+                Field::Str(s) => write!(line, " {key}={s:?}"),
+                Field::I64(i) => write!(line, " {key}={i}"),
+                Field::U64(u) => write!(line, " {key}={u}"),
+                Field::F64(f) => write!(line, " {key}={f}"),
+                Field::Bool(b) => write!(line, " {key}={b}"),
+            };
+        }
+        for (key, value) in self.context_fields() {
+            let _ = write!(line, " {key}={value}");
+        }
+        line.push('\n');
+        line
+    }
+}
+
+/// The `level` written for a severity (lower case, as the MCP levels are).
+pub(crate) fn level_name(level: Severity) -> &'static str {
+    match level {
+        Severity::Trace => "trace",
+        Severity::Debug => "debug",
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+        Severity::Critical => "critical",
+    }
+}
+
+struct Visitor<'a> {
+    fields: Vec<(Cow<'a, str>, Field<'a>)>,
+    critical: bool,
+}
+
+impl<'kvs> VisitSource<'kvs> for Visitor<'kvs> {
+    fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
+        let key = match key.to_borrowed_str() {
+            Some(key) => Cow::Borrowed(key),
+            None => Cow::Owned(key.as_str().to_string()),
+        };
+        if key == CRITICAL_FIELD {
+            self.critical = value.to_bool().unwrap_or(false);
+            return Ok(());
+        }
+        let field = if redact::is_secret_key(&key) {
+            Field::Str(Cow::Borrowed(REDACTED))
+        } else if let Some(b) = value.to_bool() {
+            Field::Bool(b)
+        } else if let Some(i) = value.to_i64() {
+            Field::I64(i)
+        } else if let Some(u) = value.to_u64() {
+            Field::U64(u)
+        } else if let Some(f) = value.to_f64() {
+            Field::F64(f)
+        } else if let Some(s) = value.to_borrowed_str() {
+            Field::Str(redact::redact_text(s))
+        } else {
+            Field::Str(Cow::Owned(
+                redact::redact_text(&value.to_string()).into_owned(),
+            ))
+        };
+        self.fields.push((key, field));
+        Ok(())
+    }
+}
+
+fn json_field(out: &mut String, value: &Field<'_>) {
+    let _ = match value {
+        Field::Str(s) => {
+            json_string(out, s);
+            Ok(())
+        }
+        Field::I64(i) => write!(out, "{i}"),
+        Field::U64(u) => write!(out, "{u}"),
+        Field::F64(f) if f.is_finite() => write!(out, "{f}"),
+        Field::F64(_) => {
+            out.push_str("null");
+            Ok(())
+        }
+        Field::Bool(b) => write!(out, "{b}"),
+    };
+}
+
+/// Writes `s` as a JSON string (RFC 8259 escapes; control characters as `\u00XX`).
+pub(crate) fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.
+pub fn rfc3339_now() -> String {
+    let mut out = String::with_capacity(24);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    write_rfc3339(&mut out, nanos);
+    out
+}
+
+fn write_rfc3339(out: &mut String, unix_nanos: u64) {
+    let secs = unix_nanos / 1_000_000_000;
+    let millis = unix_nanos % 1_000_000_000 / 1_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Digits pushed by hand: `write!` would cost more than the rest of a record.
+    let year = year.clamp(0, 9999) as u64;
+    push_digits(out, year / 100, 2);
+    push_digits(out, year % 100, 2);
+    out.push('-');
+    push_digits(out, month as u64, 2);
+    out.push('-');
+    push_digits(out, day as u64, 2);
+    out.push('T');
+    push_digits(out, rem / 3600, 2);
+    out.push(':');
+    push_digits(out, rem % 3600 / 60, 2);
+    out.push(':');
+    push_digits(out, rem % 60, 2);
+    out.push('.');
+    push_digits(out, millis, 3);
+    out.push('Z');
+}
+
+/// The last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u64.pow(i) % 10) as u8));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::model::{SpanId, TraceId};
+    use serde_json::Value;
+
+    #[test]
+    fn rfc3339_at_calendar_edges() {
+        let cases = [
+            (0, 0, "1970-01-01T00:00:00.000Z"),
+            (951_782_400, 5, "2000-02-29T00:00:00.005Z"),
+            (1_709_251_199, 999, "2024-02-29T23:59:59.999Z"),
+            (1_795_576_259, 123, "2026-11-25T03:10:59.123Z"),
+        ];
+        for (secs, millis, want) in cases {
+            let mut out = String::new();
+            write_rfc3339(&mut out, secs * 1_000_000_000 + millis * 1_000_000 + 999);
+            assert_eq!(out, want, "{secs}s");
+        }
+    }
+
+    #[test]
+    fn json_lines_are_one_object_with_fields_context_and_redaction() {
+        let kvs: [(&str, kv::Value<'_>); 6] = [
+            ("duration_ms", 12.into()),
+            ("ok", true.into()),
+            ("api_key", "sk-ant-secret123".into()),
+            ("note", "Bearer abcdefgh1 here".into()),
+            ("request_id", "explicit".into()),
+            (CRITICAL_FIELD, true.into()),
+        ];
+        let record = log::Record::builder()
+            .args(format_args!("hello \"x\"\nnext\u{1}"))
+            .level(log::Level::Error)
+            .target("tfo_mcp::test")
+            .key_values(&kvs)
+            .build();
+        let context = LogContext::new(
+            "s-1".into(),
+            "7".into(),
+            Some((TraceId([0xab; 16]), SpanId([0xcd; 8]))),
+        );
+        context.set_conversation_id("conv-1");
+        let entry = Entry::new(&record, Some(Arc::new(context)));
+        let line = entry.json_line();
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "one line: {line}"
+        );
+        assert!(
+            line.starts_with("{\"timestamp\":\""),
+            "timestamp first: {line}"
+        );
+        let v: Value = serde_json::from_str(&line).expect("valid JSON");
+        let mut keys: Vec<(usize, &str)> = v
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| {
+                (
+                    line.find(&format!("\"{k}\":")).expect("key in line"),
+                    k.as_str(),
+                )
+            })
+            .collect();
+        keys.sort_unstable();
+        let keys: Vec<&str> = keys.into_iter().map(|(_, k)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "timestamp",
+                "level",
+                "logger",
+                "message",
+                "duration_ms",
+                "ok",
+                "api_key",
+                "note",
+                "request_id",
+                "session_id",
+                "trace_id",
+                "span_id",
+                "conversation_id"
+            ],
+            "field order, the record's own request_id wins over the context's"
+        );
+        assert_eq!(
+            v["level"], "critical",
+            "the critical marker becomes the level"
+        );
+        assert_eq!(v["logger"], "tfo_mcp::test");
+        assert_eq!(v["message"], "hello \"x\"\nnext\u{1}");
+        assert_eq!(v["duration_ms"], 12);
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["api_key"], REDACTED);
+        assert_eq!(v["note"], "Bearer [REDACTED] here");
+        assert_eq!(v["request_id"], "explicit");
+        assert_eq!(v["session_id"], "s-1");
+        assert_eq!(v["trace_id"], "ab".repeat(16));
+        assert_eq!(v["span_id"], "cd".repeat(8));
+        assert_eq!(v["conversation_id"], "conv-1");
+        let console = entry.console_line();
+        assert!(
+            console.contains(" CRITICAL ")
+                && console.contains("tfo_mcp::test: hello")
+                && console.contains("api_key=\"[REDACTED]\"")
+                && !console.contains("secret123")
+                && console.ends_with('\n')
+                && console.matches('\n').count() == 1,
+            "console line: {console}"
+        );
+    }
+}

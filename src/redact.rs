@@ -1,0 +1,420 @@
+//! Redaction of secrets wherever a value leaves the process (log records, client
+//! log notifications, span error messages, quoted client text, `validate`):
+//! values under secret-looking keys, at any depth, become `[REDACTED]`, and
+//! secret-looking text inside strings (`sk-ant-...` keys, `Bearer ...`
+//! credentials, `password=...` pairs) is cut out.
+
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Key words that make a key secret (issue 5: api_key, apikey, x-api-key,
+/// authorization, password, secret, token, cookie).
+const SECRET_WORDS: [&str; 7] = [
+    "apikey",
+    "authorization",
+    "password",
+    "passwd",
+    "secret",
+    "cookie",
+    "credentials",
+];
+
+/// Whether values under `key` are secrets. The key is split into words (at `_`,
+/// `-`, `.`, spaces and lower-to-upper case changes): it is secret when a word is
+/// one of the secret words, `api` is followed by `key`, or the last word is
+/// `token`. So `x-api-key`, `apiKey`, `access_token`, `Set-Cookie` are secret,
+/// while `token_count`, `max_tokens` and `input_tokens` are not.
+pub fn is_secret_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let mut previous: &[u8] = b"";
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        let separator = i < bytes.len() && b"_-. :/".contains(&bytes[i]);
+        let camel = i < bytes.len()
+            && i > start
+            && bytes[i].is_ascii_uppercase()
+            && (bytes[i - 1].is_ascii_lowercase() || bytes[i - 1].is_ascii_digit());
+        if i < bytes.len() && !separator && !camel {
+            continue;
+        }
+        let word = &bytes[start..i];
+        start = if separator { i + 1 } else { i };
+        if word.is_empty() {
+            continue;
+        }
+        let is = |w: &[u8]| word.eq_ignore_ascii_case(w);
+        if SECRET_WORDS.iter().any(|w| is(w.as_bytes()))
+            || (previous.eq_ignore_ascii_case(b"api") && is(b"key"))
+        {
+            return true;
+        }
+        previous = word;
+    }
+    previous.eq_ignore_ascii_case(b"token")
+}
+
+/// Redacts `value` in place: values under secret keys become `[REDACTED]` and
+/// strings lose secret-looking text, in objects and arrays at any depth.
+pub fn redact_value(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if is_secret_key(key) && !item.is_null() {
+                    *item = Value::String(REDACTED.to_string());
+                } else {
+                    redact_value(item);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::String(s) => {
+            if let Cow::Owned(clean) = redact_text(s) {
+                *s = clean;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `text` without secret-looking parts: Anthropic keys (`sk-ant-...`) and other
+/// `sk-` keys of 20 characters or more, the credential after `Bearer ` or `Basic `,
+/// and the value of `key=value` / `"key": "value"` pairs whose key is secret.
+/// Borrows when nothing was found (the common case allocates nothing).
+pub fn redact_text(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    // Each pattern needs one of these bytes: one pass decides which searches can match.
+    let (mut dash, mut space, mut pair) = (false, false, false);
+    for b in bytes {
+        match b {
+            b'-' => dash = true,
+            b' ' => space = true,
+            b':' | b'=' => pair = true,
+            _ => {}
+        }
+    }
+    if !(dash || space || pair) {
+        return Cow::Borrowed(text);
+    }
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    // `sk-...` keys.
+    let mut from = 0;
+    while let Some(at) = dash.then(|| find_ci(bytes, b"sk-", from)).flatten() {
+        let end = token_end(bytes, at + 3, is_key_char);
+        let boundary = at == 0 || !is_key_char(bytes[at - 1]);
+        let anthropic =
+            bytes[at + 3..].len() >= 4 && bytes[at + 3..at + 7].eq_ignore_ascii_case(b"ant-");
+        if boundary && (anthropic || end - at >= 23) {
+            cuts.push((at, end));
+        }
+        from = end.max(at + 3);
+    }
+    // `Bearer xyz`, `Basic xyz`.
+    for scheme in [&b"bearer"[..], b"basic"] {
+        let mut from = 0;
+        while let Some(at) = space.then(|| find_ci(bytes, scheme, from)).flatten() {
+            from = at + scheme.len();
+            if let Some(range) = credential(bytes, at, scheme.len()) {
+                from = range.1;
+                cuts.push(range);
+            }
+        }
+    }
+    // `scheme://user:password@host`: the password.
+    let mut from = 0;
+    while let Some(at) = pair.then(|| find_ci(bytes, b"://", from)).flatten() {
+        from = at + 3;
+        let authority = token_end(bytes, from, |b| !b"/?# \"'".contains(&b));
+        if let Some(userinfo) = bytes[from..authority].iter().rposition(|b| *b == b'@')
+            && let Some(colon) = bytes[from..from + userinfo].iter().position(|b| *b == b':')
+            && colon + 1 < userinfo
+        {
+            cuts.push((from + colon + 1, from + userinfo));
+        }
+        from = authority;
+    }
+    // `key=value`, `key: value`, `"key": "value"`.
+    for key in PAIR_KEYS {
+        let mut from = 0;
+        while let Some(at) = pair.then(|| find_ci(bytes, key.as_bytes(), from)).flatten() {
+            from = at + key.len();
+            if let Some(range) = pair_value(bytes, from) {
+                from = range.1;
+                cuts.push(range);
+            }
+        }
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    cuts.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (start, end) in cuts {
+        if end <= pos {
+            continue;
+        }
+        let start = start.max(pos);
+        out.push_str(&text[pos..start]);
+        out.push_str(REDACTED);
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    Cow::Owned(out)
+}
+
+/// Key names whose value is cut out of `key=value` pairs in free text.
+const PAIR_KEYS: [&str; 8] = [
+    "api_key",
+    "apikey",
+    "api-key",
+    "authorization",
+    "password",
+    "secret",
+    "token",
+    "cookie",
+];
+
+/// The value after a secret key at `i`: an optional closing quote, `:` or `=`,
+/// then a quoted string or a bare word. `None` when no value follows (`tokens`,
+/// `token_count`, prose) or the value is structured (`{`, `[`).
+fn pair_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if !matches!(bytes.get(i), Some(b':' | b'=')) {
+        return None;
+    }
+    i += 1;
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    match bytes.get(i)? {
+        quote @ (b'"' | b'\'') => {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && bytes[end] != *quote {
+                // Inside JSON text a quote may be escaped.
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            let end = end.min(bytes.len());
+            (end > start).then_some((start, end))
+        }
+        b'{' | b'[' => None,
+        _ => {
+            // `authorization=Bearer xyz`: the scheme and its credential both go.
+            for scheme in [&b"bearer"[..], b"basic"] {
+                if bytes[i..].len() > scheme.len()
+                    && bytes[i..i + scheme.len()].eq_ignore_ascii_case(scheme)
+                    && let Some((_, end)) = credential(bytes, i, scheme.len())
+                {
+                    return Some((i, end));
+                }
+            }
+            let end = token_end(bytes, i, |b| {
+                !matches!(
+                    b,
+                    b' ' | b',' | b';' | b'&' | b'}' | b']' | b'"' | b'\'' | b'\n'
+                )
+            });
+            (end > i).then_some((i, end))
+        }
+    }
+}
+
+/// The credential after an auth scheme word at `at` (`Bearer abc`): the scheme
+/// must be a word of its own followed by a space, and the credential either
+/// capitalised scheme (`Bearer`, `BASIC`), 8 characters or more, or not only
+/// letters, so that prose ("the bearer of news") is left alone.
+fn credential(bytes: &[u8], at: usize, len: usize) -> Option<(usize, usize)> {
+    let mut start = at + len;
+    if (at > 0 && bytes[at - 1].is_ascii_alphanumeric()) || bytes.get(start) != Some(&b' ') {
+        return None;
+    }
+    while bytes.get(start) == Some(&b' ') {
+        start += 1;
+    }
+    let end = token_end(bytes, start, is_credential_char);
+    let word = &bytes[start..end];
+    let likely = bytes[at].is_ascii_uppercase()
+        || word.len() >= 8
+        || word.iter().any(|b| !b.is_ascii_alphabetic());
+    (!word.is_empty() && likely && !bytes[start..].starts_with(REDACTED.as_bytes()))
+        .then_some((start, end))
+}
+
+fn token_end(bytes: &[u8], start: usize, part: impl Fn(u8) -> bool) -> usize {
+    let mut end = start;
+    while end < bytes.len() && part(bytes[end]) {
+        end += 1;
+    }
+    end
+}
+
+fn is_key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn is_credential_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)
+}
+
+/// The first ASCII-case-insensitive occurrence of `needle` at or after `from`.
+fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let first = needle[0].to_ascii_lowercase();
+    let last_start = hay.len().checked_sub(needle.len())?;
+    (from..=last_start).find(|&i| {
+        hay[i].to_ascii_lowercase() == first
+            && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+    })
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary) with `…` appended when cut.
+pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_keys_are_recognised_and_counters_are_not() {
+        let secret = [
+            "api_key",
+            "API_KEY",
+            "apikey",
+            "apiKey",
+            "x-api-key",
+            "X-Api-Key",
+            "authorization",
+            "Proxy-Authorization",
+            "password",
+            "db_password",
+            "secret",
+            "client_secret",
+            "token",
+            "access_token",
+            "refreshToken",
+            "cookie",
+            "Set-Cookie",
+            "credentials",
+        ];
+        for key in secret {
+            assert!(is_secret_key(key), "{key} is secret");
+        }
+        let plain = [
+            "token_count",
+            "max_tokens",
+            "input_tokens",
+            "tokens",
+            "message",
+            "api",
+            "key",
+            "keyboard",
+            "mcp_method",
+            "session_id",
+            "duration_ms",
+            "",
+        ];
+        for key in plain {
+            assert!(!is_secret_key(key), "{key} is not secret");
+        }
+    }
+
+    #[test]
+    fn nested_values_are_redacted_by_key_and_by_content() {
+        let mut value = json!({
+            "name": "call",
+            "arguments": {"api_key": "sk-ant-secret123", "nested": [{"Authorization": "Bearer abc"}]},
+            "headers": {"X-API-KEY": 42, "accept": "json"},
+            "note": "my key is sk-ant-api03-AbC_d-e and more",
+            "token_count": 12,
+            "password": null
+        });
+        redact_value(&mut value);
+        assert_eq!(
+            value,
+            json!({
+                "name": "call",
+                "arguments": {"api_key": REDACTED, "nested": [{"Authorization": REDACTED}]},
+                "headers": {"X-API-KEY": REDACTED, "accept": "json"},
+                "note": "my key is [REDACTED] and more",
+                "token_count": 12,
+                "password": null
+            })
+        );
+    }
+
+    #[test]
+    fn secret_text_is_cut_out_of_strings() {
+        let cases = [
+            ("nothing here", "nothing here"),
+            ("key sk-ant-secret123.", "key [REDACTED]."),
+            ("sk-ant-api03-x", "[REDACTED]"),
+            ("task-ant-x is a word", "task-ant-x is a word"),
+            ("sk-short", "sk-short"),
+            ("openai sk-abcdefghijklmnopqrstuvwx", "openai [REDACTED]"),
+            (
+                "Authorization: Bearer abc.def-ghi",
+                "Authorization: [REDACTED]",
+            ),
+            ("authorization=Bearer%20abc", "authorization=[REDACTED]"),
+            ("header bearer xyz=", "header bearer [REDACTED]"),
+            ("Basic dXNlcjpwYXNz end", "Basic [REDACTED] end"),
+            ("the bearer of news", "the bearer of news"),
+            ("Authorization: Bearer abc", "Authorization: [REDACTED]"),
+            (
+                r#"{"Authorization":"Bearer abc"}"#,
+                r#"{"Authorization":"[REDACTED]"}"#,
+            ),
+            (
+                r#"{"api_key":"hunter2","n":1}"#,
+                r#"{"api_key":"[REDACTED]","n":1}"#,
+            ),
+            (
+                r#"{"password": "a\"b", "x": 1}"#,
+                r#"{"password": "[REDACTED]", "x": 1}"#,
+            ),
+            ("url?token=abc&x=1", "url?token=[REDACTED]&x=1"),
+            ("max_tokens=5 token_count: 3", "max_tokens=5 token_count: 3"),
+            ("secret: {\"a\":1}", "secret: {\"a\":1}"),
+            ("Ünïcödé sk-ant-é", "Ünïcödé [REDACTED]é"),
+            (
+                "https://user:hunter2@otlp.example:4318/v1",
+                "https://user:[REDACTED]@otlp.example:4318/v1",
+            ),
+            (
+                "http://otlp:4318/v1/traces and http://a@b",
+                "http://otlp:4318/v1/traces and http://a@b",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_text(input), want, "{input}");
+        }
+        assert!(
+            matches!(redact_text("plain text"), Cow::Borrowed(_)),
+            "clean text is not copied"
+        );
+    }
+
+    #[test]
+    fn truncation_keeps_char_boundaries() {
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcd", 3), "abc… (4 bytes)");
+        assert_eq!(truncate("é", 1), "… (2 bytes)");
+    }
+}
