@@ -2,7 +2,7 @@
 //! verified afterwards through `/proc/self/fd/N`; reads are bounded; writes are
 //! atomic (temporary file, then rename) and never leave a partial file; walks go
 //! through pinned directory descriptors with depth, entry, time and cancellation
-//! bounds. Blocking: call these from `smol::unblock`.
+//! bounds. Blocking: call these from `logging::unblock` (`smol::unblock` with the log context).
 
 use super::{Refusal, Roots};
 use rustix::fs::OFlags;

@@ -422,7 +422,7 @@ impl Sandbox {
         length: Option<u64>,
     ) -> Result<FileChunk, Refusal> {
         let roots = self.settled().await;
-        smol::unblock(move || roots.read_chunk(&path, offset, length)).await
+        crate::logging::unblock(move || roots.read_chunk(&path, offset, length)).await
     }
 
     /// Starts an update of the client's roots: file operations wait until it is

@@ -91,7 +91,7 @@ The search stops after max_results matches, 20000 entries visited, 16 levels or 
                     cancel,
                     visited: Arc::clone(&visited),
                 };
-                let mut search = smol::unblock(move || {
+                let mut search = crate::logging::unblock(move || {
                     search(
                         &roots,
                         &path,
