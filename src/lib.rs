@@ -10,6 +10,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod health;
+pub mod http;
 pub mod jsonrpc;
 pub mod logging;
 pub mod mcp;

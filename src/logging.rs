@@ -251,9 +251,12 @@ fn console_line(record: &log::Record<'_>, message: &str, fields: &Map<String, Va
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.
 pub fn rfc3339_now() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    rfc3339_at(SystemTime::now())
+}
+
+/// `at` as RFC 3339 UTC with milliseconds (the health report's times).
+pub fn rfc3339_at(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     rfc3339(since.as_secs(), since.subsec_millis())
 }
 

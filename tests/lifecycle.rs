@@ -46,7 +46,11 @@ fn initialize_echoes_supported_versions_and_answers_latest_otherwise() {
             .iter()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(names, ["echo", "system_info"], "built-in tools for {asked}");
+        assert_eq!(
+            names,
+            ["echo", "system_info", "health_check"],
+            "built-in tools for {asked}"
+        );
         let echo = s.call(
             json!(2),
             "tools/call",
@@ -96,7 +100,7 @@ fn requests_before_initialize_are_refused_but_initialize_still_works() {
         s.call(json!(5), "tools/list", json!({}))["result"]["tools"]
             .as_array()
             .map(Vec::len),
-        Some(2)
+        Some(3)
     );
 }
 
@@ -305,7 +309,10 @@ fn pagination_walks_every_page_with_opaque_cursors() {
         }
         assert!(cursor.is_string(), "cursor is a string");
     }
-    assert_eq!(names, ["echo", "system_info", "sleep", "panic"]);
+    assert_eq!(
+        names,
+        ["echo", "system_info", "health_check", "sleep", "panic"]
+    );
     for bad in [json!("x"), json!(""), json!(5), json!("746f6f6c733a3939")] {
         let reply = s.call(json!("bad"), "tools/list", json!({"cursor": bad}));
         assert_eq!(

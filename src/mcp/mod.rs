@@ -15,6 +15,7 @@ mod context;
 mod dispatch;
 mod loglevel;
 mod notify;
+mod observe;
 mod version;
 
 pub use context::RequestContext;
@@ -31,7 +32,7 @@ use smol::channel::{Receiver, Sender};
 use smol::future::{BoxedLocal, FutureExt};
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::{LocalExecutor, Timer};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -78,6 +79,8 @@ struct Work {
     cancel: Receiver<()>,
     /// The request's `request.process` span, ended with the answer.
     span: Span,
+    /// The request's method, for the completion record.
+    method: String,
 }
 
 fn encode_answer(id: &Id, answer: &Answer) -> String {
@@ -99,12 +102,18 @@ pub struct Server {
     notifier: Rc<Notifier>,
     slots: Arc<Semaphore>,
     finished: (Sender<()>, Receiver<()>),
+    /// When the session began (`initialize`, or the first 2026-07-28 request).
+    session_opened: Cell<Option<Instant>>,
 }
 
 impl Server {
     /// A server writing encoded lines to `out` and reporting to `obs`.
     pub fn new(config: Config, out: Sender<String>, obs: Observability) -> Rc<Server> {
-        let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
+        let notifier = Rc::new(Notifier::new(
+            out,
+            config.server.log_notify_rate,
+            Arc::clone(&obs.metrics),
+        ));
         Rc::new(Server {
             tools: Registry::builtin(&config),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
@@ -118,6 +127,7 @@ impl Server {
             inflight: RefCell::new(HashMap::new()),
             notifier,
             finished: smol::channel::bounded(1),
+            session_opened: Cell::new(None),
         })
     }
 
@@ -154,6 +164,9 @@ impl Server {
             match next.await {
                 Some(Input::Line(line)) => self.handle_line(ex, &line).await,
                 Some(Input::Oversized { bytes }) => {
+                    let metrics = &self.services.obs.metrics;
+                    metrics.record_message_size(crate::metrics::Direction::Request, bytes);
+                    observe::invalid_message_answered(&self.services);
                     let error = RpcError::invalid_request(format!(
                         "invalid request: line of at least {bytes} bytes exceeds the limit of {} bytes; it was discarded",
                         self.services.config.server.max_line_bytes
@@ -171,8 +184,11 @@ impl Server {
 
     /// Handles one line: replies at once, or starts its task (waiting for a free slot).
     pub async fn handle_line(self: &Rc<Self>, ex: &LocalExecutor<'_>, line: &[u8]) {
+        let metrics = &self.services.obs.metrics;
+        metrics.record_message_size(crate::metrics::Direction::Request, line.len());
         match jsonrpc::decode_line(line) {
             Line::Single(Err(e)) => {
+                observe::invalid_message_answered(&self.services);
                 self.notifier
                     .send(jsonrpc::encode_error(e.id.as_ref(), &e.error))
                     .await;
@@ -203,6 +219,7 @@ impl Server {
         items: Vec<Result<Incoming, jsonrpc::DecodeError>>,
     ) {
         if self.version() != Some(Version::V2025_03_26) {
+            observe::invalid_message_answered(&self.services);
             let error = RpcError::invalid_request(
                 "invalid request: JSON-RPC batches are only accepted in a 2025-03-26 session",
             );
@@ -214,10 +231,13 @@ impl Server {
         let mut pending = Vec::with_capacity(items.len());
         for item in items {
             pending.push(match item {
-                Err(e) => Some(
-                    smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error)))
-                        .boxed_local(),
-                ),
+                Err(e) => {
+                    observe::invalid_message_answered(&self.services);
+                    Some(
+                        smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error)))
+                            .boxed_local(),
+                    )
+                }
                 Ok(message) => match self.accept(message, true) {
                     Outcome::Line(line) => Some(smol::future::ready(Some(line)).boxed_local()),
                     Outcome::Work(work) => {
@@ -252,6 +272,7 @@ impl Server {
             future,
             cancel,
             mut span,
+            method,
         } = work;
         let guarded = async {
             let answer = match AssertUnwindSafe(future).catch_unwind().await {
@@ -275,6 +296,7 @@ impl Server {
                 self.inflight.borrow_mut().remove(&id);
                 dispatch::finish_request_span(&mut span, &answer);
                 span.end();
+                observe::request_completed(&self.services, &method, &answer);
                 Some(encode_answer(&id, &answer))
             }
             // Dropping the span unfinished marks it with a `cancelled` event.
@@ -301,6 +323,7 @@ impl Server {
             future,
             cancel,
             span: Span::none(),
+            method: String::new(),
         })
     }
 

@@ -64,7 +64,7 @@ impl Telemetry {
         );
         let sink = match t.tracing.exporter {
             TraceExporter::Console => Sink::Console,
-            _ => Sink::Otlp(Box::new(Otlp::new(config))),
+            _ => Sink::Otlp(Box::new(Otlp::new(config, Signal::Traces))),
         };
         let (stop, stop_rx) = sync_channel(1);
         let batcher = Batcher {
@@ -107,6 +107,11 @@ impl Telemetry {
     /// Export counters, when tracing is on.
     pub fn stats(&self) -> Option<&ExportStats> {
         self.stats.as_deref()
+    }
+
+    /// A shared handle on the export counters, for `/metrics` and `/health`.
+    pub fn stats_handle(&self) -> Option<Arc<ExportStats>> {
+        self.stats.clone()
     }
 
     /// Drops this handle's tracer and waits until `deadline` for the export
@@ -255,10 +260,12 @@ impl Batcher {
                     Ok(rejected) => {
                         self.stats.exported.add(count.saturating_sub(rejected));
                         self.stats.rejected.add(rejected);
+                        self.stats.record_success();
                         self.failures.success(&otlp.url);
                     }
                     Err(reason) => {
                         self.stats.failed.add(count);
+                        self.stats.record_failure(&reason);
                         self.failures.failure(&otlp.url, count, &reason);
                     }
                 }
@@ -272,22 +279,34 @@ impl Batcher {
     }
 }
 
-/// OTLP/HTTP protobuf to `{endpoint}/v1/traces`.
-struct Otlp {
-    url: String,
+/// Which OTLP signal an exporter sends: decides the URL path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Spans, to `/v1/traces` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+    Traces,
+    /// Metrics, to `/v1/metrics`.
+    Metrics,
+}
+
+/// OTLP/HTTP protobuf to `{endpoint}/v1/traces` or `{endpoint}/v1/metrics`, with retries.
+#[derive(Debug)]
+pub(crate) struct Otlp {
+    pub(crate) url: String,
     headers: Vec<(String, String)>,
     timeout: Duration,
     agent: ureq::Agent,
 }
 
 impl Otlp {
-    fn new(config: &Config) -> Otlp {
+    pub(crate) fn new(config: &Config, signal: Signal) -> Otlp {
         let tracing = &config.telemetry.tracing;
-        let url = match &tracing.traces_endpoint {
+        let base = tracing.otlp_endpoint.trim_end_matches('/');
+        let url = match (signal, &tracing.traces_endpoint) {
             // Used as-is; only a URL without a path gets "/".
-            Some(url) if url.splitn(4, '/').count() < 4 => format!("{url}/"),
-            Some(url) => url.clone(),
-            None => format!("{}/v1/traces", tracing.otlp_endpoint.trim_end_matches('/')),
+            (Signal::Traces, Some(url)) if url.splitn(4, '/').count() < 4 => format!("{url}/"),
+            (Signal::Traces, Some(url)) => url.clone(),
+            (Signal::Traces, None) => format!("{base}/v1/traces"),
+            (Signal::Metrics, _) => format!("{base}/v1/metrics"),
         };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -305,7 +324,7 @@ impl Otlp {
     /// Sends one batch, retrying what may be retried until `deadline`.
     /// Ok: spans the collector rejected in a partial success. Err: why it failed.
     /// `retry`: wait for retries on this signal (shutdown ends the wait); `None`: no retries.
-    fn send(
+    pub(crate) fn send(
         &self,
         body: &[u8],
         deadline: Instant,
@@ -387,7 +406,7 @@ fn partial_success(body: &[u8]) -> u64 {
         Ok(Some(partial)) => {
             if partial.rejected > 0 || !partial.error_message.is_empty() {
                 log::warn!(
-                    rejected_spans = partial.rejected,
+                    rejected = partial.rejected,
                     error_message = partial.error_message.as_str();
                     "OTLP collector accepted the batch partially"
                 );
@@ -528,7 +547,7 @@ mod tests {
     #[test]
     fn trace_url_follows_the_endpoint_rules() {
         let mut config = Config::default();
-        let url = |c: &Config| Otlp::new(c).url;
+        let url = |c: &Config| Otlp::new(c, Signal::Traces).url;
         assert_eq!(url(&config), "http://localhost:4318/v1/traces");
         config.telemetry.tracing.otlp_endpoint = "http://c:4318/base".into();
         assert_eq!(
@@ -547,6 +566,11 @@ mod tests {
             url(&config),
             "https://c/custom/path",
             "per-signal URL used as-is"
+        );
+        assert_eq!(
+            Otlp::new(&config, Signal::Metrics).url,
+            "http://c:4318/base/v1/metrics",
+            "metrics always go to the base URL's /v1/metrics"
         );
     }
 }
