@@ -455,7 +455,7 @@ pub const KEYS: &[Key] = &[
         name: "TELEMETRYFLOW_MCP_METRICS_MAX_SERIES",
         fallback: None,
         default: "1000",
-        allowed: "an integer from 1 to 100000",
+        allowed: "an integer from 1 to 10000",
         description: "Series a labelled metric family holds at most; further label sets (an \
                       unknown tool name sent in a loop) fold into one overflow series whose \
                       labels are all __overflow__, counted by \
@@ -463,7 +463,7 @@ pub const KEYS: &[Key] = &[
         secret: false,
         section: "metrics",
         set: |c, v, _| {
-            c.telemetry.metrics.max_series = size(v, 1, 100_000)?;
+            c.telemetry.metrics.max_series = size(v, 1, 10_000)?;
             Ok(())
         },
         show: |c| c.telemetry.metrics.max_series.to_string(),

@@ -3,6 +3,7 @@
 //! be read is left out rather than reported as a guess.
 
 use std::fs;
+use std::sync::OnceLock;
 
 /// Clock ticks per second of `/proc/*/stat` times. It is 100 on practically every
 /// Linux (USER_HZ); procfs and client_golang hardcode it too, and reading
@@ -24,17 +25,19 @@ impl ProcessStats {
     pub(crate) fn read() -> ProcessStats {
         let stat = fs::read_to_string("/proc/self/stat").ok();
         let stat = stat.as_deref().and_then(parse_stat);
-        let btime = fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|s| parse_btime(&s));
+        // It never changes: /proc/stat (large on many-core hosts) is read once.
+        static START: OnceLock<Option<f64>> = OnceLock::new();
+        let start = *START.get_or_init(|| {
+            let btime = fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| parse_btime(&s))?;
+            Some(btime as f64 + stat?.starttime as f64 / USER_HZ)
+        });
         let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
         ProcessStats {
             cpu_seconds: stat.map(|s| (s.utime + s.stime) as f64 / USER_HZ),
             resident_bytes: vm_rss_bytes(&status),
-            start_time_seconds: match (stat, btime) {
-                (Some(s), Some(boot)) => Some(boot as f64 + s.starttime as f64 / USER_HZ),
-                _ => None,
-            },
+            start_time_seconds: start,
             // The directory handle used for listing is counted, as in client_golang.
             open_fds: fs::read_dir("/proc/self/fd")
                 .ok()

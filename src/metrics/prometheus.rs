@@ -50,6 +50,8 @@ pub(crate) struct Writer<'a> {
     current: Option<&'static str>,
     /// `name{labels` of the series being written, reused between series.
     series: String,
+    /// The `le` values of the current histogram family, formatted once per family.
+    le: Vec<String>,
 }
 
 impl<'a> Writer<'a> {
@@ -59,6 +61,7 @@ impl<'a> Writer<'a> {
             format,
             current: None,
             series: String::with_capacity(128),
+            le: Vec::new(),
         }
     }
 
@@ -161,22 +164,27 @@ impl Visitor for Writer<'_> {
         if self.current != Some(desc.name) {
             self.current = Some(desc.name);
             self.header(desc);
+            self.le.clear();
         }
         match point {
             Point::Histogram(h) => {
-                let open = self.start_series(desc, "_bucket", labels);
-                let mut le = String::with_capacity(24);
-                let mut cumulative = 0u64;
-                let bounds = h.bounds();
-                for (i, count) in h.counts().enumerate() {
-                    cumulative += count;
-                    le.clear();
-                    match bounds.get(i) {
-                        Some(&b) => push_f64(&mut le, b, self.format == Format::OpenMetrics),
-                        None => le.push_str("+Inf"),
+                if self.le.is_empty() {
+                    let canonical = self.format == Format::OpenMetrics;
+                    for &bound in h.bounds() {
+                        let mut le = String::new();
+                        push_f64(&mut le, bound, canonical);
+                        self.le.push(le);
                     }
-                    self.line(open, Some(("le", &le)), Value::Int(cumulative));
+                    self.le.push("+Inf".to_string());
                 }
+                let open = self.start_series(desc, "_bucket", labels);
+                let mut cumulative = 0u64;
+                let le = std::mem::take(&mut self.le);
+                for (count, le) in h.counts().zip(&le) {
+                    cumulative += count;
+                    self.line(open, Some(("le", le)), Value::Int(cumulative));
+                }
+                self.le = le;
                 let open = self.start_series(desc, "_sum", labels);
                 self.line(open, None, Value::Float(h.sum()));
                 let open = self.start_series(desc, "_count", labels);

@@ -1,18 +1,17 @@
 //! The registry's building blocks: counters, gauges and histograms on atomics, and
 //! labelled families of them with a cardinality cap.
 //!
-//! Recording into a series that exists takes a shared read lock, hashes the label
-//! values (FxHash, no allocation) and does one or two relaxed atomic adds. Only the
-//! first recording of a new label set takes the write lock and allocates. Once a
+//! Recording into a series that exists takes no lock: it joins the label values
+//! on the stack, hashes them (FxHash), probes a table of write-once slots and does
+//! one or two relaxed atomic adds. Only the
+//! first recording of a new label set takes a lock and allocates. Once a
 //! family holds `cap` series, new label sets fold into one overflow series and the
 //! family counts each recording folded there, so that label values coming from
 //! clients (tool names) cannot grow memory without bound.
 
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Longest label value kept, in bytes; longer values are cut at a char boundary.
 pub(crate) const MAX_LABEL_VALUE: usize = 128;
@@ -136,36 +135,62 @@ impl Series for Histogram {
     }
 }
 
-/// Label values as a lookup key: owned (stored) and borrowed (looked up) label sets
-/// hash and compare alike, so a lookup needs no allocation.
-pub(crate) trait Key {
-    fn len(&self) -> usize;
-    fn get(&self, i: usize) -> &str;
-}
+/// Separates label values in a series key: the byte 0xFF never occurs in UTF-8.
+const SEPARATOR: u8 = 0xff;
 
-/// Label values as stored in a family.
-#[derive(Debug)]
-pub(crate) struct Labels(Box<[Box<str>]>);
+/// A series' label values, clipped, joined by [`SEPARATOR`]. A lookup hashes and
+/// compares the caller's values against it in place, so it allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Labels(Box<[u8]>);
 
-/// Label values as passed by a caller.
-struct Borrowed<'a>(&'a [&'a str]);
-
-impl Key for Labels {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
+impl Labels {
     fn get(&self, i: usize) -> &str {
-        &self.0[i]
+        let value = self.0.split(|&b| b == SEPARATOR).nth(i).unwrap_or(&[]);
+        std::str::from_utf8(value).expect("built from &str cut at char boundaries")
     }
 }
 
-impl Key for Borrowed<'_> {
-    fn len(&self) -> usize {
-        self.0.len()
+/// FxHash of the clipped `values` with separators: the hash of their stored key.
+fn hash_values(values: &[&str]) -> u64 {
+    let mut hasher = FxHasher::default();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            hasher.write_u8(SEPARATOR);
+        }
+        hasher.write(clip(value).as_bytes());
     }
-    fn get(&self, i: usize) -> &str {
-        clip(self.0[i])
+    hasher.finish()
+}
+
+/// Whether the stored key `stored` holds exactly the clipped `values`.
+fn matches(stored: &[u8], values: &[&str]) -> bool {
+    let mut rest = stored;
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            match rest.split_first() {
+                Some((&SEPARATOR, tail)) => rest = tail,
+                _ => return false,
+            }
+        }
+        let value = clip(value).as_bytes();
+        match rest.strip_prefix(value) {
+            Some(tail) => rest = tail,
+            None => return false,
+        }
     }
+    rest.is_empty()
+}
+
+/// The stored key of `values`.
+fn owned_key(values: &[&str]) -> Labels {
+    let mut key = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            key.push(SEPARATOR);
+        }
+        key.extend_from_slice(clip(value).as_bytes());
+    }
+    Labels(key.into())
 }
 
 /// `value` cut to at most `MAX_LABEL_VALUE` bytes, at a char boundary.
@@ -179,43 +204,6 @@ pub(crate) fn clip(value: &str) -> &str {
     }
     &value[..end]
 }
-
-impl Hash for dyn Key + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for i in 0..self.len() {
-            state.write(self.get(i).as_bytes());
-            state.write_u8(0xff);
-        }
-    }
-}
-
-impl PartialEq for dyn Key + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
-    }
-}
-
-impl Eq for dyn Key + '_ {}
-
-impl<'a> Borrow<dyn Key + 'a> for Labels {
-    fn borrow(&self) -> &(dyn Key + 'a) {
-        self
-    }
-}
-
-impl Hash for Labels {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        (self as &dyn Key).hash(state);
-    }
-}
-
-impl PartialEq for Labels {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn Key) == (other as &dyn Key)
-    }
-}
-
-impl Eq for Labels {}
 
 /// FxHash (rustc's hasher): a multiply and a rotate per word. Label values are
 /// not secret and the cap bounds what an adversary gains from collisions.
@@ -253,15 +241,28 @@ impl Hasher for FxHasher {
     }
 }
 
-type Map<T> = HashMap<Labels, T, BuildHasherDefault<FxHasher>>;
+/// One series of a family, never removed once created.
+#[derive(Debug)]
+struct Entry<T> {
+    hash: u64,
+    labels: Labels,
+    series: T,
+}
 
 /// A labelled family: one series per label set, at most `cap` of them, then the
 /// overflow series.
+///
+/// Series live in an open-addressing table of write-once slots, twice the cap in
+/// size, so that a probe is short and ends at an empty slot. Slots only go from
+/// empty to filled, so readers need no lock: a reader that misses a series being
+/// created takes the insert lock, where it finds it.
 #[derive(Debug)]
 pub(crate) struct Family<T> {
     pub(crate) desc: &'static Desc,
     cap: usize,
-    series: RwLock<Map<T>>,
+    slots: Box<[OnceLock<Box<Entry<T>>>]>,
+    /// Serializes creation; `len` is the number of filled slots.
+    insert: Mutex<usize>,
     overflow: T,
     /// Recordings folded into the overflow series.
     folded: Counter,
@@ -269,12 +270,29 @@ pub(crate) struct Family<T> {
 
 impl<T: Series> Family<T> {
     pub(crate) fn new(desc: &'static Desc, cap: usize) -> Family<T> {
+        let size = (cap.max(1) * 2).next_power_of_two().max(16);
         Family {
             desc,
             cap,
-            series: RwLock::new(Map::default()),
+            slots: (0..size).map(|_| OnceLock::new()).collect(),
+            insert: Mutex::new(0),
             overflow: T::new(desc),
             folded: Counter::default(),
+        }
+    }
+
+    /// The series of `values`, or the index of the empty slot that ends its probe.
+    fn find(&self, values: &[&str], hash: u64) -> Result<&T, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match self.slots[i].get() {
+                None => return Err(i),
+                Some(e) if e.hash == hash && matches(&e.labels.0, values) => {
+                    return Ok(&e.series);
+                }
+                Some(_) => i = (i + 1) & mask,
+            }
         }
     }
 
@@ -282,42 +300,45 @@ impl<T: Series> Family<T> {
     /// creating it unless the family is full.
     pub(crate) fn with(&self, values: &[&str], record: impl FnOnce(&T)) {
         debug_assert_eq!(values.len(), self.desc.labels.len(), "{}", self.desc.name);
-        let key = Borrowed(values);
-        let key: &dyn Key = &key;
-        {
-            let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = series.get(key) {
-                return record(s);
-            }
-            if series.len() >= self.cap {
-                drop(series);
-                self.folded.inc();
-                return record(&self.overflow);
-            }
+        let hash = hash_values(values);
+        if let Ok(series) = self.find(values, hash) {
+            return record(series);
         }
-        let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
-        if !series.contains_key(key) {
-            if series.len() >= self.cap {
-                drop(series);
-                self.folded.inc();
-                return record(&self.overflow);
-            }
-            let owned = Labels((0..key.len()).map(|i| key.get(i).into()).collect());
-            series.insert(owned, T::new(self.desc));
-        }
-        record(series.get(key).expect("present: found or just inserted"));
+        let mut len = self.insert.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = match self.find(values, hash) {
+            Ok(series) => return record(series),
+            Err(_) if *len >= self.cap => None,
+            Err(slot) => Some(slot),
+        };
+        let Some(slot) = slot else {
+            drop(len);
+            self.folded.inc();
+            return record(&self.overflow);
+        };
+        let entry = Box::new(Entry {
+            hash,
+            labels: owned_key(values),
+            series: T::new(self.desc),
+        });
+        let entry = self.slots[slot].get_or_init(|| entry);
+        *len += 1;
+        drop(len);
+        record(&entry.series);
     }
 
     /// Calls `visit` for each series in label order, then for the overflow series if
     /// anything was folded into it.
     pub(crate) fn each(&self, mut visit: impl FnMut(LabelValues<'_>, &T)) {
-        let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
-        let mut sorted: Vec<(&Labels, &T)> = series.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.0.cmp(&b.0.0));
-        for (labels, s) in sorted {
-            visit(LabelValues::Owned(labels), s);
+        let mut sorted: Vec<&Entry<T>> = self
+            .slots
+            .iter()
+            .filter_map(|s| s.get())
+            .map(|e| &**e)
+            .collect();
+        sorted.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+        for entry in sorted {
+            visit(LabelValues::Owned(&entry.labels), &entry.series);
         }
-        drop(series);
         if self.folded.get() > 0 {
             visit(
                 LabelValues::Overflow(self.desc.labels.len()),
@@ -334,10 +355,7 @@ impl<T: Series> Family<T> {
     /// Series held (not counting the overflow series).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.series
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        *self.insert.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -355,7 +373,7 @@ pub(crate) enum LabelValues<'a> {
 impl<'a> LabelValues<'a> {
     pub(crate) fn len(&self) -> usize {
         match self {
-            LabelValues::Owned(l) => l.0.len(),
+            LabelValues::Owned(l) => l.0.split(|&b| b == SEPARATOR).count(),
             LabelValues::Static(v) => v.len(),
             LabelValues::Overflow(n) => *n,
         }
@@ -363,7 +381,7 @@ impl<'a> LabelValues<'a> {
 
     pub(crate) fn get(&self, i: usize) -> &'a str {
         match self {
-            LabelValues::Owned(l) => &l.0[i],
+            LabelValues::Owned(l) => l.get(i),
             LabelValues::Static(v) => v[i],
             LabelValues::Overflow(_) => OVERFLOW,
         }
@@ -412,6 +430,30 @@ mod tests {
             ],
             "sorted series, overflow last"
         );
+    }
+
+    #[test]
+    fn concurrent_recordings_are_all_counted_and_the_cap_holds() {
+        let family: std::sync::Arc<Family<Counter>> = std::sync::Arc::new(Family::new(&DESC, 50));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let family = std::sync::Arc::clone(&family);
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        let name = format!("n{}", (i * 7 + t) % 80);
+                        family.with(&[&name, "x"], |c| c.inc());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("recorder thread");
+        }
+        assert_eq!(family.len(), 50, "never more series than the cap");
+        let mut total = 0;
+        family.each(|_, c| total += c.get());
+        assert_eq!(total, 8000, "no recording lost, overflow included");
+        assert!(family.folded() > 0, "80 names for 50 series");
     }
 
     #[test]
