@@ -3,7 +3,11 @@
 //! be read is left out rather than reported as a guess.
 
 use std::fs;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Readings are reused this long: a burst of scrapes reads `/proc` once.
+const CACHE_FOR: Duration = Duration::from_secs(1);
 
 /// Clock ticks per second of `/proc/*/stat` times. It is 100 on practically every
 /// Linux (USER_HZ); procfs and client_golang hardcode it too, and reading
@@ -21,6 +25,20 @@ pub(crate) struct ProcessStats {
 }
 
 impl ProcessStats {
+    /// This process's figures, read at most once per [`CACHE_FOR`].
+    pub(crate) fn cached() -> ProcessStats {
+        static CACHE: Mutex<Option<(Instant, ProcessStats)>> = Mutex::new(None);
+        let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*cache {
+            Some((at, stats)) if at.elapsed() < CACHE_FOR => stats.clone(),
+            _ => {
+                let stats = ProcessStats::read();
+                *cache = Some((Instant::now(), stats.clone()));
+                stats
+            }
+        }
+    }
+
     /// Reads this process's figures.
     pub(crate) fn read() -> ProcessStats {
         let stat = fs::read_to_string("/proc/self/stat").ok();

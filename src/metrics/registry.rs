@@ -256,16 +256,27 @@ struct Entry<T> {
 /// size, so that a probe is short and ends at an empty slot. Slots only go from
 /// empty to filled, so readers need no lock: a reader that misses a series being
 /// created takes the insert lock, where it finds it.
-#[derive(Debug)]
 pub(crate) struct Family<T> {
     pub(crate) desc: &'static Desc,
     cap: usize,
     slots: Box<[OnceLock<Box<Entry<T>>>]>,
-    /// Serializes creation; `len` is the number of filled slots.
-    insert: Mutex<usize>,
+    /// Serializes creation; holds the filled slots' indices, so that rendering
+    /// visits the series without scanning the whole table.
+    filled: Mutex<Vec<usize>>,
     overflow: T,
     /// Recordings folded into the overflow series.
     folded: Counter,
+}
+
+/// Name and sizes only: the slot table is thousands of entries long.
+impl<T> std::fmt::Debug for Family<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family")
+            .field("name", &self.desc.name)
+            .field("cap", &self.cap)
+            .field("folded", &self.folded.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: Series> Family<T> {
@@ -275,7 +286,7 @@ impl<T: Series> Family<T> {
             desc,
             cap,
             slots: (0..size).map(|_| OnceLock::new()).collect(),
-            insert: Mutex::new(0),
+            filled: Mutex::new(Vec::new()),
             overflow: T::new(desc),
             folded: Counter::default(),
         }
@@ -304,14 +315,14 @@ impl<T: Series> Family<T> {
         if let Ok(series) = self.find(values, hash) {
             return record(series);
         }
-        let mut len = self.insert.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut filled = self.filled.lock().unwrap_or_else(PoisonError::into_inner);
         let slot = match self.find(values, hash) {
             Ok(series) => return record(series),
-            Err(_) if *len >= self.cap => None,
+            Err(_) if filled.len() >= self.cap => None,
             Err(slot) => Some(slot),
         };
         let Some(slot) = slot else {
-            drop(len);
+            drop(filled);
             self.folded.inc();
             return record(&self.overflow);
         };
@@ -321,8 +332,8 @@ impl<T: Series> Family<T> {
             series: T::new(self.desc),
         });
         let entry = self.slots[slot].get_or_init(|| entry);
-        *len += 1;
-        drop(len);
+        filled.push(slot);
+        drop(filled);
         record(&entry.series);
     }
 
@@ -330,9 +341,11 @@ impl<T: Series> Family<T> {
     /// anything was folded into it.
     pub(crate) fn each(&self, mut visit: impl FnMut(LabelValues<'_>, &T)) {
         let mut sorted: Vec<&Entry<T>> = self
-            .slots
+            .filled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .filter_map(|s| s.get())
+            .filter_map(|&i| self.slots[i].get())
             .map(|e| &**e)
             .collect();
         sorted.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
@@ -355,7 +368,10 @@ impl<T: Series> Family<T> {
     /// Series held (not counting the overflow series).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        *self.insert.lock().unwrap_or_else(PoisonError::into_inner)
+        self.filled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
