@@ -408,3 +408,37 @@ fn disabled_metrics_serve_nothing() {
         s.stderr()
     );
 }
+
+#[test]
+fn the_console_exporter_writes_a_snapshot_line_at_shutdown() {
+    let mut s = Server::start(&[
+        ("TELEMETRYFLOW_MCP_METRICS_EXPORTER", "console"),
+        ("TELEMETRYFLOW_MCP_METRICS_INTERVAL_SECONDS", "3600"),
+    ]);
+    s.initialize("2025-06-18");
+    call(&mut s, 1, "echo", json!({"message": "hi"}));
+    s.close_stdin();
+    let (exit, _) = s.wait_exit(Duration::from_secs(10));
+    assert_eq!(exit.code(), Some(0));
+    let stderr = s.stderr();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("{\"metrics\":"))
+        .unwrap_or_else(|| panic!("a snapshot line on the log output:\n{stderr}"));
+    let snapshot: Value = serde_json::from_str(line).expect("one JSON object");
+    let calls = snapshot["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "mcp_tool_calls_total")
+        .expect("tool calls in the snapshot");
+    assert_eq!(calls["type"], "sum");
+    assert_eq!(
+        calls["points"][0],
+        json!({"attributes": {"tool_name": "echo", "status": "success"}, "value": 1})
+    );
+    assert!(
+        !stderr.contains("metrics endpoint listening"),
+        "console alone serves no endpoint"
+    );
+}

@@ -218,10 +218,11 @@ def run_prometheus(binary: str) -> None:
         inf = values('mcp_tool_call_duration_seconds_bucket{le="+Inf"}')
         count = values("mcp_tool_call_duration_seconds_count")
         eq("+Inf bucket equals _count", sorted(inf.values()), sorted(count.values()))
-        for name in ("process_resident_memory_bytes", "process_cpu_seconds_total",
-                     "process_start_time_seconds", "process_open_fds"):
+        # A short session of the release binary may use less than one clock tick of CPU.
+        for name, least in (("process_resident_memory_bytes", 1), ("process_cpu_seconds_total", 0),
+                            ("process_start_time_seconds", 1), ("process_open_fds", 1)):
             v = values(name)
-            check(f"{name} stored", len(v) == 1 and list(v.values())[0] > 0, repr(v))
+            check(f"{name} stored", len(v) == 1 and list(v.values())[0] >= least, repr(v))
         info = prom_query(base, "tfo_mcp_build_info")
         check("tfo_mcp_build_info{version} == 1",
               len(info) == 1 and info[0]["value"][1] == "1" and info[0]["metric"].get("version"), repr(info))
