@@ -241,6 +241,8 @@ impl Hasher for FxHasher {
     }
 }
 
+type Slot<T> = OnceLock<Box<Entry<T>>>;
+
 /// One series of a family, never removed once created.
 #[derive(Debug)]
 struct Entry<T> {
@@ -255,11 +257,12 @@ struct Entry<T> {
 /// Series live in an open-addressing table of write-once slots, twice the cap in
 /// size, so that a probe is short and ends at an empty slot. Slots only go from
 /// empty to filled, so readers need no lock: a reader that misses a series being
-/// created takes the insert lock, where it finds it.
+/// created takes the insert lock, where it finds it. The table is allocated with
+/// the family's first series, so an unused family (Claude without a key) costs none.
 pub(crate) struct Family<T> {
     pub(crate) desc: &'static Desc,
     cap: usize,
-    slots: Box<[OnceLock<Box<Entry<T>>>]>,
+    slots: OnceLock<Box<[Slot<T>]>>,
     /// Serializes creation; holds the filled slots' indices, so that rendering
     /// visits the series without scanning the whole table.
     filled: Mutex<Vec<usize>>,
@@ -281,23 +284,22 @@ impl<T> std::fmt::Debug for Family<T> {
 
 impl<T: Series> Family<T> {
     pub(crate) fn new(desc: &'static Desc, cap: usize) -> Family<T> {
-        let size = (cap.max(1) * 2).next_power_of_two().max(16);
         Family {
             desc,
             cap,
-            slots: (0..size).map(|_| OnceLock::new()).collect(),
+            slots: OnceLock::new(),
             filled: Mutex::new(Vec::new()),
             overflow: T::new(desc),
             folded: Counter::default(),
         }
     }
 
-    /// The series of `values`, or the index of the empty slot that ends its probe.
-    fn find(&self, values: &[&str], hash: u64) -> Result<&T, usize> {
-        let mask = self.slots.len() - 1;
+    /// The series of `values` in `slots`, or the index of the empty slot that ends its probe.
+    fn find<'a>(slots: &'a [Slot<T>], values: &[&str], hash: u64) -> Result<&'a T, usize> {
+        let mask = slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
-            match self.slots[i].get() {
+            match slots[i].get() {
                 None => return Err(i),
                 Some(e) if e.hash == hash && matches(&e.labels.0, values) => {
                     return Ok(&e.series);
@@ -312,11 +314,15 @@ impl<T: Series> Family<T> {
     pub(crate) fn with(&self, values: &[&str], record: impl FnOnce(&T)) {
         debug_assert_eq!(values.len(), self.desc.labels.len(), "{}", self.desc.name);
         let hash = hash_values(values);
-        if let Ok(series) = self.find(values, hash) {
+        if let Some(Ok(series)) = self.slots.get().map(|s| Self::find(s, values, hash)) {
             return record(series);
         }
         let mut filled = self.filled.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = match self.find(values, hash) {
+        let slots = self.slots.get_or_init(|| {
+            let size = (self.cap.max(1) * 2).next_power_of_two().max(16);
+            (0..size).map(|_| OnceLock::new()).collect()
+        });
+        let slot = match Self::find(slots, values, hash) {
             Ok(series) => return record(series),
             Err(_) if filled.len() >= self.cap => None,
             Err(slot) => Some(slot),
@@ -331,7 +337,7 @@ impl<T: Series> Family<T> {
             labels: owned_key(values),
             series: T::new(self.desc),
         });
-        let entry = self.slots[slot].get_or_init(|| entry);
+        let entry = slots[slot].get_or_init(|| entry);
         filled.push(slot);
         drop(filled);
         record(&entry.series);
@@ -345,7 +351,7 @@ impl<T: Series> Family<T> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .filter_map(|&i| self.slots[i].get())
+            .filter_map(|&i| self.slots.get()?[i].get())
             .map(|e| &**e)
             .collect();
         sorted.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
