@@ -194,8 +194,12 @@ fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>) {
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(stream) => stream,
-            // Out of descriptors or an aborted handshake: keep accepting.
-            Err(_) => continue,
+            // Out of descriptors or an aborted handshake: keep accepting, without
+            // spinning while the descriptors stay exhausted.
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
         };
         match queue.try_send(stream) {
             Ok(()) => {}
