@@ -11,6 +11,8 @@
 pub mod cli;
 pub mod completion;
 pub mod config;
+pub mod health;
+pub mod http;
 pub mod jsonrpc;
 pub mod logging;
 pub mod mcp;

@@ -2,8 +2,11 @@
 //! thread, a writer thread that prints exactly one message per line, SIGTERM and
 //! SIGINT handling, and the single-threaded executor the server runs on.
 
-use crate::config::Config;
+use crate::config::{Config, TraceExporter};
+use crate::health::{Health, Impact, StdioProbe, exporter_check};
+use crate::logging::ErrorTracker;
 use crate::mcp::{Input, Server};
+use crate::metrics::{Metrics, MetricsPush};
 use crate::observability::Observability;
 use crate::telemetry::Telemetry;
 use smol::LocalExecutor;
@@ -52,6 +55,8 @@ pub const FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Error> {
     let (in_tx, in_rx) = smol::channel::bounded(INPUT_QUEUE);
     let max_line = config.server.max_line_bytes;
+    let probe = StdioProbe::new();
+    let eof_probe = Arc::clone(&probe);
     thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
@@ -59,7 +64,8 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
                 BufReader::with_capacity(64 * 1024, io::stdin().lock()),
                 max_line,
                 &in_tx,
-            )
+            );
+            eof_probe.set_draining();
         })
         .map_err(Error::Start)?;
     let (out_tx, out_rx) = smol::channel::bounded(OUTPUT_QUEUE);
@@ -73,9 +79,11 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
             .map_err(Error::Start)?;
 
     let ex = LocalExecutor::new();
+    let signal_probe = Arc::clone(&probe);
     ex.spawn(async move {
         if let Some(Ok(signal)) = signals.next().await {
             log::info!(signal:? = signal; "signal received; shutting down");
+            signal_probe.set_draining();
             let _ = stop_tx.try_send(());
         }
         // A second signal while the graceful path is still waiting: the operator insists.
@@ -86,9 +94,21 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
         }
     })
     .detach();
-    let mut obs = Observability::disabled();
-    let telemetry = Telemetry::from_config(&config, Some(Arc::clone(&obs.errors)));
-    obs.tracer = telemetry.tracer.clone();
+    // The error tracker counts into the metrics and watches the exporters, so both
+    // exist before the exporters start.
+    let metrics = Metrics::from_config(&config);
+    let errors = ErrorTracker::new(Arc::clone(&metrics));
+    let telemetry = Telemetry::from_config(&config, Some(Arc::clone(&errors)));
+    let (obs, push) = observability(&config, &telemetry, &probe, metrics, errors);
+    // The executor stamps the stdio probe while it runs (the `stdio` health check).
+    ex.spawn(async move {
+        loop {
+            probe.tick();
+            smol::Timer::after(StdioProbe::TICK).await;
+        }
+    })
+    .detach();
+    let health = Arc::clone(&obs.health);
     let server = Server::new(config, out_tx, obs);
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Dropping the executor drops every remaining task, and with them the last
@@ -97,9 +117,60 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     drop(ex);
     let _ = writer.join();
     let deadline = Instant::now() + FLUSH_DEADLINE;
+    // The last metrics push runs while the trace exporter flushes.
+    push.begin_shutdown();
     telemetry.shutdown(deadline);
+    push.finish(deadline);
+    health.stop();
     flush(deadline);
     Ok(())
+}
+
+/// Metrics, health checks, the metrics endpoint and the metrics push, as configured.
+fn observability(
+    config: &Config,
+    telemetry: &Telemetry,
+    probe: &Arc<StdioProbe>,
+    metrics: Arc<Metrics>,
+    errors: Arc<ErrorTracker>,
+) -> (Observability, MetricsPush) {
+    let health = Health::new(env!("CARGO_PKG_VERSION"));
+    let stdio = Arc::clone(probe);
+    health.register("stdio", Impact::Critical, move || stdio.check());
+    if let Some(stats) = telemetry.stats_handle() {
+        metrics.attach_trace_export(Arc::clone(&stats));
+        if config.telemetry.tracing.exporter == TraceExporter::Otlp {
+            health.register("otlp_traces", Impact::Degrades, move || {
+                exporter_check(&stats, "trace export")
+            });
+        }
+    }
+    let m = &config.telemetry.metrics;
+    if metrics.is_enabled() && m.exporters.prometheus {
+        let state = Arc::new(crate::http::EndpointState::default());
+        let check = Arc::clone(&state);
+        health.register("metrics_endpoint", Impact::Degrades, move || check.check());
+        crate::http::start(
+            &m.host,
+            m.port,
+            Arc::clone(&metrics),
+            Arc::clone(&health),
+            state,
+        );
+    }
+    let push = MetricsPush::start(config, Arc::clone(&metrics));
+    if let Some(stats) = push.stats() {
+        health.register("otlp_metrics", Impact::Degrades, move || {
+            exporter_check(&stats, "metrics push")
+        });
+    }
+    let obs = Observability {
+        tracer: telemetry.tracer.clone(),
+        metrics,
+        errors,
+        health,
+    };
+    (obs, push)
 }
 
 /// Reads `\n`-terminated lines, never holding more than `max` bytes of one line:

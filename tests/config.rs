@@ -257,6 +257,7 @@ fn settings_from_a_file_reach_the_running_server() {
     );
     let mut cmd = command();
     cmd.args(["serve", "--config", file.to_str().expect("utf-8")]);
+    cmd.env("TELEMETRYFLOW_MCP_METRICS_PORT", "0");
     let mut s = Server::spawn(cmd);
     s.initialize("2025-06-18");
     let page = s.call(json!(1), "tools/list", json!({}));

@@ -60,6 +60,7 @@ fn initialize_echoes_supported_versions_and_answers_latest_otherwise() {
             [
                 "echo",
                 "system_info",
+                "health_check",
                 "read_file",
                 "write_file",
                 "list_directory",
@@ -117,7 +118,7 @@ fn requests_before_initialize_are_refused_but_initialize_still_works() {
         s.call(json!(5), "tools/list", json!({}))["result"]["tools"]
             .as_array()
             .map(Vec::len),
-        Some(7)
+        Some(8)
     );
 }
 
@@ -331,6 +332,7 @@ fn pagination_walks_every_page_with_opaque_cursors() {
         [
             "echo",
             "system_info",
+            "health_check",
             "read_file",
             "write_file",
             "list_directory",

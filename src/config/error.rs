@@ -276,8 +276,8 @@ mod tests {
                 At::Env,
                 "TELEMETRYFLOW_MCP_METRICS_EXPORTER",
                 "statsd",
-                "config: TELEMETRYFLOW_MCP_METRICS_EXPORTER=statsd (environment): expected one of prometheus, otlp, \
-                 console",
+                "config: TELEMETRYFLOW_MCP_METRICS_EXPORTER=statsd (environment): expected one or more of \
+                 prometheus, otlp, console, comma-separated",
             ),
             (
                 At::Env,

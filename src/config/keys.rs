@@ -9,7 +9,7 @@ use super::values::{
     Bad, boolean, choice, headers, integer, later_wins, millis, name_of, operation_rates, pairs,
     rate, show_ms, show_pairs, size, text, url,
 };
-use super::{Config, LogFormat, LogLevel, LogOutput, MetricsExporter, SamplerKind, TraceExporter};
+use super::{Config, LogFormat, LogLevel, LogOutput, MetricsExporters, SamplerKind, TraceExporter};
 
 /// One configuration key: the single source for loading, `effective()`, `template()` and
 /// the README table.
@@ -59,11 +59,33 @@ const TRACE_EXPORTERS: &[(&str, TraceExporter)] = &[
     ("console", TraceExporter::Console),
     ("none", TraceExporter::None),
 ];
-const METRICS_EXPORTERS: &[(&str, MetricsExporter)] = &[
-    ("prometheus", MetricsExporter::Prometheus),
-    ("otlp", MetricsExporter::Otlp),
-    ("console", MetricsExporter::Console),
-];
+/// Names of the metrics exporters, in the order `show` lists them.
+const METRICS_EXPORTERS: &[&str] = &["prometheus", "otlp", "console"];
+
+/// `prometheus`, `otlp`, `console` or a comma-separated combination (any case, at least one).
+fn metrics_exporters(v: &str) -> Result<MetricsExporters, Bad> {
+    let mut set = MetricsExporters::default();
+    for name in v.split(',').map(str::trim) {
+        let flag = match name.to_ascii_lowercase().as_str() {
+            "prometheus" => &mut set.prometheus,
+            "otlp" => &mut set.otlp,
+            "console" => &mut set.console,
+            _ => return Err(Bad),
+        };
+        *flag = true;
+    }
+    Ok(set)
+}
+
+fn show_metrics_exporters(set: MetricsExporters) -> String {
+    let on = [set.prometheus, set.otlp, set.console];
+    let names: Vec<&str> = METRICS_EXPORTERS
+        .iter()
+        .zip(on)
+        .filter_map(|(name, on)| on.then_some(*name))
+        .collect();
+    names.join(",")
+}
 const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("TRACE", LogLevel::Trace),
     ("DEBUG", LogLevel::Debug),
@@ -372,17 +394,18 @@ pub const KEYS: &[Key] = &[
         name: "TELEMETRYFLOW_MCP_METRICS_EXPORTER",
         fallback: None,
         default: "prometheus",
-        allowed: "one of prometheus, otlp, console",
-        description: "prometheus serves GET /metrics on the metrics host and port; otlp pushes to \
-                      the OTLP endpoint and console writes a snapshot to the log output, once per \
-                      interval.",
+        allowed: "one or more of prometheus, otlp, console, comma-separated",
+        description: "prometheus serves GET /metrics and GET /health on the metrics host and port; \
+                      otlp pushes to the OTLP endpoint's /v1/metrics and console writes a snapshot \
+                      to the log output, once per interval and at shutdown. Combine them with \
+                      commas, e.g. prometheus,otlp.",
         secret: false,
         section: "metrics",
         set: |c, v, _| {
-            c.telemetry.metrics.exporter = choice(v, METRICS_EXPORTERS)?;
+            c.telemetry.metrics.exporters = metrics_exporters(v)?;
             Ok(())
         },
-        show: |c| name_of(c.telemetry.metrics.exporter, METRICS_EXPORTERS).to_string(),
+        show: |c| show_metrics_exporters(c.telemetry.metrics.exporters),
     },
     Key {
         name: "TELEMETRYFLOW_MCP_METRICS_HOST",
@@ -427,6 +450,23 @@ pub const KEYS: &[Key] = &[
             Ok(())
         },
         show: |c| c.telemetry.metrics.interval_seconds.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_METRICS_MAX_SERIES",
+        fallback: None,
+        default: "1000",
+        allowed: "an integer from 1 to 10000",
+        description: "Series a labelled metric family holds at most; further label sets (an \
+                      unknown tool name sent in a loop) fold into one overflow series whose \
+                      labels are all __overflow__, counted by \
+                      tfo_mcp_metric_series_overflow_total.",
+        secret: false,
+        section: "metrics",
+        set: |c, v, _| {
+            c.telemetry.metrics.max_series = size(v, 1, 10_000)?;
+            Ok(())
+        },
+        show: |c| c.telemetry.metrics.max_series.to_string(),
     },
     Key {
         name: "TELEMETRYFLOW_MCP_LOG_LEVEL",
@@ -755,7 +795,7 @@ mod tests {
             ),
             (
                 "TELEMETRYFLOW_MCP_METRICS_EXPORTER",
-                METRICS_EXPORTERS.iter().map(|(n, _)| *n).collect(),
+                [METRICS_EXPORTERS, &["prometheus,otlp", "otlp, console"]].concat(),
             ),
             (
                 "TELEMETRYFLOW_MCP_LOG_LEVEL",

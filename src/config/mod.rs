@@ -117,15 +117,16 @@ pub struct TracingConfig {
     pub export_timeout: Duration,
 }
 
-/// Where metrics go besides the always-on in-process registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricsExporter {
-    /// Pull: `GET /metrics` on `host:port`.
-    Prometheus,
+/// Where metrics go besides the in-process registry; any combination, at least one
+/// (`TELEMETRYFLOW_MCP_METRICS_EXPORTER=prometheus,otlp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MetricsExporters {
+    /// Pull: `GET /metrics` and `GET /health` on `host:port`.
+    pub prometheus: bool,
     /// Push OTLP/HTTP every `interval_seconds`.
-    Otlp,
+    pub otlp: bool,
     /// Write a snapshot to the log output every `interval_seconds`.
-    Console,
+    pub console: bool,
 }
 
 /// The spec's `MetricsConfig`.
@@ -133,14 +134,16 @@ pub enum MetricsExporter {
 pub struct MetricsConfig {
     /// `TELEMETRYFLOW_MCP_METRICS_ENABLED`.
     pub enabled: bool,
-    /// `TELEMETRYFLOW_MCP_METRICS_EXPORTER`.
-    pub exporter: MetricsExporter,
+    /// `TELEMETRYFLOW_MCP_METRICS_EXPORTER`: a comma-separated list.
+    pub exporters: MetricsExporters,
     /// `TELEMETRYFLOW_MCP_METRICS_HOST` (deviation: `127.0.0.1`, not all interfaces).
     pub host: String,
     /// `TELEMETRYFLOW_MCP_METRICS_PORT`; 0 picks a free port.
     pub port: u16,
     /// `TELEMETRYFLOW_MCP_METRICS_INTERVAL_SECONDS`.
     pub interval_seconds: u64,
+    /// `TELEMETRYFLOW_MCP_METRICS_MAX_SERIES`: series per labelled family before overflow.
+    pub max_series: usize,
 }
 
 /// Log level names accepted in configuration (case-insensitive).
@@ -305,10 +308,14 @@ impl Default for Config {
                 },
                 metrics: MetricsConfig {
                     enabled: true,
-                    exporter: MetricsExporter::Prometheus,
+                    exporters: MetricsExporters {
+                        prometheus: true,
+                        ..MetricsExporters::default()
+                    },
                     host: "127.0.0.1".to_string(),
                     port: 9090,
                     interval_seconds: 60,
+                    max_series: 1000,
                 },
                 logging: LoggingConfig {
                     level: LogLevel::Info,

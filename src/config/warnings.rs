@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::keys::SAMPLERS;
 use super::load::{known, suggest};
 use super::values::{name_of, url_port};
-use super::{CONFIG_ENV, Config, MetricsExporter, SamplerKind, Sources, TraceExporter};
+use super::{CONFIG_ENV, Config, SamplerKind, Sources, TraceExporter};
 
 /// Our own prefix: unknown environment variables under it are reported, others ignored.
 const PREFIX: &str = "TELEMETRYFLOW_MCP_";
@@ -19,8 +19,7 @@ pub fn warnings(config: &Config) -> Vec<String> {
     let metrics = &telemetry.metrics;
     let traces_otlp =
         telemetry.enabled && tracing.enabled && tracing.exporter == TraceExporter::Otlp;
-    let metrics_otlp =
-        telemetry.enabled && metrics.enabled && metrics.exporter == MetricsExporter::Otlp;
+    let metrics_otlp = telemetry.enabled && metrics.enabled && metrics.exporters.otlp;
     let base_used = (traces_otlp && tracing.traces_endpoint.is_none()) || metrics_otlp;
     let mut out = Vec::new();
 
@@ -67,8 +66,7 @@ pub fn warnings(config: &Config) -> Vec<String> {
             name_of(tracing.sampler, SAMPLERS)
         ));
     }
-    let prometheus =
-        telemetry.enabled && metrics.enabled && metrics.exporter == MetricsExporter::Prometheus;
+    let prometheus = telemetry.enabled && metrics.enabled && metrics.exporters.prometheus;
     if let (true, Ok(ip)) = (prometheus, metrics.host.parse::<IpAddr>())
         && !ip.is_loopback()
     {

@@ -33,7 +33,7 @@ pub use errors::{
     RESOURCE_EXHAUSTED_ERROR,
 };
 pub use events::{MAX_PARAMS, request_finished, request_received, starting, stopped};
-pub use record::{CRITICAL_FIELD, rfc3339_now};
+pub use record::{CRITICAL_FIELD, rfc3339_at, rfc3339_now};
 pub use slow::PerformanceMonitor;
 
 use crate::config::{Config, LogFormat, LogLevel as Severity, LogOutput};

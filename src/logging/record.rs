@@ -248,8 +248,13 @@ pub(crate) fn json_string(out: &mut String, s: &str) {
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.
 pub fn rfc3339_now() -> String {
+    rfc3339_at(SystemTime::now())
+}
+
+/// `at` as RFC 3339 UTC with milliseconds (the health report's times).
+pub fn rfc3339_at(at: SystemTime) -> String {
     let mut out = String::with_capacity(24);
-    let nanos = SystemTime::now()
+    let nanos = at
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     write_rfc3339(&mut out, nanos);

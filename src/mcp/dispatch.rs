@@ -11,6 +11,7 @@
 
 use super::context::RequestContext;
 use super::loglevel::LogLevel;
+use super::observe::{self, ToolCall};
 use super::version::{self, Version};
 use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
@@ -89,8 +90,13 @@ impl Server {
         }
     }
 
-    /// Ends the session at shutdown (a legacy session lives from `initialize` to EOF).
+    /// Ends the session at shutdown (a legacy session lives from `initialize` to EOF,
+    /// a 2026-07-28 one from the first valid stateless request to EOF).
     pub(super) fn close_session(&self) {
+        if let Some(opened) = self.session_opened.take() {
+            let metrics = &self.services.obs.metrics;
+            metrics.record_session_closed(opened.elapsed().as_secs_f64());
+        }
         if let Era::Legacy(session) = &*self.state.borrow() {
             log::info!(
                 duration_seconds = session.started.elapsed().as_secs_f64(),
@@ -140,6 +146,7 @@ impl Server {
                             self.log_request_outcome(&method, started, &answer, &mut span);
                             finish_request_span(&mut span, &answer);
                             span.end();
+                            observe::request_completed(&self.services, &method, &answer);
                             Outcome::Line(encode_answer(&id, &answer))
                         }
                         Step::Work(mut work) => {
@@ -297,6 +304,11 @@ impl Server {
         // The first valid 2026-07-28 request decides the era; a refused one does
         // not, so a dual-era client may still fall back to `initialize`.
         *self.state.borrow_mut() = Era::Modern;
+        if undecided {
+            // Stateless revision: the session is this process's stdio connection
+            // from its first valid request to EOF (README, "Metrics and health").
+            self.open_session();
+        }
         span.set("mcp.protocol.version", served.version.as_str());
         let result = match request.method.as_str() {
             "server/discover" => Ok(cacheable(self.discover())),
@@ -372,6 +384,7 @@ impl Server {
             client_roots,
             started: Instant::now(),
         });
+        self.open_session();
         span.set("mcp.protocol.version", version.as_str());
         child.add_event("session.created", || {
             vec![KeyValue::new(
@@ -388,6 +401,11 @@ impl Server {
             "serverInfo": server_info(version),
             "instructions": INSTRUCTIONS,
         }))
+    }
+
+    fn open_session(&self) {
+        self.session_opened.set(Some(Instant::now()));
+        self.services.obs.metrics.record_session_created();
     }
 
     fn discover(&self) -> Value {
@@ -460,9 +478,14 @@ impl Server {
             AttrValue::from(self.services.session_id.clone())
         });
         span.set("mcp.protocol.version", served.version.as_str());
+        let started = Instant::now();
+        let metrics = &self.services.obs.metrics;
+        // Refused calls count as failed calls of the name the client sent; the
+        // metrics' series cap bounds what unknown names can cost.
         let refuse = |mut span: Span, e: RpcError| {
             span.record_error(error_type(e.code), &e.message);
             span.end();
+            metrics.record_tool_call(name, started.elapsed().as_secs_f64(), true);
             error(e)
         };
         let args = match arguments {
@@ -492,9 +515,11 @@ impl Server {
             let result = ToolResult::error(message);
             finish_tool_span(&mut span, &result);
             span.end();
+            metrics.record_tool_call(tool.name, started.elapsed().as_secs_f64(), true);
             return reply(finish(version, result.into_json(version)));
         }
         let handler = tool.handler;
+        let call = ToolCall::start(metrics, tool.name);
         let ctx = Rc::new(RequestContext::new(
             id.clone(),
             method,
@@ -511,6 +536,7 @@ impl Server {
                 let result = handler(ctx, args).await;
                 finish_tool_span(&mut span, &result);
                 span.end();
+                call.finish(result.is_error);
                 Ok(finish(version, result.into_json(version)))
             }),
         )

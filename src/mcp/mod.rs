@@ -15,6 +15,7 @@ mod context;
 mod dispatch;
 mod loglevel;
 mod notify;
+mod observe;
 mod outcome;
 mod outgoing;
 mod roots;
@@ -34,7 +35,7 @@ use smol::channel::{Receiver, Sender};
 use smol::future::{BoxedLocal, FutureExt};
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::{LocalExecutor, Timer};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -114,12 +115,18 @@ pub struct Server {
     outgoing: outgoing::Outgoing,
     slots: Arc<Semaphore>,
     finished: (Sender<()>, Receiver<()>),
+    /// When the session began (`initialize`, or the first 2026-07-28 request).
+    session_opened: Cell<Option<Instant>>,
 }
 
 impl Server {
     /// A server writing encoded lines to `out` and reporting to `obs`.
     pub fn new(config: Config, out: Sender<String>, obs: Observability) -> Rc<Server> {
-        let notifier = Rc::new(Notifier::new(out, config.server.log_notify_rate));
+        let notifier = Rc::new(Notifier::new(
+            out,
+            config.server.log_notify_rate,
+            Arc::clone(&obs.metrics),
+        ));
         Rc::new(Server {
             tools: Registry::builtin(&config),
             resources: crate::resources::Registry::builtin(),
@@ -130,6 +137,7 @@ impl Server {
             notifier,
             outgoing: outgoing::Outgoing::default(),
             finished: smol::channel::bounded(1),
+            session_opened: Cell::new(None),
         })
     }
 
@@ -167,6 +175,9 @@ impl Server {
             match next.await {
                 Some(Input::Line(line)) => self.handle_line(ex, &line).await,
                 Some(Input::Oversized { bytes }) => {
+                    let metrics = &self.services.obs.metrics;
+                    metrics.record_message_size(crate::metrics::Direction::Request, bytes);
+                    observe::invalid_message_answered(&self.services);
                     let error = RpcError::invalid_request(format!(
                         "invalid request: line of at least {bytes} bytes exceeds the limit of {} bytes; it was discarded",
                         self.services.config.server.max_line_bytes
@@ -190,8 +201,11 @@ impl Server {
 
     /// Handles one line: replies at once, or starts its task (waiting for a free slot).
     pub async fn handle_line(self: &Rc<Self>, ex: &LocalExecutor<'_>, line: &[u8]) {
+        let metrics = &self.services.obs.metrics;
+        metrics.record_message_size(crate::metrics::Direction::Request, line.len());
         match jsonrpc::decode_line(line) {
             Line::Single(Err(e)) => {
+                observe::invalid_message_answered(&self.services);
                 self.notifier
                     .send(jsonrpc::encode_error(e.id.as_ref(), &e.error))
                     .await;
@@ -223,6 +237,7 @@ impl Server {
         items: Vec<Result<Incoming, jsonrpc::DecodeError>>,
     ) {
         if self.version() != Some(Version::V2025_03_26) {
+            observe::invalid_message_answered(&self.services);
             let error = RpcError::invalid_request(
                 "invalid request: JSON-RPC batches are only accepted in a 2025-03-26 session",
             );
@@ -234,10 +249,13 @@ impl Server {
         let mut pending = Vec::with_capacity(items.len());
         for item in items {
             pending.push(match item {
-                Err(e) => Some(
-                    smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error)))
-                        .boxed_local(),
-                ),
+                Err(e) => {
+                    observe::invalid_message_answered(&self.services);
+                    Some(
+                        smol::future::ready(Some(jsonrpc::encode_error(e.id.as_ref(), &e.error)))
+                            .boxed_local(),
+                    )
+                }
                 Ok(message) => match self.accept(message, true) {
                     Outcome::Line(line) => Some(smol::future::ready(Some(line)).boxed_local()),
                     Outcome::Work(work) => {
@@ -307,6 +325,7 @@ impl Server {
                 });
                 dispatch::finish_request_span(&mut span, &answer);
                 span.end();
+                observe::request_completed(&self.services, &method, &answer);
                 Some(encode_answer(&id, &answer))
             }
             // Dropping the span unfinished marks it with a `cancelled` event.

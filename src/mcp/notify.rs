@@ -4,9 +4,11 @@
 
 use super::loglevel::LogLevel;
 use crate::jsonrpc;
+use crate::metrics::{Direction, Metrics};
 use serde_json::{Value, json};
 use smol::channel::Sender;
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The outbox for notifications, with the log-notification rate limit.
@@ -15,20 +17,25 @@ pub struct Notifier {
     out: Sender<String>,
     bucket: RefCell<TokenBucket>,
     dropped: Cell<u64>,
+    /// Sizes every outgoing line, counts dropped log notifications.
+    metrics: Arc<Metrics>,
 }
 
 impl Notifier {
     /// `rate_per_second` log notifications at most (bursts of the same size); 0 sends none.
-    pub fn new(out: Sender<String>, rate_per_second: u32) -> Notifier {
+    pub fn new(out: Sender<String>, rate_per_second: u32, metrics: Arc<Metrics>) -> Notifier {
         Notifier {
             out,
             bucket: RefCell::new(TokenBucket::new(rate_per_second, Instant::now())),
             dropped: Cell::new(0),
+            metrics,
         }
     }
 
     /// Queues one encoded line, waiting while the outbox is full.
     pub async fn send(&self, line: String) {
+        self.metrics
+            .record_message_size(Direction::Response, line.len());
         // A closed outbox means the writer is gone (stdout closed): nothing left to tell.
         let _ = self.out.send(line).await;
     }
@@ -40,6 +47,7 @@ impl Notifier {
         if !self.bucket.borrow_mut().take(Instant::now()) {
             let dropped = self.dropped.get() + 1;
             self.dropped.set(dropped);
+            self.metrics.record_log_notification_dropped();
             if dropped.is_power_of_two() {
                 log::warn!(dropped = dropped; "log notifications dropped by the rate limit");
             }

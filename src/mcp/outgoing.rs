@@ -126,7 +126,7 @@ mod tests {
     fn answers_are_matched_by_id_and_errors_and_timeouts_come_back() {
         smol::block_on(async {
             let (out, lines) = smol::channel::unbounded();
-            let notifier = Notifier::new(out, 0);
+            let notifier = Notifier::new(out, 0, crate::metrics::Metrics::disabled());
             let outgoing = Outgoing::default();
             let params = json!({});
             let ask = outgoing.request(&notifier, "roots/list", &params, Duration::from_secs(5));

@@ -95,6 +95,11 @@ impl Telemetry {
         self.stats.as_deref()
     }
 
+    /// A shared handle on the export counters, for `/metrics` and `/health`.
+    pub fn stats_handle(&self) -> Option<Arc<ExportStats>> {
+        self.stats.clone()
+    }
+
     /// Drops this handle's tracer and waits until `deadline` for the export
     /// thread to flush what is queued. Every other tracer clone must be gone.
     pub fn shutdown(self, deadline: Instant) {
@@ -114,9 +119,7 @@ impl Telemetry {
 }
 
 /// What an export thread batches and sends: spans (`/v1/traces`) or log records (`/v1/logs`).
-pub(crate) trait Signal: Send + Sized + 'static {
-    /// The signal in messages and thread names: `trace`, `log`.
-    const NAME: &'static str;
+pub(crate) trait Signal: Wire + Send + Sized + 'static {
     /// The items in messages: `spans`, `log records`.
     const ITEMS: &'static str;
     /// The field counting items lost in a failed export: `dropped_spans`, ...
@@ -125,33 +128,47 @@ pub(crate) trait Signal: Send + Sized + 'static {
     const OPERATION: &'static str;
     /// Encodes one `Export*ServiceRequest` body of `items` into `buffers`.
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers);
+}
+
+/// What [`Otlp::send`] needs to know of a signal: its name in messages, and how to read
+/// the partial success of its `Export*ServiceResponse`. The metrics push, which encodes
+/// its own bodies, implements only this.
+pub(crate) trait Wire {
+    /// The signal in messages and thread names: `trace`, `log`, `metrics`.
+    const NAME: &'static str;
     /// Reads the partial success of an `Export*ServiceResponse` body.
     fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError>;
 }
 
-impl Signal for SpanData {
+impl Wire for SpanData {
     const NAME: &'static str = "trace";
+    fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError> {
+        crate::otlp::decode_partial_success(body)
+    }
+}
+
+impl Signal for SpanData {
     const ITEMS: &'static str = "spans";
     const DROPPED: &'static str = "dropped_spans";
     const OPERATION: &'static str = "otlp.export.traces";
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
         crate::otlp::encode_trace_request_into(resource, scope, items, buffers);
     }
+}
+
+impl Wire for LogRecord {
+    const NAME: &'static str = "log";
     fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError> {
-        crate::otlp::decode_partial_success(body)
+        crate::otlp::decode_logs_partial_success(body)
     }
 }
 
 impl Signal for LogRecord {
-    const NAME: &'static str = "log";
     const ITEMS: &'static str = "log records";
     const DROPPED: &'static str = "dropped_log_records";
     const OPERATION: &'static str = "otlp.export.logs";
     fn encode(resource: &Resource, scope: &Scope, items: &[Self], buffers: &mut Buffers) {
         crate::otlp::encode_logs_request_into(resource, scope, items, buffers);
-    }
-    fn partial_success(body: &[u8]) -> Result<Option<PartialSuccess>, DecodeError> {
-        crate::otlp::decode_logs_partial_success(body)
     }
 }
 
@@ -345,10 +362,12 @@ impl<T: Signal> Batcher<T> {
                     Ok(rejected) => {
                         self.stats.exported.add(count.saturating_sub(rejected));
                         self.stats.rejected.add(rejected);
+                        self.stats.record_success();
                         self.failures.success::<T>(&otlp.url);
                     }
                     Err(reason) => {
                         self.stats.failed.add(count);
+                        self.stats.record_failure(&reason);
                         self.failures.failure::<T>(&otlp.url, count, &reason);
                     }
                 }
@@ -365,7 +384,7 @@ impl<T: Signal> Batcher<T> {
 /// OTLP/HTTP protobuf to one signal's URL.
 #[derive(Debug)]
 pub(crate) struct Otlp {
-    url: String,
+    pub(crate) url: String,
     headers: Vec<(String, String)>,
     timeout: Duration,
     agent: ureq::Agent,
@@ -391,7 +410,7 @@ impl Otlp {
     /// Sends one batch, retrying what may be retried until `deadline`.
     /// Ok: spans the collector rejected in a partial success. Err: why it failed.
     /// `retry`: wait for retries on this signal (shutdown ends the wait); `None`: no retries.
-    fn send<T: Signal>(
+    pub(crate) fn send<T: Wire>(
         &self,
         body: &[u8],
         deadline: Instant,
@@ -485,7 +504,7 @@ pub(crate) fn signal_url(config: &Config, signal: &str) -> String {
     format!("{base}/v1/{signal}")
 }
 
-fn partial_success<T: Signal>(body: &[u8]) -> u64 {
+fn partial_success<T: Wire>(body: &[u8]) -> u64 {
     match T::partial_success(body) {
         Ok(Some(partial)) => {
             if partial.rejected > 0 || !partial.error_message.is_empty() {
@@ -666,6 +685,11 @@ mod tests {
             url(&config),
             "https://c/custom/path",
             "per-signal URL used as-is"
+        );
+        assert_eq!(
+            signal_url(&config, "metrics"),
+            "http://c:4318/base/v1/metrics",
+            "metrics always go to the base URL's /v1/metrics"
         );
     }
 }

@@ -10,8 +10,9 @@ mod stats;
 mod tracer;
 
 pub use context::{SpanContext, hex, new_session_id, parse_traceparent};
+pub(crate) use export::{Otlp, Wire, signal_url};
 pub use export::{Telemetry, resource};
 pub use model::SpanKind;
 pub use sampler::Sampler;
-pub use stats::{Counter, ExportStats};
+pub use stats::{Counter, ExportStats, LastExport};
 pub use tracer::{Span, Tracer, now_unix_nano};

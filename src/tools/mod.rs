@@ -4,6 +4,7 @@
 
 mod diagnostics;
 mod echo;
+mod health_check;
 pub mod schema;
 mod system_info;
 // File and command tools (issue 6).
@@ -182,7 +183,7 @@ pub struct Registry {
 impl Registry {
     /// The built-in tools enabled by `config`.
     pub fn builtin(config: &Config) -> Registry {
-        let mut tools = vec![echo::tool(), system_info::tool()];
+        let mut tools = vec![echo::tool(), system_info::tool(), health_check::tool()];
         tools.extend([
             read_file::tool(),
             write_file::tool(),

@@ -47,6 +47,8 @@ impl Server {
     /// Starts `tfo-mcp` with extra environment variables.
     pub fn start(env: &[(&str, &str)]) -> Server {
         let mut cmd = command();
+        // Servers run side by side: each metrics endpoint on a free port, never 9090.
+        cmd.env("TELEMETRYFLOW_MCP_METRICS_PORT", "0");
         cmd.envs(env.iter().copied());
         Server::spawn(cmd)
     }

@@ -3,6 +3,7 @@
 //! proto/opentelemetry/proto/trace/v1/trace.proto). The exhaustive field-by-field
 //! check uses the official decoder in `.ci/run`; this one serves assertions here.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -20,6 +21,8 @@ pub struct Received {
 pub struct Receiver {
     pub url: String,
     pub seen: Arc<Mutex<Vec<Received>>>,
+    /// While set, every request is answered 503 (a collector that is down behind its proxy).
+    pub down: Arc<AtomicBool>,
 }
 
 /// How to answer one request: status, `Retry-After` seconds, delay before answering.
@@ -47,12 +50,21 @@ impl Receiver {
         );
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
+        let down = Arc::new(AtomicBool::new(false));
+        let is_down = Arc::clone(&down);
         thread::spawn(move || {
             let mut plan = plan.into_iter();
             for mut request in server.incoming_requests() {
                 let mut body = Vec::new();
                 let _ = request.as_reader().read_to_end(&mut body);
-                let step = plan.next().unwrap_or(Plan::OK);
+                let step = if is_down.load(Ordering::SeqCst) {
+                    Plan {
+                        status: 503,
+                        ..Plan::OK
+                    }
+                } else {
+                    plan.next().unwrap_or(Plan::OK)
+                };
                 thread::sleep(step.delay);
                 let content_type = request
                     .headers()
@@ -76,7 +88,7 @@ impl Receiver {
                 let _ = request.respond(response);
             }
         });
-        Receiver { url, seen }
+        Receiver { url, seen, down }
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -1,0 +1,445 @@
+//! The metrics endpoint: `GET /metrics` (Prometheus text or OpenMetrics) and
+//! `GET /health` (the health report), `HEAD` for both, 404 and 405 otherwise.
+//!
+//! `route` is pure and tested in memory. The server around it is a minimal
+//! HTTP/1.1 reader on `std::net` rather than tiny_http: tiny_http 0.12 gives every
+//! connection its own thread with no read timeout and, when a request is dropped,
+//! reads (and allocates) whatever `Content-Length` the client announced. Here one
+//! accept thread hands connections to a fixed pool of workers through a bounded
+//! queue; a worker spends at most [`CONNECTION_BUDGET`] on one connection, reads
+//! at most [`MAX_HEAD`] bytes of it, never reads a body and answers one request
+//! per connection (`Connection: close`). When the queue is full the connection
+//! gets a 503 at once. So a slow or malicious client costs one worker a bounded
+//! time, never the MCP loop, and never unbounded memory or threads.
+
+use crate::health::{CheckResult, Health};
+use crate::metrics::{Format, Metrics};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Longest request head (request line and headers) read.
+pub const MAX_HEAD: usize = 8 * 1024;
+/// Longest time one connection may hold a worker, reading and writing.
+pub const CONNECTION_BUDGET: Duration = Duration::from_secs(3);
+/// Worker threads answering requests.
+const WORKERS: usize = 4;
+/// Accepted connections waiting for a worker; beyond this they get 503.
+const QUEUE: usize = 32;
+
+/// A request, as much as routing needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// `GET`, `HEAD`, ...
+    pub method: &'a str,
+    /// The request target, query string included.
+    pub target: &'a str,
+    /// The `Accept` header, if any.
+    pub accept: Option<&'a str>,
+}
+
+/// A response, before it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The body (left out on the wire for `HEAD`, its length still announced).
+    pub body: String,
+    /// `Allow`, for 405.
+    pub allow: Option<&'static str>,
+}
+
+impl Response {
+    fn text(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: format!("{body}\n"),
+            allow: None,
+        }
+    }
+}
+
+/// What the endpoint answers to `request`.
+pub fn route(request: &Request<'_>, metrics: &Metrics, health: &Health) -> Response {
+    let path = request.target.split(['?', '#']).next().unwrap_or("");
+    let known = matches!(path, "/metrics" | "/health");
+    if !known {
+        return Response::text(404, "not found: try /metrics or /health");
+    }
+    if !matches!(request.method, "GET" | "HEAD") {
+        return Response {
+            allow: Some("GET, HEAD"),
+            ..Response::text(405, "method not allowed: use GET or HEAD")
+        };
+    }
+    if path == "/metrics" {
+        let format = Format::negotiate(request.accept);
+        Response {
+            status: 200,
+            content_type: format.content_type(),
+            body: metrics.render(format),
+            allow: None,
+        }
+    } else {
+        let report = health.report();
+        Response {
+            status: report.http_status(),
+            content_type: "application/json",
+            body: report.to_json().to_string(),
+            allow: None,
+        }
+    }
+}
+
+/// How the endpoint is doing, for its own health check.
+#[derive(Debug)]
+pub struct EndpointState {
+    bound: Mutex<Result<Option<SocketAddr>, String>>,
+    served: AtomicU64,
+}
+
+impl Default for EndpointState {
+    fn default() -> EndpointState {
+        EndpointState {
+            bound: Mutex::new(Ok(None)),
+            served: AtomicU64::new(0),
+        }
+    }
+}
+
+impl EndpointState {
+    /// The `metrics_endpoint` check: degraded when the port could not be bound.
+    pub fn check(&self) -> CheckResult {
+        match &*self.bound.lock().unwrap_or_else(PoisonError::into_inner) {
+            Ok(Some(addr)) => CheckResult::healthy(format!(
+                "serving http://{addr}/metrics and /health; {} requests answered",
+                self.served.load(Ordering::Relaxed)
+            )),
+            Ok(None) => CheckResult::healthy("starting"),
+            Err(e) => CheckResult::degraded(e.clone()),
+        }
+    }
+}
+
+/// The running endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// Binds `host:port` and serves on background threads until the process exits.
+/// A port that cannot be bound is logged as a warning and recorded in `state`:
+/// the MCP server keeps running without the endpoint.
+pub fn start(
+    host: &str,
+    port: u16,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    state: Arc<EndpointState>,
+) -> Option<Endpoint> {
+    let listener = match TcpListener::bind((host, port)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            let message =
+                format!("cannot listen on {host}:{port}: {e}; /metrics and /health are not served");
+            log::warn!(host = host, port = port, error:% = e; "metrics endpoint not started: cannot bind its port; the MCP server goes on without it");
+            *state.bound.lock().unwrap_or_else(PoisonError::into_inner) = Err(message);
+            return None;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            log::warn!(error:% = e; "metrics endpoint not started: no local address");
+            return None;
+        }
+    };
+    let (queue, connections) = sync_channel::<TcpStream>(QUEUE);
+    let connections = Arc::new(Mutex::new(connections));
+    for i in 0..WORKERS {
+        let (connections, metrics, health, state) = (
+            Arc::clone(&connections),
+            Arc::clone(&metrics),
+            Arc::clone(&health),
+            Arc::clone(&state),
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("metrics-http-{i}"))
+            .spawn(move || work(&connections, &metrics, &health, &state));
+        if let Err(e) = spawned {
+            log::warn!(error:% = e; "metrics endpoint not started: cannot start its threads");
+            return None;
+        }
+    }
+    let spawned = std::thread::Builder::new()
+        .name("metrics-http".into())
+        .spawn(move || accept(&listener, &queue));
+    if let Err(e) = spawned {
+        log::warn!(error:% = e; "metrics endpoint not started: cannot start its thread");
+        return None;
+    }
+    *state.bound.lock().unwrap_or_else(PoisonError::into_inner) = Ok(Some(addr));
+    log::info!(address:% = addr, url = format!("http://{addr}/metrics").as_str(); "metrics endpoint listening");
+    Some(Endpoint { addr })
+}
+
+fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>) {
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            // Out of descriptors or an aborted handshake: keep accepting, without
+            // spinning while the descriptors stay exhausted.
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        match queue.try_send(stream) {
+            Ok(()) => {}
+            Err(TrySendError::Full(mut stream)) => {
+                let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+                let _ = write_response(&mut stream, &Response::text(503, "busy"), false);
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+    }
+}
+
+fn work(
+    connections: &Mutex<Receiver<TcpStream>>,
+    metrics: &Metrics,
+    health: &Health,
+    state: &EndpointState,
+) {
+    loop {
+        let next = connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok(mut stream) = next else { return };
+        if serve(&mut stream, metrics, health).is_ok() {
+            state.served.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Reads one request head within the budget, answers it, closes.
+fn serve(stream: &mut TcpStream, metrics: &Metrics, health: &Health) -> io::Result<()> {
+    let deadline = Instant::now() + CONNECTION_BUDGET;
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    let end = loop {
+        if let Some(end) = find_head_end(&head) {
+            break end;
+        }
+        if head.len() >= MAX_HEAD {
+            return write_response(
+                stream,
+                &Response::text(431, "request head too large"),
+                false,
+            );
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_read_timeout(Some(left))?;
+        let n = stream.read(&mut buf[..(MAX_HEAD - head.len()).min(1024)])?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        head.extend_from_slice(&buf[..n]);
+    };
+    stream.set_write_timeout(Some(
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(100)),
+    ))?;
+    let Some(request) = parse_head(&head[..end]) else {
+        return write_response(stream, &Response::text(400, "bad request"), false);
+    };
+    let response = route(&request, metrics, health);
+    write_response(stream, &response, request.method == "HEAD")
+}
+
+fn find_head_end(head: &[u8]) -> Option<usize> {
+    head.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// The request line and the `Accept` header of a head (without its blank line).
+fn parse_head(head: &[u8]) -> Option<Request<'_>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let mut lines = text.split("\r\n");
+    let mut parts = lines.next()?.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !version.starts_with("HTTP/1.") || method.is_empty() {
+        return None;
+    }
+    let accept = lines.find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("accept")
+            .then(|| value.trim())
+    });
+    Some(Request {
+        method,
+        target,
+        accept,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+fn write_response(stream: &mut TcpStream, response: &Response, head_only: bool) -> io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n",
+        response.status,
+        reason(response.status),
+        response.content_type,
+        response.body.len()
+    );
+    if let Some(allow) = response.allow {
+        out.push_str("Allow: ");
+        out.push_str(allow);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    if !head_only {
+        out.push_str(&response.body);
+    }
+    stream.write_all(out.as_bytes())?;
+    stream.flush()?;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{CheckResult, Impact};
+
+    fn get(method: &str, target: &str, accept: Option<&str>, health: &Health) -> Response {
+        let metrics = Metrics::new(10);
+        metrics.record_session_created();
+        route(
+            &Request {
+                method,
+                target,
+                accept,
+            },
+            &metrics,
+            health,
+        )
+    }
+
+    #[test]
+    fn routes() {
+        let health = Health::new("1.0");
+        let m = get("GET", "/metrics", None, &health);
+        assert_eq!(m.status, 200);
+        assert_eq!(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+        assert!(m.body.contains("mcp_sessions_total 1\n"), "{}", m.body);
+        let om = get(
+            "GET",
+            "/metrics?x=1",
+            Some("application/openmetrics-text;version=1.0.0"),
+            &health,
+        );
+        assert!(om.content_type.starts_with("application/openmetrics-text"));
+        assert!(om.body.ends_with("# EOF\n"));
+        let h = get("HEAD", "/health", None, &health);
+        assert_eq!((h.status, h.content_type), (200, "application/json"));
+        let table = [
+            ("GET", "/", 404),
+            ("GET", "/metricsx", 404),
+            ("POST", "/nope", 404),
+            ("POST", "/metrics", 405),
+            ("DELETE", "/health", 405),
+        ];
+        for (method, target, status) in table {
+            let r = get(method, target, None, &health);
+            assert_eq!(r.status, status, "{method} {target}");
+            assert_eq!(r.allow.is_some(), status == 405, "Allow only with 405");
+        }
+        health.register("stdio", Impact::Critical, || CheckResult::unhealthy("gone"));
+        let h = get("GET", "/health", None, &health);
+        assert_eq!(h.status, 503, "unhealthy is 503");
+        let json: serde_json::Value = serde_json::from_str(&h.body).expect("JSON body");
+        assert_eq!(json["checks"]["stdio"]["status"], "unhealthy");
+    }
+
+    #[test]
+    fn heads_parse() {
+        let ok = parse_head(b"GET /metrics HTTP/1.1\r\nHost: x\r\nACCEPT:  text/plain \r\n")
+            .expect("valid head");
+        assert_eq!(
+            ok,
+            Request {
+                method: "GET",
+                target: "/metrics",
+                accept: Some("text/plain")
+            }
+        );
+        for bad in [
+            &b"GET /metrics\r\n"[..],
+            b"GET /metrics HTTP/2 x\r\n",
+            b"GET /metrics SPDY/3\r\n",
+            b"\xff\xfe /x HTTP/1.1\r\n",
+        ] {
+            assert_eq!(parse_head(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn a_silent_client_does_not_stop_others() {
+        let health = Health::new("1");
+        let state = Arc::new(EndpointState::default());
+        let endpoint = start("127.0.0.1", 0, Metrics::new(10), health, Arc::clone(&state))
+            .expect("bind port 0");
+        // More silent connections than workers: each holds a worker for the budget at most.
+        let silent: Vec<TcpStream> = (0..WORKERS + 2)
+            .map(|_| TcpStream::connect(endpoint.addr).expect("connect"))
+            .collect();
+        let started = Instant::now();
+        let mut client = TcpStream::connect(endpoint.addr).expect("connect");
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        client
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("send");
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(
+            started.elapsed() < CONNECTION_BUDGET * 3,
+            "answered after the silent ones timed out"
+        );
+        drop(silent);
+        let mut big = TcpStream::connect(endpoint.addr).expect("connect");
+        big.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = big.write_all(&vec![b'a'; MAX_HEAD]);
+        let mut answer = String::new();
+        let _ = big.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        assert_eq!(state.check().status, crate::health::Status::Healthy);
+    }
+}
