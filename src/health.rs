@@ -348,9 +348,99 @@ pub fn exporter_check(stats: &crate::telemetry::ExportStats, what: &str) -> Chec
     }
 }
 
+/// How long a critical error is named in the `errors` check.
+pub const CRITICAL_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The `errors` check: the error tracker's recent errors summarised by type (most
+/// frequent first), naming a critical error younger than [`CRITICAL_WINDOW`]. It is
+/// informational and always healthy: the failing dependency's own check (the OTLP
+/// exporter, Claude) degrades the report, and recovers with it.
+pub fn errors_check(recent: &[crate::logging::ErrorSummary], now_unix_ms: u64) -> CheckResult {
+    if recent.is_empty() {
+        return CheckResult::healthy("no failed operations");
+    }
+    let mut by_count: Vec<&crate::logging::ErrorSummary> = recent.iter().collect();
+    by_count.sort_by(|a, b| b.count.cmp(&a.count).then(a.error_type.cmp(&b.error_type)));
+    let mut summary = String::from("failed operations by type: ");
+    for (n, e) in by_count.iter().enumerate() {
+        if n > 0 {
+            summary.push_str(", ");
+        }
+        summary.push_str(&format!("{} {}", e.error_type, e.count));
+    }
+    let window = CRITICAL_WINDOW.as_millis() as u64;
+    let critical = recent
+        .iter()
+        .filter(|e| e.critical && now_unix_ms.saturating_sub(e.last_seen_unix_ms) < window)
+        .max_by_key(|e| e.last_seen_unix_ms);
+    match critical {
+        Some(e) => CheckResult::healthy(format!(
+            "{summary}; critical {} {} s ago in {}: {}",
+            e.error_type,
+            now_unix_ms.saturating_sub(e.last_seen_unix_ms) / 1000,
+            e.last_operation,
+            e.last_message
+        )),
+        None => CheckResult::healthy(summary),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_check_summarises_by_type_and_names_a_recent_critical() {
+        let e = |t: &str, count, critical, seen| crate::logging::ErrorSummary {
+            error_type: t.into(),
+            count,
+            critical,
+            last_operation: "tools/call".into(),
+            last_message: "boom".into(),
+            last_seen_unix_ms: seen,
+        };
+        let now = 1_000_000_000;
+        let calm = errors_check(&[], now);
+        assert_eq!(calm.status, Status::Healthy, "no errors: healthy");
+        let mixed = errors_check(
+            &[
+                e("ToolError", 1, false, now),
+                e("InvalidParams", 3, false, now),
+            ],
+            now,
+        );
+        assert_eq!(
+            mixed.status,
+            Status::Healthy,
+            "ordinary errors do not degrade"
+        );
+        assert_eq!(
+            mixed.message.as_deref(),
+            Some("failed operations by type: InvalidParams 3, ToolError 1"),
+            "most frequent first"
+        );
+        let fresh = errors_check(&[e("AuthenticationError", 1, true, now - 2_000)], now);
+        assert_eq!(
+            fresh.status,
+            Status::Healthy,
+            "informational: the dependency's own check degrades"
+        );
+        assert!(
+            fresh
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("critical AuthenticationError 2 s ago")),
+            "{:?}",
+            fresh.message
+        );
+        let window = CRITICAL_WINDOW.as_millis() as u64;
+        let old = errors_check(&[e("AuthenticationError", 1, true, now - window - 1)], now);
+        assert_eq!(
+            old.status,
+            Status::Healthy,
+            "an old critical error no longer degrades"
+        );
+    }
 
     #[test]
     fn status_rules() {

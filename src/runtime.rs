@@ -137,6 +137,13 @@ fn observability(
     let health = Health::new(env!("CARGO_PKG_VERSION"));
     let stdio = Arc::clone(probe);
     health.register("stdio", Impact::Critical, move || stdio.check());
+    let tracked = Arc::clone(&errors);
+    health.register("errors", Impact::Degrades, move || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        crate::health::errors_check(&tracked.recent_errors(), now)
+    });
     if let Some(stats) = telemetry.stats_handle() {
         metrics.attach_trace_export(Arc::clone(&stats));
         if config.telemetry.tracing.exporter == TraceExporter::Otlp {

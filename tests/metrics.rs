@@ -179,6 +179,12 @@ fn a_session_shows_up_with_the_right_labels_and_counts() {
             received.iter().sum::<usize>() as f64,
         ),
         ("tfo_mcp_log_notifications_dropped_total", 0.0),
+        // The logger's own counters: nothing lost in a calm session.
+        (
+            "tfo_mcp_log_records_dropped_total{reason=\"writer_queue_full\"}",
+            0.0,
+        ),
+        ("tfo_mcp_log_write_errors_total", 0.0),
     ];
     for (series, want) in table {
         assert_eq!(sample(&text, series), Some(*want), "{series} in\n{text}");
@@ -234,7 +240,7 @@ fn the_health_check_tool_reports_what_get_health_serves() {
         n
     };
     assert_eq!(names(tool), names(&http_report));
-    assert_eq!(names(tool), ["metrics_endpoint", "stdio"]);
+    assert_eq!(names(tool), ["errors", "metrics_endpoint", "stdio"]);
 }
 
 #[test]
@@ -399,7 +405,11 @@ fn disabled_metrics_serve_nothing() {
         .keys()
         .cloned()
         .collect::<Vec<_>>();
-    assert_eq!(checks, ["stdio"], "no endpoint check without an endpoint");
+    assert_eq!(
+        checks,
+        ["errors", "stdio"],
+        "no endpoint check without an endpoint"
+    );
     s.close_stdin();
     s.wait_exit(Duration::from_secs(10));
     assert!(

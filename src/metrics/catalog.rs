@@ -163,6 +163,30 @@ static LOG_DROPPED: Desc = desc(
     &[],
     &[],
 );
+static LOG_RECORDS_DROPPED: Desc = desc(
+    "tfo_mcp_log_records_dropped_total",
+    "Log records dropped by the logger: writer queue full, client queue full, OTLP queue full or after shutdown",
+    "{record}",
+    C,
+    &["reason"],
+    &[],
+);
+static LOG_WRITE_ERRORS: Desc = desc(
+    "tfo_mcp_log_write_errors_total",
+    "Writes to the log output that failed (disk full, closed stderr)",
+    "{error}",
+    C,
+    &[],
+    &[],
+);
+static LOG_RECORDS_EXPORTED: Desc = desc(
+    "tfo_mcp_otlp_log_records_exported_total",
+    "Log records the OTLP collector accepted",
+    "{record}",
+    C,
+    &[],
+    &[],
+);
 static SERIES_OVERFLOW: Desc = desc(
     "tfo_mcp_metric_series_overflow_total",
     "Recordings folded into a family's overflow series because the family reached its series limit",
@@ -447,6 +471,25 @@ impl Catalog {
             &LOG_DROPPED,
             NO_LABELS,
             int(&self.log_notifications_dropped),
+        );
+        // The logger is the one process-wide global (design.md); its counters are read here.
+        let logs = crate::logging::stats();
+        for (reason, n) in [
+            ("writer_queue_full", logs.dropped),
+            ("client_queue_full", logs.client_dropped),
+            ("otlp", logs.otlp_dropped),
+        ] {
+            v.sample(
+                &LOG_RECORDS_DROPPED,
+                LabelValues::Static(&[reason]),
+                Point::Int(n),
+            );
+        }
+        v.sample(&LOG_WRITE_ERRORS, NO_LABELS, Point::Int(logs.write_errors));
+        v.sample(
+            &LOG_RECORDS_EXPORTED,
+            NO_LABELS,
+            Point::Int(logs.otlp_exported),
         );
         for family in [
             &self.tool_calls,
