@@ -93,10 +93,24 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
     for (key, value) in config.effective() {
         text.push_str(&format!("{key}={value}\n"));
     }
+    // A comment line, so the output still loads as a config file.
+    text.push_str(&format!("# {}\n", claude_status(config)));
     for warning in warnings {
         eprintln!("tfo-mcp: warning: {warning}");
     }
     print(&text)
+}
+
+/// Whether `claude_conversation` is served, for `validate` and `info`.
+fn claude_status(config: &Config) -> String {
+    match config.claude.api_key {
+        Some(_) => format!(
+            "claude_conversation: served (API key set; model {}, {})",
+            config.claude.model, config.claude.base_url
+        ),
+        None => "claude_conversation: not served (set TELEMETRYFLOW_MCP_CLAUDE_API_KEY or ANTHROPIC_API_KEY)"
+            .to_string(),
+    }
 }
 
 fn info(config: &Config) -> ExitCode {
@@ -120,9 +134,10 @@ fn info(config: &Config) -> ExitCode {
     }
     text.push_str("\ntools:\n");
     for tool in server.tools().all() {
-        text.push_str(&format!("  {:<14} {}\n", tool.name, tool.title));
+        text.push_str(&format!("  {:<19} {}\n", tool.name, tool.title));
     }
     text.push_str("\nresources: none\nprompts: none\n");
+    text.push_str(&format!("\n{}\n", claude_status(config)));
     print(&text)
 }
 

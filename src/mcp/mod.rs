@@ -109,6 +109,8 @@ impl Server {
             tools: Registry::builtin(&config),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services {
+                // Built without network or TLS: the first call sets those up.
+                claude: crate::claude::Claude::new(&config.claude),
                 config,
                 obs,
                 // Identifies this stdio connection in spans and logs (`mcp.session.id`).

@@ -2,6 +2,7 @@
 //! annotations), the registry the server lists and calls, and argument
 //! validation against each tool's `inputSchema` before it runs.
 
+mod claude_conversation;
 mod diagnostics;
 mod echo;
 pub mod schema;
@@ -25,6 +26,8 @@ pub struct Services {
     pub obs: Observability,
     /// This stdio connection (`mcp.session.id`).
     pub session_id: String,
+    /// The Claude client and conversations; `None` without an API key (issue 7).
+    pub claude: Option<crate::claude::Claude>,
 }
 
 /// What a tool returns: content blocks, optional structured data, error flag.
@@ -149,6 +152,9 @@ impl Registry {
     /// The built-in tools enabled by `config`.
     pub fn builtin(config: &Config) -> Registry {
         let mut tools = vec![echo::tool(), system_info::tool()];
+        if config.claude.api_key.is_some() {
+            tools.push(claude_conversation::tool());
+        }
         if config.server.diagnostic_tools {
             tools.extend(diagnostics::tools());
         }
@@ -174,6 +180,7 @@ mod tests {
     fn every_tool_has_a_closed_object_schema_and_a_valid_name() {
         let mut config = Config::default();
         config.server.diagnostic_tools = true;
+        config.claude.api_key = Some(crate::config::Secret::new("k"));
         for tool in Registry::builtin(&config).all() {
             assert_eq!(
                 tool.input_schema["type"], "object",
