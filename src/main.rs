@@ -134,7 +134,7 @@ fn info(config: &Config) -> ExitCode {
     }
     text.push_str("\ntools:\n");
     for tool in server.tools().all() {
-        text.push_str(&format!("  {:<19} {}\n", tool.name, tool.title));
+        text.push_str(&format!("  {:<20} {}\n", tool.name, tool.title));
     }
     text.push_str("\nresources: none\nprompts: none\n");
     text.push_str(&format!("\n{}\n", claude_status(config)));

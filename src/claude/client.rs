@@ -491,4 +491,90 @@ mod tests {
         );
         assert!(Client::new(&crate::config::Config::default().claude).is_none());
     }
+
+    /// A one-shot loopback server answering `status` and `body`; returns its URL and
+    /// what it received (method, path, api key, body length).
+    fn one_reply(
+        status: u16,
+        body: &'static str,
+    ) -> (
+        String,
+        std::sync::mpsc::Receiver<(String, String, String, usize)>,
+    ) {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok(mut request) = server.recv() {
+                let mut bytes = Vec::new();
+                let _ = request.as_reader().read_to_end(&mut bytes);
+                let key = request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("x-api-key"))
+                    .map(|h| h.value.to_string())
+                    .unwrap_or_default();
+                let _ = tx.send((
+                    request.method().to_string(),
+                    request.url().to_string(),
+                    key,
+                    bytes.len(),
+                ));
+                let _ = request
+                    .respond(tiny_http::Response::from_string(body).with_status_code(status));
+            }
+        });
+        (url, rx)
+    }
+
+    fn client(base_url: &str) -> Client {
+        let config = ClaudeConfig {
+            api_key: Some(Secret::new("sk-ant-probe-key")),
+            base_url: base_url.to_string(),
+            ..crate::config::Config::default().claude
+        };
+        Client::new(&config).expect("a key is configured")
+    }
+
+    #[test]
+    fn the_probe_lists_models_spending_nothing_and_reports_failures_without_the_key() {
+        let (url, seen) = one_reply(
+            200,
+            r#"{"data":[],"has_more":false,"first_id":null,"last_id":null}"#,
+        );
+        let took = client(&url).probe(Duration::from_secs(5)).expect("healthy");
+        assert!(took < Duration::from_secs(5));
+        let (method, path, key, body) = seen.recv().expect("one request");
+        assert_eq!(
+            (method.as_str(), path.as_str(), body),
+            ("GET", "/v1/models?limit=1", 0),
+            "a GET, no tokens"
+        );
+        assert_eq!(key, "sk-ant-probe-key");
+
+        let (url, _) = one_reply(
+            401,
+            r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
+        );
+        let error = client(&url)
+            .probe(Duration::from_secs(5))
+            .expect_err("refused");
+        assert_eq!(
+            error,
+            "claude api: HTTP 401 authentication_error: invalid x-api-key"
+        );
+
+        let dead = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let error = client(&format!("http://127.0.0.1:{dead}"))
+            .probe(Duration::from_secs(2))
+            .expect_err("nobody listens");
+        assert!(
+            error.starts_with("claude api: connection failed"),
+            "{error}"
+        );
+        assert!(!error.contains("sk-ant-probe-key"), "{error}");
+    }
 }

@@ -27,6 +27,10 @@ pub async fn send_message(
         .tracer
         .start_child("claude.message.send", SpanKind::Client, &ctx.trace);
     start_attributes(&mut span, &request, conversation_id);
+    span.set("mcp.protocol.version", ctx.version.as_str());
+    span.set_with("mcp.session.id", || {
+        AttrValue::from(ctx.services.session_id.clone())
+    });
     let mut pending = Pending {
         span,
         metrics: &obs.metrics,
@@ -224,6 +228,9 @@ impl Drop for Pending<'_> {
         }
         // Cancelled: the span ends with its `cancelled` event when dropped; the call counts as failed.
         let seconds = self.started.elapsed().as_secs_f64();
+        self.span
+            .set("claude.request.duration_ms", (seconds * 1000.0) as i64);
+        self.span.set("error.type", "cancelled");
         self.metrics
             .record_claude_request(&self.model, seconds, 0, 0, true);
         log::info!(

@@ -55,9 +55,9 @@ pub(super) fn tool() -> Tool {
             "required": ["text", "conversation_id", "model", "stop_reason", "usage", "messages_kept"]
         })),
         annotations: Annotations {
-            // It changes nothing here, but the answer differs on every call and the
-            // call reaches a third-party service (and its conversation memory grows).
-            read_only: true,
+            // It adds to the server's conversation memory and spends API quota, deletes
+            // nothing, answers differently each time, and reaches a third-party service.
+            read_only: false,
             destructive: false,
             idempotent: false,
             open_world: true,
