@@ -665,3 +665,51 @@ fn without_a_key_the_tool_is_absent_and_info_and_validate_say_so() {
         "not registered without a key: {list}"
     );
 }
+
+/// The fake against the official Anthropic Python SDK (`.ci/run` installs it and sets
+/// `TFO_ANTHROPIC_PYTHON`): the SDK reads the fake's messages, streams, errors and
+/// model list, so the fake follows the real API's shapes.
+#[test]
+#[ignore = "needs the anthropic Python SDK; run by .ci/run"]
+fn official_sdk_reads_the_fake() {
+    let python = std::env::var("TFO_ANTHROPIC_PYTHON")
+        .expect("TFO_ANTHROPIC_PYTHON names a python with anthropic installed");
+    let api = FakeApi::start(
+        KEY,
+        vec![
+            Reply::message("Hello from the fake", 21, 7),
+            Reply::Stream {
+                deltas: ["The answer", " grows", " word", " by word."]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                gap: Duration::from_millis(5),
+                input_tokens: 17,
+                output_tokens: 9,
+            },
+            Reply::error(
+                429,
+                "rate_limit_error",
+                "Number of requests has exceeded your rate limit",
+                &[("retry-after", "1")],
+            ),
+        ],
+    );
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/anthropic_fake.py"
+    );
+    let out = std::process::Command::new(python)
+        .args([script, &api.url, KEY])
+        .output()
+        .expect("run python");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "the official SDK disagrees with the fake:\n{stdout}{stderr}"
+    );
+    println!("{stdout}");
+}

@@ -187,4 +187,54 @@ mod tests {
             assert!(!is_model_id(bad), "{bad:?}");
         }
     }
+
+    /// A call dropped while it waits to retry stops there: the server sees no retry,
+    /// so an abandoned call's thread is bounded by its next step, not its deadline.
+    #[test]
+    fn a_dropped_call_stops_at_its_next_step() {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
+        let (seen_tx, seen) = mpsc::channel();
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let _ = seen_tx.send(());
+                let busy = tiny_http::Response::from_string(
+                    r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#,
+                )
+                .with_status_code(429)
+                .with_header(tiny_http::Header::from_bytes("retry-after", "1").expect("header"));
+                let _ = request.respond(busy);
+            }
+        });
+        let config = ClaudeConfig {
+            api_key: Some(crate::config::Secret::new("k")),
+            base_url: url,
+            max_retries: 5,
+            ..crate::config::Config::default().claude
+        };
+        let client = Arc::new(Client::new(&config).expect("key"));
+        let request = Request {
+            model: "m".into(),
+            max_tokens: 1,
+            messages: vec![Message::text(Role::User, "hi")],
+            system: None,
+            temperature: None,
+            tools: Vec::new(),
+            stream: false,
+        };
+        let call = Call::start(&client, request);
+        smol::block_on(async {
+            match call.next().await {
+                Some(Progress::Retry(retry)) => assert_eq!(retry.wait, Duration::from_secs(1)),
+                other => panic!("expected a retry, got {other:?}"),
+            }
+        });
+        seen.recv_timeout(Duration::from_secs(5))
+            .expect("the first attempt");
+        drop(call);
+        assert!(
+            seen.recv_timeout(Duration::from_millis(2500)).is_err(),
+            "no retry after the call was dropped"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! (platform.claude.com/docs/en/api/errors, .../build-with-claude/streaming):
 //! `POST /v1/messages` (JSON or server-sent events), `GET /v1/models`, the error
 //! envelope `{"type":"error","error":{"type","message"},"request_id"}`, the
-//! `request-id` header on every response, 401 for a wrong `x-api-key`, 400 without
+//! `request-id` header on every response, 401 for a wrong key, 400 without
 //! `anthropic-version` or with a body that is not a valid request. Each request is
 //! answered on its own thread by the next scripted [`Reply`], so a slow reply does
 //! not hold up the next request.
@@ -159,7 +159,11 @@ impl FakeApi {
 
 /// What the docs say the API answers before the scripted reply is used.
 fn route(seen: &Seen, key: &str, script: &Mutex<std::vec::IntoIter<Reply>>) -> Reply {
-    if seen.header("x-api-key") != Some(key) {
+    // `x-api-key`, or `Authorization: Bearer` as the newer official SDKs send it.
+    let bearer = seen
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if seen.header("x-api-key").or(bearer) != Some(key) {
         return Reply::error(401, "authentication_error", "invalid x-api-key", &[]);
     }
     if seen.header("anthropic-version").is_none() {
@@ -278,7 +282,9 @@ fn answer(mut out: Box<dyn Write + Send>, seen: &Seen, reply: Reply, n: usize) {
             input_tokens,
             output_tokens,
         } => {
-            head(&mut out, 200, "text/event-stream", &[], None);
+            // Chunked, as the API sends it: one chunk per event, a zero chunk at the end.
+            let chunked = [("transfer-encoding".to_string(), "chunked".to_string())];
+            head(&mut out, 200, "text/event-stream", &chunked, None);
             let mut events = vec![
                 json!({"type": "message_start", "message": {"id": format!("msg_fake_{n:04}"), "type": "message",
                     "role": "assistant", "content": [], "model": model, "stop_reason": null, "stop_sequence": null,
@@ -298,8 +304,9 @@ fn answer(mut out: Box<dyn Write + Send>, seen: &Seen, reply: Reply, n: usize) {
             for event in events {
                 let name = event["type"].as_str().unwrap_or_default().to_string();
                 let frame = format!("event: {name}\ndata: {event}\n\n");
+                let chunk = format!("{:x}\r\n{frame}\r\n", frame.len());
                 if out
-                    .write_all(frame.as_bytes())
+                    .write_all(chunk.as_bytes())
                     .and_then(|()| out.flush())
                     .is_err()
                 {
@@ -307,6 +314,7 @@ fn answer(mut out: Box<dyn Write + Send>, seen: &Seen, reply: Reply, n: usize) {
                 }
                 thread::sleep(gap);
             }
+            let _ = out.write_all(b"0\r\n\r\n");
         }
     }
     let _ = out.flush();
