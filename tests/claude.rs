@@ -457,14 +457,23 @@ fn a_streamed_answer_grows_as_progress_and_ends_as_the_same_result() {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    // An overload before the stream starts is retried (after retry-after-ms), like any other.
     let api = FakeApi::start(
         KEY,
-        vec![Reply::Stream {
-            deltas: deltas.clone(),
-            gap: Duration::from_millis(60),
-            input_tokens: 17,
-            output_tokens: 9,
-        }],
+        vec![
+            Reply::error(
+                529,
+                "overloaded_error",
+                "Overloaded",
+                &[("retry-after-ms", "150")],
+            ),
+            Reply::Stream {
+                deltas: deltas.clone(),
+                gap: Duration::from_millis(60),
+                input_tokens: 17,
+                output_tokens: 9,
+            },
+        ],
     );
     let mut s = Session::start(&api, KEY, &[]);
     let (response, notifications) = s.call(
@@ -504,8 +513,14 @@ fn a_streamed_answer_grows_as_progress_and_ends_as_the_same_result() {
         values.windows(2).all(|w| w[0] < w[1]),
         "strictly increasing: {values:?}"
     );
+    let seen = api.seen();
+    assert_eq!(seen.len(), 2, "the overload, then the stream");
+    assert!(
+        seen[1].at - seen[0].at >= Duration::from_millis(150),
+        "retry-after-ms honoured"
+    );
     assert_eq!(
-        api.seen()[0].json()["stream"],
+        seen[1].json()["stream"],
         true,
         "asked for server-sent events"
     );
@@ -513,6 +528,7 @@ fn a_streamed_answer_grows_as_progress_and_ends_as_the_same_result() {
         .expect_silence(Duration::from_millis(200), "nothing after the response");
     let out = s.finish();
     let span = out.claude_spans()[0];
+    assert_eq!(span.int("claude.retry.count"), Some(1));
     assert_eq!(span.int("claude.tokens.input"), Some(17));
     assert_eq!(span.int("claude.tokens.output"), Some(9));
 }
