@@ -91,6 +91,8 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
     for (key, value) in config.effective() {
         text.push_str(&format!("{key}={value}\n"));
     }
+    // A comment line, so the output still loads as a config file.
+    text.push_str(&format!("# {}\n", claude_status(config)));
     for warning in warnings {
         eprintln!(
             "tfo-mcp: warning: {}",
@@ -98,6 +100,18 @@ fn validate(config: &Config, warnings: &[String]) -> ExitCode {
         );
     }
     print(&text)
+}
+
+/// Whether `claude_conversation` is served, for `validate` and `info`.
+fn claude_status(config: &Config) -> String {
+    match config.claude.api_key {
+        Some(_) => format!(
+            "claude_conversation: served (API key set; model {}, {})",
+            config.claude.model, config.claude.base_url
+        ),
+        None => "claude_conversation: not served (set TELEMETRYFLOW_MCP_CLAUDE_API_KEY or ANTHROPIC_API_KEY)"
+            .to_string(),
+    }
 }
 
 fn info(config: &Config) -> ExitCode {
@@ -121,7 +135,7 @@ fn info(config: &Config) -> ExitCode {
     }
     text.push_str("\ntools:\n");
     for tool in server.tools().all() {
-        text.push_str(&format!("  {:<16} {}\n", tool.name, tool.title));
+        text.push_str(&format!("  {:<20} {}\n", tool.name, tool.title));
     }
     text.push_str("\nresources:\n");
     for resource in server.resources().resources() {
@@ -158,6 +172,7 @@ fn info(config: &Config) -> ExitCode {
             format!("runs only {}", exec.join(", "))
         }
     ));
+    text.push_str(&format!("\n{}\n", claude_status(config)));
     print(&text)
 }
 

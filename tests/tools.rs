@@ -559,7 +559,7 @@ fn info_shows_the_file_tools_and_the_sandbox() {
     assert!(out.status.success(), "{text}");
     for want in [
         "read_file",
-        "execute_command  Execute command",
+        "execute_command      Execute command",
         &format!(
             "allowed-roots policy (TELEMETRYFLOW_MCP_ALLOWED_ROOTS: {})",
             root.path.display()

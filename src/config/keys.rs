@@ -9,7 +9,10 @@ use super::values::{
     Bad, boolean, choice, headers, integer, later_wins, millis, name_of, operation_rates, pairs,
     rate, show_ms, show_pairs, size, text, url,
 };
-use super::{Config, LogFormat, LogLevel, LogOutput, MetricsExporters, SamplerKind, TraceExporter};
+use super::{
+    Config, LogFormat, LogLevel, LogOutput, MetricsExporters, REDACTED, SamplerKind, Secret,
+    TraceExporter,
+};
 
 /// One configuration key: the single source for loading, `effective()`, `template()` and
 /// the README table.
@@ -27,7 +30,7 @@ pub struct Key {
     pub description: &'static str,
     /// Whether the value is a secret, redacted in output.
     pub secret: bool,
-    /// Heading the key is listed under: telemetry, tracing, metrics, logging or server.
+    /// Heading the key is listed under: telemetry, tracing, metrics, logging, server or claude.
     pub section: &'static str,
     /// Parses a value into the config; the flag says it came through `fallback`.
     pub(super) set: fn(&mut Config, &str, bool) -> Result<(), Bad>,
@@ -97,6 +100,15 @@ const LOG_LEVELS: &[(&str, LogLevel)] = &[
 ];
 const LOG_FORMATS: &[(&str, LogFormat)] =
     &[("json", LogFormat::Json), ("console", LogFormat::Console)];
+
+/// A model id, as the Claude client accepts it (open-ended, never an enum).
+fn model_id(v: &str) -> Result<String, Bad> {
+    if crate::claude::is_model_id(v) {
+        Ok(v.to_string())
+    } else {
+        Err(Bad)
+    }
+}
 
 /// Every configuration key, in the order `effective()`, `template()` and the README list them.
 pub const KEYS: &[Key] = &[
@@ -759,12 +771,168 @@ pub const KEYS: &[Key] = &[
         },
         show: |c| c.sandbox.exec_output_max_bytes.to_string(),
     },
+    // ----- claude (issue 7): the Messages API client and the claude_conversation tool -----
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_API_KEY",
+        fallback: Some("ANTHROPIC_API_KEY"),
+        default: "",
+        allowed: "empty or an Anthropic API key (no spaces or control characters)",
+        description: "Key for the Claude Messages API, sent as x-api-key. When set, the \
+                      claude_conversation tool is served; empty leaves it out. A secret: shown as \
+                      [REDACTED].",
+        secret: true,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.api_key = match v {
+                "" => None,
+                v if v.chars().any(|ch| ch.is_whitespace() || ch.is_control()) => return Err(Bad),
+                v => Some(Secret::new(v)),
+            };
+            Ok(())
+        },
+        show: |c| match c.claude.api_key {
+            Some(_) => REDACTED.to_string(),
+            None => String::new(),
+        },
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_BASE_URL",
+        fallback: Some("ANTHROPIC_BASE_URL"),
+        default: "https://api.anthropic.com",
+        allowed: URL,
+        description: "Base URL of the Claude API; /v1/messages and /v1/models are appended.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.base_url = url(v)?.trim_end_matches('/').to_string();
+            Ok(())
+        },
+        show: |c| c.claude.base_url.clone(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MODEL",
+        fallback: None,
+        default: "claude-sonnet-5-5",
+        allowed: "a model id such as claude-sonnet-5-5 or claude-haiku-5-5",
+        description: "Model used when a claude_conversation call names none.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.model = model_id(v)?;
+            Ok(())
+        },
+        show: |c| c.claude.model.clone(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MAX_TOKENS",
+        fallback: None,
+        default: "4096",
+        allowed: "an integer from 1 to 128000",
+        description: "max_tokens sent when a claude_conversation call gives none: the most \
+                      tokens one answer may have.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.max_tokens = u32::try_from(integer(v, 1, 128_000)?).map_err(|_| Bad)?;
+            Ok(())
+        },
+        show: |c| c.claude.max_tokens.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_TIMEOUT_MS",
+        fallback: None,
+        default: "120000",
+        allowed: MS,
+        description: "Deadline of one Claude call, retries and their waits included; no retry \
+                      sleeps past it.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.timeout = millis(v, 1)?;
+            Ok(())
+        },
+        show: |c| show_ms(c.claude.timeout),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MAX_RETRIES",
+        fallback: None,
+        default: "2",
+        allowed: "an integer from 0 to 10",
+        description: "Retries after a failed attempt (408, 409, 429, 500, 502, 503, 504, 529 or \
+                      a connection error), with exponential backoff and jitter, honouring \
+                      retry-after.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.max_retries = u32::try_from(integer(v, 0, 10)?).map_err(|_| Bad)?;
+            Ok(())
+        },
+        show: |c| c.claude.max_retries.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MAX_CONVERSATIONS",
+        fallback: None,
+        default: "100",
+        allowed: "an integer from 1 to 100000",
+        description: "Conversations kept in memory; beyond that the least recently used is \
+                      forgotten.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.max_conversations = size(v, 1, 100_000)?;
+            Ok(())
+        },
+        show: |c| c.claude.max_conversations.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MAX_TURNS",
+        fallback: None,
+        default: "50",
+        allowed: "an integer from 2 to 10000",
+        description: "Messages (user and assistant) kept per conversation; the oldest turns are \
+                      dropped first.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.max_turns = size(v, 2, 10_000)?;
+            Ok(())
+        },
+        show: |c| c.claude.max_turns.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_MAX_CONVERSATION_BYTES",
+        fallback: None,
+        default: "1048576",
+        allowed: "an integer from 1024 to 33554432",
+        description: "Text bytes kept per conversation; the oldest turns are dropped first.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.max_conversation_bytes = size(v, 1024, 32 << 20)?;
+            Ok(())
+        },
+        show: |c| c.claude.max_conversation_bytes.to_string(),
+    },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_CONVERSATION_TTL_SECONDS",
+        fallback: None,
+        default: "3600",
+        allowed: "an integer from 1 to 604800",
+        description: "Seconds a conversation may stay unused before it is forgotten.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.conversation_ttl = std::time::Duration::from_secs(integer(v, 1, 604_800)?);
+            Ok(())
+        },
+        show: |c| c.claude.conversation_ttl.as_secs().to_string(),
+    },
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::{At, load_at, value};
+    use crate::config::testing::{At, load, load_at, value};
 
     #[test]
     fn key_names_are_unique() {
@@ -829,5 +997,58 @@ mod tests {
                 load_at(At::Env, "TELEMETRYFLOW_MCP_DIAGNOSTIC_TOOLS", text).expect("a boolean");
             assert_eq!(config.server.diagnostic_tools, expected, "{text}");
         }
+    }
+
+    #[test]
+    fn claude_keys_take_the_anthropic_names_as_fallbacks_and_hide_the_key() {
+        let key = |c: &Config| c.claude.api_key.as_ref().map(|k| k.expose().to_string());
+        let c = load("", &[("ANTHROPIC_API_KEY", "sk-theirs")], &[]).expect("fallback");
+        assert_eq!(
+            key(&c).as_deref(),
+            Some("sk-theirs"),
+            "ANTHROPIC_API_KEY alone"
+        );
+        let c = load(
+            "",
+            &[
+                ("ANTHROPIC_API_KEY", "sk-theirs"),
+                ("TELEMETRYFLOW_MCP_CLAUDE_API_KEY", "sk-ours"),
+            ],
+            &[],
+        )
+        .expect("both");
+        assert_eq!(
+            key(&c).as_deref(),
+            Some("sk-ours"),
+            "ours beats theirs in one layer"
+        );
+        let c = load(
+            "TELEMETRYFLOW_MCP_CLAUDE_API_KEY=sk-file\n",
+            &[("ANTHROPIC_API_KEY", "sk-env")],
+            &[],
+        )
+        .expect("layers");
+        assert_eq!(
+            key(&c).as_deref(),
+            Some("sk-env"),
+            "a higher layer wins whichever name"
+        );
+        assert_eq!(value(&c, "TELEMETRYFLOW_MCP_CLAUDE_API_KEY"), "[REDACTED]");
+        assert!(!format!("{c:?}").contains("sk-env"), "Debug hides the key");
+        let c = load("", &[("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/")], &[]).expect("url");
+        assert_eq!(
+            c.claude.base_url, "http://127.0.0.1:9",
+            "fallback, trailing / trimmed"
+        );
+        let e = load_at(At::Env, "TELEMETRYFLOW_MCP_CLAUDE_API_KEY", "sk bad")
+            .expect_err("a key with a space")
+            .to_string();
+        assert!(!e.contains("sk bad") && e.contains("[REDACTED]"), "{e}");
+        let e = load_at(At::File, "TELEMETRYFLOW_MCP_CLAUDE_MODEL", "claude sonnet")
+            .expect_err("a model id with a space")
+            .to_string();
+        assert!(e.contains("TELEMETRYFLOW_MCP_CLAUDE_MODEL"), "{e}");
+        let c = load_at(At::Cli, "TELEMETRYFLOW_MCP_CLAUDE_API_KEY", "").expect("empty");
+        assert_eq!(c.claude.api_key, None, "empty means no key");
     }
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// File and command tools: allowed roots and caps.
     pub sandbox: SandboxConfig,
+    /// The Claude Messages API client and the `claude_conversation` tool.
+    pub claude: ClaudeConfig,
 }
 
 /// The spec's `TelemetryConfig`.
@@ -236,6 +238,53 @@ pub struct SandboxConfig {
     pub exec_output_max_bytes: usize,
 }
 
+/// A secret value (an API key): `Debug` shows `[REDACTED]`, only [`Secret::expose`] gives it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it (an HTTP header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// The Claude Messages API client and its conversations (`TELEMETRYFLOW_MCP_CLAUDE_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaudeConfig {
+    /// `TELEMETRYFLOW_MCP_CLAUDE_API_KEY` / `ANTHROPIC_API_KEY`; `None` leaves the tool out.
+    pub api_key: Option<Secret>,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_BASE_URL` / `ANTHROPIC_BASE_URL`, without a trailing `/`.
+    pub base_url: String,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MODEL`: the model when the tool call names none.
+    pub model: String,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MAX_TOKENS`: `max_tokens` when the tool call gives none.
+    pub max_tokens: u32,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_TIMEOUT_MS`: the deadline of one call, retries included.
+    pub timeout: Duration,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MAX_RETRIES`: retries after the first attempt.
+    pub max_retries: u32,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MAX_CONVERSATIONS`: conversations kept in memory.
+    pub max_conversations: usize,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MAX_TURNS`: messages (user and assistant) kept per conversation.
+    pub max_turns: usize,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_MAX_CONVERSATION_BYTES`: text kept per conversation.
+    pub max_conversation_bytes: usize,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_CONVERSATION_TTL_SECONDS`: idle time before a conversation is forgotten.
+    pub conversation_ttl: Duration,
+}
+
 /// The environment variable naming the config file. `Config::load` does not read it: the
 /// caller turns it into `Sources::file` when no `--config` flag is given.
 pub const CONFIG_ENV: &str = "TELEMETRYFLOW_MCP_CONFIG";
@@ -341,6 +390,18 @@ impl Default for Config {
                 exec_allow: Vec::new(),
                 exec_timeout_max_seconds: 300,
                 exec_output_max_bytes: 1024 * 1024,
+            },
+            claude: ClaudeConfig {
+                api_key: None,
+                base_url: "https://api.anthropic.com".to_string(),
+                model: "claude-sonnet-5-5".to_string(),
+                max_tokens: 4096,
+                timeout: Duration::from_millis(120_000),
+                max_retries: 2,
+                max_conversations: 100,
+                max_turns: 50,
+                max_conversation_bytes: 1024 * 1024,
+                conversation_ttl: Duration::from_secs(3600),
             },
         }
     }

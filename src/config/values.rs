@@ -186,11 +186,15 @@ pub(super) fn show_ms(d: Duration) -> String {
 
 /// The port of an `http(s)://` URL, if written.
 pub(super) fn url_port(url: &str) -> Option<u16> {
+    let (_, port) = url_host_port(url)?.rsplit_once(':')?;
+    port.parse().ok()
+}
+
+/// `host[:port]` of a URL: its authority without user info.
+pub(super) fn url_host_port(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let (_, port) = host_port.rsplit_once(':')?;
-    port.parse().ok()
+    Some(authority.rsplit_once('@').map_or(authority, |(_, h)| h))
 }
 
 #[cfg(test)]

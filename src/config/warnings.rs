@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::keys::SAMPLERS;
 use super::load::{known, suggest};
-use super::values::{name_of, url_port};
+use super::values::{name_of, url_host_port, url_port};
 use super::{CONFIG_ENV, Config, SamplerKind, Sources, TraceExporter};
 
 /// Our own prefix: unknown environment variables under it are reported, others ignored.
@@ -76,7 +76,35 @@ pub fn warnings(config: &Config) -> Vec<String> {
             metrics.host
         ));
     }
+    if let (Some(_), Some(host)) = (
+        &config.claude.api_key,
+        plain_http_host(&config.claude.base_url),
+    ) && !is_loopback(host)
+    {
+        out.push(format!(
+            "TELEMETRYFLOW_MCP_CLAUDE_BASE_URL={} sends the Claude API key unencrypted to {host}; \
+             use an https:// URL",
+            config.claude.base_url
+        ));
+    }
     out
+}
+
+/// The host of an `http://` (not https) URL.
+fn plain_http_host(url: &str) -> Option<&str> {
+    if !url.get(..7)?.eq_ignore_ascii_case("http://") {
+        return None;
+    }
+    let host_port = url_host_port(url)?;
+    Some(match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host_port.split(':').next().unwrap_or(host_port),
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// One remark per environment variable named `TELEMETRYFLOW_MCP_*` that is no key of ours
@@ -229,5 +257,36 @@ mod tests {
             Config::load(&sources).is_ok(),
             "unknown environment variables are not errors"
         );
+    }
+
+    #[test]
+    fn a_claude_key_sent_over_plain_http_to_another_host_is_a_warning() {
+        let key = ("TELEMETRYFLOW_MCP_CLAUDE_API_KEY", "sk-ant-x");
+        let cases: &[(&[(&str, &str)], usize)] = &[
+            (&[key], 0),
+            (&[key, ("ANTHROPIC_BASE_URL", "http://127.0.0.1:8080")], 0),
+            (&[key, ("ANTHROPIC_BASE_URL", "http://[::1]:8080/")], 0),
+            (&[key, ("ANTHROPIC_BASE_URL", "http://localhost")], 0),
+            (&[("ANTHROPIC_BASE_URL", "http://proxy.internal")], 0),
+            (
+                &[
+                    key,
+                    ("ANTHROPIC_BASE_URL", "HTTP://user@proxy.internal:80/x"),
+                ],
+                1,
+            ),
+        ];
+        for (env, count) in cases {
+            let config = load("", env, &[]).unwrap_or_else(|e| panic!("{env:?}: {e}"));
+            let found = warnings(&config);
+            assert_eq!(found.len(), *count, "{env:?}: {found:?}");
+            if let Some(warning) = found.first() {
+                assert!(
+                    warning.contains("unencrypted to proxy.internal"),
+                    "{warning}"
+                );
+                assert!(!warning.contains("sk-ant-x"), "{warning}");
+            }
+        }
     }
 }

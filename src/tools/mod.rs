@@ -2,6 +2,7 @@
 //! annotations), the registry the server lists and calls, and argument
 //! validation against each tool's `inputSchema` before it runs.
 
+mod claude_conversation;
 mod diagnostics;
 mod echo;
 mod health_check;
@@ -38,16 +39,21 @@ pub struct Services {
     pub sandbox: crate::sandbox::Sandbox,
     /// Flags slow requests (issue 5's `PerformanceMonitor`).
     pub performance: crate::logging::PerformanceMonitor,
+    /// The Claude client and conversations; `None` without an API key (issue 7).
+    pub claude: Option<crate::claude::Claude>,
 }
 
 impl Services {
-    /// The services of one connection: a sandbox from `config`, a fresh session id.
+    /// The services of one connection: a sandbox from `config`, a Claude client when a key
+    /// is configured (built without network or TLS: the first call sets those up), a
+    /// fresh session id.
     pub fn new(config: Config, obs: Observability) -> Services {
         Services {
             sandbox: crate::sandbox::Sandbox::new(&config.sandbox),
             performance: crate::logging::PerformanceMonitor::new(
                 config.telemetry.logging.slow_request_threshold,
             ),
+            claude: crate::claude::Claude::new(&config.claude),
             config,
             obs,
             // Identifies this stdio connection in spans and logs (`mcp.session.id`).
@@ -191,6 +197,9 @@ impl Registry {
             search_files::tool(),
             execute_command::tool(&config.sandbox),
         ]);
+        if config.claude.api_key.is_some() {
+            tools.push(claude_conversation::tool());
+        }
         if config.server.diagnostic_tools {
             tools.extend(diagnostics::tools());
         }
@@ -216,6 +225,7 @@ mod tests {
     fn every_tool_has_a_closed_object_schema_and_a_valid_name() {
         let mut config = Config::default();
         config.server.diagnostic_tools = true;
+        config.claude.api_key = Some(crate::config::Secret::new("k"));
         for tool in Registry::builtin(&config).all() {
             assert_eq!(
                 tool.input_schema["type"], "object",

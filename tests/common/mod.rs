@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod anthropic;
 pub mod otlp;
 pub mod sandbox;
 

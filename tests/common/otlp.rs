@@ -106,11 +106,29 @@ pub struct Span {
     pub kind: u64,
     pub string_attributes: Vec<(String, String)>,
     pub status_code: u64,
-    /// Event names, in order.
-    pub events: Vec<String>,
+    /// Integer attributes (`int_value`).
+    pub int_attributes: Vec<(String, i64)>,
+    /// String-array attributes (`array_value` of strings).
+    pub array_attributes: Vec<(String, Vec<String>)>,
+    /// Events: name and the keys of their attributes.
+    pub events: Vec<(String, Vec<String>)>,
 }
 
 impl Span {
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.int_attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    pub fn event(&self, name: &str) -> Option<&[String]> {
+        self.events
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, keys)| keys.as_slice())
+    }
+
     pub fn attr(&self, key: &str) -> Option<&str> {
         self.string_attributes
             .iter()
@@ -186,14 +204,34 @@ pub fn spans(body: &[u8]) -> Vec<Span> {
                     kind: f.iter().find(|x| x.0 == 6).map_or(0, |x| x.3),
                     ..Span::default()
                 };
-                span.string_attributes = string_attributes(&f, 9);
+                for kv in sub(&f, 9) {
+                    let kvf = fields(&kv);
+                    let key = String::from_utf8(sub(&kvf, 1).remove(0)).expect("key");
+                    let value = sub(&kvf, 2).remove(0);
+                    let any = fields(&value);
+                    if let Some(s) = sub(&any, 1).into_iter().next() {
+                        span.string_attributes
+                            .push((key, String::from_utf8(s).expect("utf-8 value")));
+                    } else if let Some(int) = any.iter().find(|x| x.0 == 3 && x.1 == 0) {
+                        span.int_attributes.push((key, int.3 as i64));
+                    } else if let Some(array) = sub(&any, 5).into_iter().next() {
+                        let items = sub(&fields(&array), 1)
+                            .iter()
+                            .filter_map(|v| sub(&fields(v), 1).into_iter().next())
+                            .map(|s| String::from_utf8(s).expect("utf-8 item"))
+                            .collect();
+                        span.array_attributes.push((key, items));
+                    }
+                }
                 for event in sub(&f, 11) {
-                    let name = sub(&fields(&event), 2)
-                        .into_iter()
-                        .next()
-                        .unwrap_or_default();
+                    let ef = fields(&event);
+                    let name = sub(&ef, 2).into_iter().next().unwrap_or_default();
+                    let keys = sub(&ef, 3)
+                        .iter()
+                        .map(|kv| String::from_utf8(sub(&fields(kv), 1).remove(0)).expect("key"))
+                        .collect();
                     span.events
-                        .push(String::from_utf8(name).expect("utf-8 event name"));
+                        .push((String::from_utf8(name).expect("utf-8 event"), keys));
                 }
                 if let Some(status) = sub(&f, 15).into_iter().next() {
                     span.status_code = fields(&status).iter().find(|x| x.0 == 3).map_or(0, |x| x.3);
