@@ -3,7 +3,7 @@
 //! SIGINT handling, and the single-threaded executor the server runs on.
 
 use crate::config::{Config, TraceExporter};
-use crate::health::{Health, Impact, StdioProbe, exporter_check};
+use crate::health::{CheckResult, Health, Impact, StdioProbe, exporter_check};
 use crate::logging::ErrorTracker;
 use crate::mcp::{Input, Server};
 use crate::metrics::{Metrics, MetricsPush};
@@ -44,6 +44,9 @@ impl std::error::Error for Error {
         }
     }
 }
+
+/// Longest wait of one Claude health probe.
+const CLAUDE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long exporters get to flush after the last response was written.
 pub const FLUSH_DEADLINE: Duration = Duration::from_secs(5);
@@ -137,6 +140,21 @@ fn observability(
     let health = Health::new(env!("CARGO_PKG_VERSION"));
     let stdio = Arc::clone(probe);
     health.register("stdio", Impact::Critical, move || stdio.check());
+    // Claude, when a key is configured: a free GET /v1/models on the check's own thread,
+    // cached, so /health never waits on it nor spends tokens (design.md's deviation).
+    if let Some(client) = crate::claude::Client::new(&config.claude) {
+        health.register_background(
+            "claude",
+            config.claude.health_interval,
+            Box::new(move || match client.probe(CLAUDE_PROBE_TIMEOUT) {
+                Ok(took) => CheckResult::healthy(format!(
+                    "GET /v1/models answered in {} ms",
+                    took.as_millis()
+                )),
+                Err(reason) => CheckResult::unhealthy(reason),
+            }),
+        );
+    }
     let tracked = Arc::clone(&errors);
     health.register("errors", Impact::Degrades, move || {
         let now = std::time::SystemTime::now()

@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::Server;
 use common::anthropic::{FakeApi, Reply};
 use common::otlp::{Receiver, Span, spans};
+use common::{Server, sample};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,42 @@ impl Session {
             }
             notifications.push(message);
         }
+    }
+
+    /// Reads an MCP resource's text (`metrics://prometheus`, `status://health`).
+    fn resource(&mut self, id: i64, uri: &str) -> String {
+        self.server
+            .request(json!(id), "resources/read", json!({"uri": uri}));
+        let reply = self.recv();
+        reply["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{uri} has text: {reply}"))
+            .to_string()
+    }
+
+    /// The value of one metric series, read through `metrics://prometheus`.
+    fn metric(&mut self, id: i64, series: &str) -> Option<f64> {
+        let text = self.resource(id, "metrics://prometheus");
+        assert!(!text.contains(KEY), "the API key leaked into the metrics");
+        sample(&text, series)
+    }
+
+    /// The health report once the Claude check has run (it starts as "not checked yet").
+    fn health_after_probe(&mut self, first_id: i64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for id in first_id.. {
+            let report: Value =
+                serde_json::from_str(&self.resource(id, "status://health")).expect("health JSON");
+            if report["checks"]["claude"]["message"] != "not checked yet" {
+                return report;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Claude check never ran: {report}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unreachable!("the id range is unbounded")
     }
 
     /// Ends the process; returns every span exported, and stderr.
@@ -229,6 +265,29 @@ fn an_answer_carries_text_usage_and_a_new_conversation_and_is_fully_observed() {
         "configured model and max_tokens; no stream without a progress token"
     );
 
+    // The spec's three Claude metrics, as /metrics (and metrics://prometheus) serve them.
+    let m = format!("{{model=\"{MODEL}\"");
+    for (series, want) in [
+        (
+            format!("claude_requests_total{m},status=\"success\"}}"),
+            1.0,
+        ),
+        (format!("claude_tokens_total{m},type=\"input\"}}"), 21.0),
+        (format!("claude_tokens_total{m},type=\"output\"}}"), 7.0),
+        (format!("claude_request_duration_seconds_count{m}}}"), 1.0),
+    ] {
+        assert_eq!(s.metric(100, &series), Some(want), "{series}");
+    }
+    let report = s.health_after_probe(200);
+    assert_eq!(report["checks"]["claude"]["status"], "healthy", "{report}");
+    assert!(
+        !api.probes().is_empty(),
+        "the health check asked GET /v1/models"
+    );
+    assert!(
+        api.seen().iter().all(|r| r.path == "/v1/messages"),
+        "the health check never spends tokens: no other request than the call's"
+    );
     let out = s.finish();
     let claude = out.claude_spans();
     assert_eq!(claude.len(), 1);
@@ -342,6 +401,20 @@ fn overload_exhausts_the_retries_into_an_actionable_error() {
         took >= Duration::from_millis(1100),
         "backed off between attempts: {took:?}"
     );
+    let m = format!("{{model=\"{MODEL}\"");
+    assert_eq!(
+        s.metric(100, &format!("claude_requests_total{m},status=\"error\"}}")),
+        Some(1.0),
+        "one failed request, however many attempts"
+    );
+    assert_eq!(
+        s.metric(
+            101,
+            &format!("claude_requests_total{m},status=\"success\"}}")
+        ),
+        None,
+        "no success series"
+    );
     let out = s.finish();
     let span = out.claude_spans()[0];
     assert_eq!(span.status_code, 2, "status ERROR");
@@ -378,6 +451,23 @@ fn a_refused_key_is_critical_and_not_retried() {
          TELEMETRYFLOW_MCP_CLAUDE_API_KEY (or ANTHROPIC_API_KEY) (request id req_fake_0000)"
     );
     assert_eq!(api.seen().len(), 1, "401 is not retried");
+    assert_eq!(
+        s.metric(
+            100,
+            "mcp_critical_errors_total{error_type=\"AuthenticationError\"}"
+        ),
+        Some(1.0),
+        "a refused key is a critical error"
+    );
+    let report = s.health_after_probe(200);
+    assert_eq!(
+        report["checks"]["claude"]["status"], "unhealthy",
+        "{report}"
+    );
+    assert_eq!(
+        report["status"], "degraded",
+        "a failing Claude check degrades the server: {report}"
+    );
     let out = s.finish();
     for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         assert!(!text.contains(wrong), "the refused key leaked to {what}");
@@ -387,7 +477,7 @@ fn a_refused_key_is_critical_and_not_retried() {
     assert_eq!(span.attr("error.type"), Some("authentication_error"));
     let critical = out.logs("Critical error detected");
     assert_eq!(critical.len(), 1, "{}", out.stderr);
-    assert_eq!(critical[0]["level"], "error");
+    assert_eq!(critical[0]["level"], "critical");
     assert_eq!(critical[0]["error_type"], "AuthenticationError");
     assert_eq!(critical[0]["operation"], "claude.message.send");
     assert!(

@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::Server;
 use common::otlp::Receiver;
+use common::{Server, sample};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -59,13 +59,6 @@ fn scrape(addr: &str) -> String {
         "{head}"
     );
     body
-}
-
-/// The value of the sample line `series` (name and labels exactly), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .map(|v| v.parse().expect("a number"))
 }
 
 fn health(addr: &str) -> (u16, Value) {
@@ -241,6 +234,50 @@ fn the_health_check_tool_reports_what_get_health_serves() {
     };
     assert_eq!(names(tool), names(&http_report));
     assert_eq!(names(tool), ["errors", "metrics_endpoint", "stdio"]);
+
+    // The same report and the same exposition as MCP resources.
+    let read = s.call(
+        json!(2),
+        "resources/read",
+        json!({"uri": "status://health"}),
+    );
+    let item = &read["result"]["contents"][0];
+    assert_eq!(item["mimeType"], "application/json", "{read}");
+    let resource: Value =
+        serde_json::from_str(item["text"].as_str().expect("text")).expect("health JSON");
+    assert_eq!(resource["status"], http_report["status"], "{resource}");
+    assert_eq!(
+        names(&resource),
+        names(&http_report),
+        "status://health has GET /health's checks"
+    );
+
+    s.call(
+        json!(3),
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "m"}}),
+    );
+    let read = s.call(
+        json!(4),
+        "resources/read",
+        json!({"uri": "metrics://prometheus"}),
+    );
+    let item = &read["result"]["contents"][0];
+    assert_eq!(item["mimeType"], "text/plain; version=0.0.4", "{read}");
+    let text = item["text"].as_str().expect("exposition text");
+    assert_eq!(
+        sample(
+            text,
+            "mcp_tool_calls_total{tool_name=\"echo\",status=\"success\"}"
+        ),
+        Some(1.0),
+        "metrics://prometheus counts the echo call:\n{text}"
+    );
+    let (_, _, scraped) = http(&addr, "GET", "/metrics");
+    assert!(
+        scraped.contains("# TYPE mcp_tool_calls_total counter"),
+        "GET /metrics serves the same families"
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ mod types;
 
 pub use client::{API_VERSION, Client, Failure, GaveUp, Observer, Outcome, Retry};
 pub use error::{ApiErrorType, Error};
-pub use observe::{report_critical, send_message};
+pub use observe::send_message;
 pub use store::{Limits, Refusal, Store};
 pub use types::{Message, Request, Response, Role, ToolUse, Usage};
 
@@ -108,7 +108,7 @@ impl Call {
         let (cancel, cancelled) = mpsc::channel();
         let client = Arc::clone(client);
         let deadline = client.deadline();
-        let task = smol::unblock(move || {
+        let task = crate::logging::unblock(move || {
             let mut observer = ChannelObserver { tx, cancelled };
             client.send_with_retry(&request, deadline, &mut observer)
         });

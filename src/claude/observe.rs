@@ -6,6 +6,7 @@
 //! become `notifications/progress` while the answer grows.
 
 use super::{Call, Claude, Failure, Outcome, Progress, Request};
+use crate::logging::{AUTHENTICATION_ERROR, ErrorTracker};
 use crate::mcp::RequestContext;
 use crate::metrics::Metrics;
 use crate::telemetry::model::{KeyValue, Value as AttrValue};
@@ -34,6 +35,7 @@ pub async fn send_message(
     let mut pending = Pending {
         span,
         metrics: &obs.metrics,
+        errors: &obs.errors,
         model: request.model.clone(),
         message_count: request.messages.len(),
         conversation_id,
@@ -91,6 +93,7 @@ fn start_attributes(span: &mut Span, request: &Request, conversation_id: &str) {
 struct Pending<'a> {
     span: Span,
     metrics: &'a Metrics,
+    errors: &'a ErrorTracker,
     model: String,
     message_count: usize,
     conversation_id: &'a str,
@@ -206,14 +209,22 @@ impl Pending<'_> {
                     claude_request_id = error.request_id().unwrap_or("");
                     "Claude API request failed"
                 );
-                if error.is_authentication() {
-                    report_critical(
-                        self.metrics,
-                        "claude.message.send",
-                        "AuthenticationError",
-                        &error.to_string(),
-                    );
-                }
+                // Every failed call is tracked; a refused key is critical (the spec's
+                // `AuthenticationError`): "Critical error detected", counted, in /health.
+                let error_type = if error.is_authentication() {
+                    AUTHENTICATION_ERROR
+                } else {
+                    error.type_name()
+                };
+                self.errors.track_error(
+                    "claude.message.send",
+                    error_type,
+                    &error.to_string(),
+                    &[
+                        ("claude_model", self.model.as_str()),
+                        ("conversation_id", self.conversation_id),
+                    ],
+                );
             }
         }
     }
@@ -241,17 +252,4 @@ impl Drop for Pending<'_> {
             "Claude API request abandoned: the MCP request was cancelled"
         );
     }
-}
-
-/// A critical error (the spec's `ErrorTracker._send_alert`): counted and logged as
-/// "Critical error detected". The one place critical errors of this module go, so
-/// that the error tracker can take it over at merge.
-pub fn report_critical(metrics: &Metrics, operation: &str, error_type: &str, error_message: &str) {
-    metrics.record_critical_error(error_type);
-    log::error!(
-        operation = operation,
-        error_type = error_type,
-        error_message = error_message;
-        "Critical error detected"
-    );
 }

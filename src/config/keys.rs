@@ -927,6 +927,22 @@ pub const KEYS: &[Key] = &[
         },
         show: |c| c.claude.conversation_ttl.as_secs().to_string(),
     },
+    Key {
+        name: "TELEMETRYFLOW_MCP_CLAUDE_HEALTH_INTERVAL_SECONDS",
+        fallback: None,
+        default: "60",
+        allowed: "an integer from 1 to 86400",
+        description: "Seconds between two checks of the Claude API for /health (GET /v1/models \
+                      with a 5 s timeout, on a background thread: it spends no tokens and never \
+                      makes /health slow). Only with an API key.",
+        secret: false,
+        section: "claude",
+        set: |c, v, _| {
+            c.claude.health_interval = std::time::Duration::from_secs(integer(v, 1, 86_400)?);
+            Ok(())
+        },
+        show: |c| c.claude.health_interval.as_secs().to_string(),
+    },
 ];
 
 #[cfg(test)]

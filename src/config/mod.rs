@@ -283,6 +283,8 @@ pub struct ClaudeConfig {
     pub max_conversation_bytes: usize,
     /// `TELEMETRYFLOW_MCP_CLAUDE_CONVERSATION_TTL_SECONDS`: idle time before a conversation is forgotten.
     pub conversation_ttl: Duration,
+    /// `TELEMETRYFLOW_MCP_CLAUDE_HEALTH_INTERVAL_SECONDS`: time between two health probes.
+    pub health_interval: Duration,
 }
 
 /// The environment variable naming the config file. `Config::load` does not read it: the
@@ -402,6 +404,7 @@ impl Default for Config {
                 max_turns: 50,
                 max_conversation_bytes: 1024 * 1024,
                 conversation_ttl: Duration::from_secs(3600),
+                health_interval: Duration::from_secs(60),
             },
         }
     }

@@ -8,6 +8,7 @@
 
 mod config;
 mod file;
+mod status;
 mod template;
 
 use crate::jsonrpc::{self, RpcError};
@@ -214,7 +215,13 @@ pub struct Registry {
 impl Registry {
     /// The built-in resources.
     pub fn builtin() -> Registry {
-        Registry::new(vec![config::server(), config::key(), file::template()])
+        Registry::new(vec![
+            config::server(),
+            status::health(),
+            status::metrics(),
+            config::key(),
+            file::template(),
+        ])
     }
 
     /// A registry of `entries`.

@@ -126,6 +126,8 @@ async fn run(ctx: Rc<RequestContext>, args: Map<String, Value>) -> ToolResult {
         tools: Vec::new(),
         stream: false,
     };
+    // From here on, every record of this request carries `conversation_id` (spec: with_mcp_context).
+    crate::logging::set_conversation_id(&conversation_id);
     let outcome = match claude::send_message(&ctx, claude, request, &conversation_id).await {
         Ok(outcome) => outcome,
         Err(failure) => {

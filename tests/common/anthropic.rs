@@ -97,6 +97,9 @@ impl Seen {
 pub struct FakeApi {
     pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// `GET /v1/models` requests (the server's health probe), kept apart so that the
+    /// scripted `/v1/messages` exchanges and their request ids do not depend on its timing.
+    probes: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl FakeApi {
@@ -107,6 +110,8 @@ impl FakeApi {
         let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
+        let probes = Arc::new(Mutex::new(Vec::new()));
+        let probe_log = Arc::clone(&probes);
         let key = key.to_string();
         let script = Arc::new(Mutex::new(script.into_iter()));
         let counter = Arc::new(AtomicUsize::new(0));
@@ -125,18 +130,29 @@ impl FakeApi {
                     body,
                     at: Instant::now(),
                 };
-                log.lock().expect("lock").push(seen.clone());
-                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let n = if seen.path.starts_with("/v1/models") {
+                    probe_log.lock().expect("lock").push(seen.clone());
+                    usize::MAX
+                } else {
+                    log.lock().expect("lock").push(seen.clone());
+                    counter.fetch_add(1, Ordering::SeqCst)
+                };
                 let reply = route(&seen, &key, &script);
                 let writer = request.into_writer();
                 thread::spawn(move || answer(writer, &seen, reply, n));
             }
         });
-        FakeApi { url, seen }
+        FakeApi { url, seen, probes }
     }
 
+    /// Every request but the health probes, in arrival order.
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
+    }
+
+    /// The health probes (`GET /v1/models`) seen so far.
+    pub fn probes(&self) -> Vec<Seen> {
+        self.probes.lock().expect("lock").clone()
     }
 
     /// Waits until `n` requests arrived (or panics after 10 s).
@@ -206,7 +222,11 @@ fn route(seen: &Seen, key: &str, script: &Mutex<std::vec::IntoIter<Reply>>) -> R
 }
 
 fn answer(mut out: Box<dyn Write + Send>, seen: &Seen, reply: Reply, n: usize) {
-    let request_id = format!("req_fake_{n:04}");
+    let request_id = if n == usize::MAX {
+        "req_fake_probe".to_string()
+    } else {
+        format!("req_fake_{n:04}")
+    };
     let model = seen.json()["model"]
         .as_str()
         .unwrap_or("claude-test-1")

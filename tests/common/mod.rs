@@ -324,3 +324,11 @@ impl Server {
         self.call(id, method, params)
     }
 }
+
+/// The value of the Prometheus sample line `series` (name and labels exactly), if present.
+#[allow(dead_code, reason = "not every test binary reads metrics")]
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+}
