@@ -9,7 +9,7 @@ use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
-use super::tracer::Tracer;
+use super::tracer::{Recycler, Tracer};
 use crate::config::{Config, TraceExporter};
 use serde_json::{Map, json};
 use std::borrow::Cow;
@@ -68,6 +68,7 @@ impl Telemetry {
         };
         let (stop, stop_rx) = sync_channel(1);
         let batcher = Batcher {
+            recycler: tracer.recycler().unwrap_or_default(),
             spans,
             sink,
             stats: Arc::clone(&stats),
@@ -188,6 +189,8 @@ struct Batcher {
     buffers: crate::otlp::Buffers,
     /// Signalled at shutdown; retry backoffs wait on it instead of sleeping.
     stop: Receiver<()>,
+    /// Takes the exported spans' attribute lists back to the tracer.
+    recycler: Arc<Recycler>,
 }
 
 impl Batcher {
@@ -264,7 +267,7 @@ impl Batcher {
                 }
             }
         }
-        batch.clear();
+        self.recycler.recycle(batch);
         self.stats.batches.inc();
         self.stats
             .export_micros

@@ -14,4 +14,4 @@ pub use export::{Telemetry, resource};
 pub use model::SpanKind;
 pub use sampler::Sampler;
 pub use stats::{Counter, ExportStats};
-pub use tracer::{Span, Tracer, now_unix_nano};
+pub use tracer::{Recycler, Span, Tracer, now_unix_nano};
