@@ -9,11 +9,12 @@ use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
-use super::tracer::{Recycler, Tracer};
+use super::tracer::{Recycler, Tracer, Wake};
 use crate::config::{Config, TraceExporter};
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -55,40 +56,54 @@ impl Telemetry {
             return Telemetry::disabled();
         }
         let (queue, spans) = sync_channel(t.tracing.max_queue_size);
+        let (signal, wake) = sync_channel(1);
+        let queued = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(ExportStats::default());
-        let tracer = Tracer::new(
+        let tracer = Tracer::batched(
             Sampler::new(&t.tracing),
             queue,
             Arc::clone(&stats),
             t.service_name.clone(),
-        );
-        let sink = match t.tracing.exporter {
-            TraceExporter::Console => Sink::Console,
-            _ => Sink::Otlp(Box::new(Otlp::new(config))),
-        };
-        let (stop, stop_rx) = sync_channel(1);
-        let batcher = Batcher {
-            recycler: tracer.recycler().unwrap_or_default(),
-            spans,
-            sink,
-            stats: Arc::clone(&stats),
-            resource: resource(config),
-            scope: Scope {
-                name: Cow::Borrowed("telemetryflow-mcp"),
-                version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            Wake {
+                queued: Arc::clone(&queued),
+                batch: t.tracing.max_export_batch_size,
+                signal,
             },
-            batch_size: t.tracing.max_export_batch_size,
-            delay: t.tracing.schedule_delay,
-            export_timeout: t.tracing.export_timeout,
-            failures: FailureLog::default(),
-            final_flush: false,
-            buffers: crate::otlp::Buffers::default(),
-            stop: stop_rx,
-        };
+        );
+        let (stop, stop_rx) = sync_channel(1);
         let (done_tx, done) = sync_channel(1);
+        let recycler = tracer.recycler().unwrap_or_default();
+        let batcher_stats = Arc::clone(&stats);
+        let config = config.clone();
+        // The exporter (its HTTP agent and TLS roots) and the resource (a file read)
+        // are built on the export thread: the first MCP answer never waits for them.
         let worker = std::thread::Builder::new()
             .name("otlp-traces".into())
             .spawn(move || {
+                let t = &config.telemetry;
+                let batcher = Batcher {
+                    recycler,
+                    spans,
+                    wake,
+                    queued,
+                    sink: match t.tracing.exporter {
+                        TraceExporter::Console => Sink::Console,
+                        _ => Sink::Otlp(Box::new(Otlp::new(&config))),
+                    },
+                    stats: batcher_stats,
+                    resource: resource(&config),
+                    scope: Scope {
+                        name: Cow::Borrowed("telemetryflow-mcp"),
+                        version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+                    },
+                    batch_size: t.tracing.max_export_batch_size,
+                    delay: t.tracing.schedule_delay,
+                    export_timeout: t.tracing.export_timeout,
+                    failures: FailureLog::default(),
+                    final_flush: false,
+                    buffers: crate::otlp::Buffers::default(),
+                    stop: stop_rx,
+                };
                 batcher.run();
                 let _ = done_tx.send(());
             });
@@ -176,6 +191,10 @@ enum Sink {
 
 struct Batcher {
     spans: Receiver<SpanData>,
+    /// Signalled by the tracer when a batch is queued; disconnected at shutdown.
+    wake: Receiver<()>,
+    /// Spans queued since the last drain (the tracer counts, this thread resets).
+    queued: Arc<AtomicUsize>,
     sink: Sink,
     stats: Arc<ExportStats>,
     resource: Resource,
@@ -198,35 +217,42 @@ impl Batcher {
         let mut batch = Vec::with_capacity(self.batch_size);
         let mut next = Instant::now() + self.delay;
         loop {
-            match self
-                .spans
-                .recv_timeout(next.saturating_duration_since(Instant::now()))
-            {
-                Ok(span) => {
-                    batch.push(span);
-                    if batch.len() >= self.batch_size {
-                        self.export(&mut batch, Instant::now() + self.export_timeout);
-                        next = Instant::now() + self.delay;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.export(&mut batch, Instant::now() + self.export_timeout);
-                    next = Instant::now() + self.delay;
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    // Shutting down: one attempt per batch, so that a dead collector
-                    // cannot hold the exit for the whole flush deadline.
-                    self.final_flush = true;
-                    let deadline = Instant::now() + SHUTDOWN_FLUSH.min(self.export_timeout);
-                    while !batch.is_empty() {
-                        let rest = batch.split_off(batch.len().min(self.batch_size));
-                        self.export(&mut batch, deadline);
-                        batch = rest;
-                    }
-                    return;
-                }
+            let woke = self
+                .wake
+                .recv_timeout(next.saturating_duration_since(Instant::now()));
+            if woke == Err(RecvTimeoutError::Disconnected) {
+                // Shutting down: one attempt per batch, so that a dead collector
+                // cannot hold the exit for the whole flush deadline.
+                self.final_flush = true;
+                let deadline = Instant::now() + SHUTDOWN_FLUSH.min(self.export_timeout);
+                self.drain(&mut batch, Some(deadline));
+                self.export(&mut batch, deadline);
+                return;
+            }
+            self.queued.store(0, Ordering::Relaxed);
+            if self.drain(&mut batch, None) {
+                next = Instant::now() + self.delay;
+            }
+            if woke == Err(RecvTimeoutError::Timeout) {
+                self.export(&mut batch, Instant::now() + self.export_timeout);
+                next = Instant::now() + self.delay;
             }
         }
+    }
+
+    /// Moves the queued spans into `batch`, exporting it each time it is full
+    /// (within `deadline`, or the export timeout from now). True if it exported.
+    fn drain(&mut self, batch: &mut Vec<SpanData>, deadline: Option<Instant>) -> bool {
+        let mut exported = false;
+        while let Ok(span) = self.spans.try_recv() {
+            batch.push(span);
+            if batch.len() >= self.batch_size {
+                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.export_timeout);
+                self.export(batch, deadline);
+                exported = true;
+            }
+        }
+        exported
     }
 
     fn export(&mut self, batch: &mut Vec<SpanData>, deadline: Instant) {

@@ -17,6 +17,7 @@ use super::model::{
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -43,6 +44,20 @@ struct Inner {
     stats: Arc<ExportStats>,
     service_name: Cow<'static, str>,
     recycled: Arc<Recycler>,
+    wake: Option<Wake>,
+}
+
+/// Wakes the export thread once a batch's worth of spans is queued, instead of
+/// once per span: a sleeping consumer on the span queue would be woken by every
+/// span, and that futex round trip cost more than the span itself.
+#[derive(Debug)]
+pub(crate) struct Wake {
+    /// Spans queued since the export thread last drained the queue.
+    pub(crate) queued: Arc<AtomicUsize>,
+    /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    pub(crate) batch: usize,
+    /// Holds at most one pending wake-up.
+    pub(crate) signal: SyncSender<()>,
 }
 
 /// Empty attribute lists going back from the export thread to new spans.
@@ -94,6 +109,28 @@ impl Tracer {
         stats: Arc<ExportStats>,
         service_name: String,
     ) -> Tracer {
+        Tracer::build(sampler, queue, stats, service_name, None)
+    }
+
+    /// A tracer whose consumer sleeps until `wake` says a batch is queued (or its
+    /// own schedule comes), rather than waiting on the span queue itself.
+    pub(crate) fn batched(
+        sampler: Sampler,
+        queue: SyncSender<SpanData>,
+        stats: Arc<ExportStats>,
+        service_name: String,
+        wake: Wake,
+    ) -> Tracer {
+        Tracer::build(sampler, queue, stats, service_name, Some(wake))
+    }
+
+    fn build(
+        sampler: Sampler,
+        queue: SyncSender<SpanData>,
+        stats: Arc<ExportStats>,
+        service_name: String,
+        wake: Option<Wake>,
+    ) -> Tracer {
         Tracer {
             inner: Some(Arc::new(Inner {
                 sampler,
@@ -103,6 +140,7 @@ impl Tracer {
                 // it instead of allocating a copy for its `service.name`.
                 service_name: Cow::Borrowed(Box::leak(service_name.into_boxed_str())),
                 recycled: Arc::default(),
+                wake,
             })),
         }
     }
@@ -315,7 +353,14 @@ impl Span {
         };
         rec.data.end_time_unix_nano = rec.now();
         match rec.inner.queue.try_send(rec.data) {
-            Ok(()) => {}
+            Ok(()) => {
+                if let Some(wake) = &rec.inner.wake
+                    && wake.queued.fetch_add(1, Ordering::Relaxed) + 1 >= wake.batch
+                {
+                    // Full: a wake-up is already pending.
+                    let _ = wake.signal.try_send(());
+                }
+            }
             Err(TrySendError::Full(_)) => rec.inner.stats.dropped_queue_full.inc(),
             Err(TrySendError::Disconnected(_)) => rec.inner.stats.dropped_shutdown.inc(),
         }
