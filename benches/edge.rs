@@ -59,6 +59,14 @@ fn main() {
         floor();
         return;
     }
+    if std::env::args().any(|a| a == "--floor-1-hop") {
+        floor_with_hops(false);
+        return;
+    }
+    if std::env::args().any(|a| a == "--floor-2-hops") {
+        floor_with_hops(true);
+        return;
+    }
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let quick = std::env::var_os("EDGE_QUICK").is_some();
     let rounds = if quick {
@@ -195,6 +203,34 @@ fn main() {
         "metrics render cost: not measured here (the /metrics endpoint's port is not reported by the binary)"
     );
 
+    // What the thread structure alone costs: the floor with tfo-mcp's hand-offs
+    // (stdin reader thread → worker → stdout writer thread) and with one fewer.
+    println!();
+    println!("thread hand-offs, floor variants in the same run:");
+    println!(
+        "  {:<44} {:>10} {:>10} {:>10}",
+        "", "ping p50", "echo p50", "CPU/call"
+    );
+    let hops = [
+        ("0: one thread reads, answers, writes", &sessions[0]),
+        (
+            "1: reader thread → main answers and writes",
+            &Target::floor_variant(&floor_exe, "--floor-1-hop").session(&rounds),
+        ),
+        (
+            "2: reader → main → writer thread (tfo-mcp)",
+            &Target::floor_variant(&floor_exe, "--floor-2-hops").session(&rounds),
+        ),
+    ];
+    for (what, s) in hops {
+        println!(
+            "  {what:<44} {:>8.1}µs {:>8.1}µs {:>8.1}µs",
+            p(&s.pings, 50),
+            p(&s.calls, 50),
+            s.cpu_per_call
+        );
+    }
+
     println!();
     println!("budgets (issue 8), telemetry on:");
     let on = &sessions[2];
@@ -274,6 +310,15 @@ impl Target {
             name: "floor",
             program: exe.to_string_lossy().into_owned(),
             args: vec!["--floor"],
+            env: Vec::new(),
+        }
+    }
+
+    fn floor_variant(exe: &std::path::Path, arg: &'static str) -> Target {
+        Target {
+            name: "floor variant",
+            program: exe.to_string_lossy().into_owned(),
+            args: vec![arg],
             env: Vec::new(),
         }
     }
@@ -724,6 +769,67 @@ fn elf_kind(path: &str) -> String {
         if interp { "dynamic" } else { "static" },
         if symtab { "not stripped" } else { "stripped" }
     )
+}
+
+/// The floor's answer to one line, if it is a request.
+fn canned(line: &str) -> Option<String> {
+    let value = serde_json::from_str::<serde_json::Value>(line).ok()?;
+    let id = value.get("id")?;
+    Some(format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}"
+    ))
+}
+
+/// The floor with tfo-mcp's thread structure: a reader thread hands lines to the
+/// main thread, which answers on stdout itself (one hand-off) or hands the answer
+/// to a writer thread that flushes when its queue runs dry (two, as tfo-mcp).
+fn floor_with_hops(writer_thread: bool) {
+    let (line_tx, lines) = std::sync::mpsc::sync_channel::<String>(16);
+    thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (answer_tx, answers) = std::sync::mpsc::sync_channel::<String>(1024);
+    let writer = writer_thread.then(|| {
+        thread::spawn(move || {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            // As tfo-mcp's writer: flush whenever the queue runs dry.
+            let mut next = answers.recv().ok();
+            while let Some(answer) = next {
+                let _ = writeln!(out, "{answer}");
+                next = answers.try_recv().ok();
+                if next.is_none() {
+                    let _ = out.flush();
+                    next = answers.recv().ok();
+                }
+            }
+        })
+    });
+    // Locked here only without a writer thread, which takes stdout for itself.
+    let mut out = (!writer_thread).then(|| std::io::stdout().lock());
+    for line in lines {
+        let Some(answer) = canned(&line) else {
+            continue;
+        };
+        match out.as_mut() {
+            Some(out) => {
+                let _ = writeln!(out, "{answer}");
+                let _ = out.flush();
+            }
+            None => {
+                let _ = answer_tx.send(answer);
+            }
+        }
+    }
+    drop(answer_tx);
+    drop(out);
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
 }
 
 /// The floor: parse each line as JSON and answer with a canned result.
