@@ -7,7 +7,7 @@ use super::record::{Entry, Field};
 use crate::config::{Config, LogLevel as Severity};
 use crate::otlp::LogRecord;
 use crate::telemetry::ExportStats;
-use crate::telemetry::export::{Otlp, Sink, Worker, signal_url};
+use crate::telemetry::export::{Feed, Otlp, Sink, Worker, signal_url};
 use crate::telemetry::model::{KeyValue, Value};
 use std::borrow::Cow;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
@@ -30,8 +30,9 @@ impl LogExport {
         }
         let (queue, records) = sync_channel(config.telemetry.tracing.max_queue_size);
         let stats = Arc::new(ExportStats::default());
-        let sink = Sink::Otlp(Box::new(Otlp::new(config, signal_url(config, "logs"))));
-        match Worker::start(config, records, sink, Arc::clone(&stats), None) {
+        let sink =
+            |config: &Config| Sink::Otlp(Box::new(Otlp::new(config, signal_url(config, "logs"))));
+        match Worker::start(config, Feed::plain(records), sink, Arc::clone(&stats), None) {
             Ok(worker) => Some(LogExport {
                 queue: Mutex::new(Some(queue)),
                 worker: Mutex::new(Some(worker)),

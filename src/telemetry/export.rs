@@ -9,13 +9,14 @@ use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
-use super::tracer::Tracer;
+use super::tracer::{Tracer, Wake};
 use crate::config::{Config, TraceExporter};
 use crate::logging::ErrorTracker;
 use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -57,18 +58,35 @@ impl Telemetry {
             return Telemetry::disabled();
         }
         let (queue, spans) = sync_channel(t.tracing.max_queue_size);
+        let (signal, wake) = sync_channel(1);
+        let queued = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(ExportStats::default());
-        let tracer = Tracer::new(
+        // The tracer wakes the export thread once per batch, not once per span: no
+        // futex wake on the MCP thread for most spans.
+        let tracer = Tracer::batched(
             Sampler::new(&t.tracing),
             queue,
             Arc::clone(&stats),
             t.service_name.clone(),
+            Wake {
+                queued: Arc::clone(&queued),
+                batch: t.tracing.max_export_batch_size,
+                signal,
+            },
         );
-        let sink = match t.tracing.exporter {
+        let recycler = tracer.recycler().unwrap_or_default();
+        let feed = Feed {
+            items: spans,
+            wake: Some((wake, queued)),
+            // Exported spans hand their attribute lists back to new spans.
+            reclaim: Box::new(move |batch: &mut Vec<SpanData>| recycler.recycle(batch)),
+        };
+        let exporter = t.tracing.exporter;
+        let sink = move |config: &Config| match exporter {
             TraceExporter::Console => Sink::Console(console_json),
             _ => Sink::Otlp(Box::new(Otlp::new(config, trace_url(config)))),
         };
-        match Worker::start(config, spans, sink, Arc::clone(&stats), errors.clone()) {
+        match Worker::start(config, feed, sink, Arc::clone(&stats), errors.clone()) {
             Ok(worker) => Telemetry {
                 tracer,
                 stats: Some(stats),
@@ -172,6 +190,33 @@ impl Signal for LogRecord {
     }
 }
 
+/// Empties an exported batch.
+pub(crate) type Reclaim<T> = Box<dyn FnMut(&mut Vec<T>) + Send>;
+
+/// What an export thread consumes: the queue, how it learns of new items, and what it
+/// does with an exported batch.
+pub(crate) struct Feed<T> {
+    /// The queue the producers fill.
+    pub(crate) items: Receiver<T>,
+    /// Producers that signal once per batch (the tracer) and count what they queued:
+    /// the thread sleeps on the signal, not on `items`, and resets the count when it
+    /// drains. `None`: the thread waits on `items` itself (log records).
+    pub(crate) wake: Option<(Receiver<()>, Arc<AtomicUsize>)>,
+    /// Empties an exported batch (spans hand their attribute lists back for reuse).
+    pub(crate) reclaim: Reclaim<T>,
+}
+
+impl<T: 'static> Feed<T> {
+    /// A queue the thread waits on itself; exported batches are cleared.
+    pub(crate) fn plain(items: Receiver<T>) -> Feed<T> {
+        Feed {
+            items,
+            wake: None,
+            reclaim: Box::new(Vec::clear),
+        }
+    }
+}
+
 /// A running export thread: its handle, its "done" signal and the "stop retrying" signal.
 #[derive(Debug)]
 pub(crate) struct Worker {
@@ -181,41 +226,44 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Starts the thread exporting `items` to `sink` with the batch settings of `config`
-    /// (`OTEL_BSP_*`); it runs until every sender of `items` is gone.
+    /// Starts the thread exporting `feed`'s items to the sink `sink` builds, with the
+    /// batch settings of `config` (`OTEL_BSP_*`); it runs until every producer is gone.
+    /// The sink (its HTTP agent and TLS roots) and the resource (a file read) are built
+    /// on the thread: the first MCP answer never waits for them.
     pub(crate) fn start<T: Signal>(
         config: &Config,
-        items: Receiver<T>,
-        sink: Sink<T>,
+        feed: Feed<T>,
+        sink: impl FnOnce(&Config) -> Sink<T> + Send + 'static,
         stats: Arc<ExportStats>,
         errors: Option<Arc<ErrorTracker>>,
     ) -> std::io::Result<Worker> {
-        let tracing = &config.telemetry.tracing;
         let (stop, stop_rx) = sync_channel(1);
-        let batcher = Batcher {
-            items,
-            sink,
-            stats,
-            resource: resource(config),
-            scope: Scope {
-                name: Cow::Borrowed("telemetryflow-mcp"),
-                version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
-            },
-            batch_size: tracing.max_export_batch_size,
-            delay: tracing.schedule_delay,
-            export_timeout: tracing.export_timeout,
-            failures: FailureLog {
-                errors,
-                ..FailureLog::default()
-            },
-            final_flush: false,
-            buffers: crate::otlp::Buffers::default(),
-            stop: stop_rx,
-        };
         let (done_tx, done) = sync_channel(1);
+        let config = config.clone();
         let handle = std::thread::Builder::new()
             .name(format!("otlp-{}s", T::NAME))
             .spawn(move || {
+                let tracing = &config.telemetry.tracing;
+                let batcher = Batcher {
+                    feed,
+                    sink: sink(&config),
+                    stats,
+                    resource: resource(&config),
+                    scope: Scope {
+                        name: Cow::Borrowed("telemetryflow-mcp"),
+                        version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+                    },
+                    batch_size: tracing.max_export_batch_size,
+                    delay: tracing.schedule_delay,
+                    export_timeout: tracing.export_timeout,
+                    failures: FailureLog {
+                        errors,
+                        ..FailureLog::default()
+                    },
+                    final_flush: false,
+                    buffers: crate::otlp::Buffers::default(),
+                    stop: stop_rx,
+                };
                 batcher.run();
                 let _ = done_tx.send(());
             })?;
@@ -286,7 +334,7 @@ pub(crate) enum Sink<T> {
 }
 
 struct Batcher<T> {
-    items: Receiver<T>,
+    feed: Feed<T>,
     sink: Sink<T>,
     stats: Arc<ExportStats>,
     resource: Resource,
@@ -307,18 +355,25 @@ impl<T: Signal> Batcher<T> {
         let mut batch = Vec::with_capacity(self.batch_size);
         let mut next = Instant::now() + self.delay;
         loop {
-            match self
-                .items
-                .recv_timeout(next.saturating_duration_since(Instant::now()))
-            {
-                Ok(span) => {
-                    batch.push(span);
-                    if batch.len() >= self.batch_size {
-                        self.export(&mut batch, Instant::now() + self.export_timeout);
+            let timeout = next.saturating_duration_since(Instant::now());
+            // Ok(Some(item)): an item to keep; Ok(None): woken to drain the queue.
+            let event = match &self.feed.wake {
+                Some((wake, queued)) => {
+                    let woke = wake.recv_timeout(timeout);
+                    queued.store(0, Ordering::Relaxed);
+                    woke.map(|()| None)
+                }
+                None => self.feed.items.recv_timeout(timeout).map(Some),
+            };
+            match event {
+                Ok(item) => {
+                    batch.extend(item);
+                    if self.drain(&mut batch, None) {
                         next = Instant::now() + self.delay;
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
+                    self.drain(&mut batch, None);
                     self.export(&mut batch, Instant::now() + self.export_timeout);
                     next = Instant::now() + self.delay;
                 }
@@ -327,15 +382,27 @@ impl<T: Signal> Batcher<T> {
                     // cannot hold the exit for the whole flush deadline.
                     self.final_flush = true;
                     let deadline = Instant::now() + SHUTDOWN_FLUSH.min(self.export_timeout);
-                    while !batch.is_empty() {
-                        let rest = batch.split_off(batch.len().min(self.batch_size));
-                        self.export(&mut batch, deadline);
-                        batch = rest;
-                    }
+                    self.drain(&mut batch, Some(deadline));
+                    self.export(&mut batch, deadline);
                     return;
                 }
             }
         }
+    }
+
+    /// Moves the queued items into `batch`, exporting it each time it is full (within
+    /// `deadline`, or the export timeout from now). True if it exported.
+    fn drain(&mut self, batch: &mut Vec<T>, deadline: Option<Instant>) -> bool {
+        let mut exported = false;
+        while let Ok(item) = self.feed.items.try_recv() {
+            batch.push(item);
+            if batch.len() >= self.batch_size {
+                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.export_timeout);
+                self.export(batch, deadline);
+                exported = true;
+            }
+        }
+        exported
     }
 
     fn export(&mut self, batch: &mut Vec<T>, deadline: Instant) {
@@ -373,7 +440,7 @@ impl<T: Signal> Batcher<T> {
                 }
             }
         }
-        batch.clear();
+        (self.feed.reclaim)(batch);
         self.stats.batches.inc();
         self.stats
             .export_micros

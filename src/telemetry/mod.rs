@@ -15,4 +15,4 @@ pub use export::{Telemetry, resource};
 pub use model::SpanKind;
 pub use sampler::Sampler;
 pub use stats::{Counter, ExportStats, LastExport};
-pub use tracer::{Span, Tracer, now_unix_nano};
+pub use tracer::{Recycler, Span, Tracer, now_unix_nano};

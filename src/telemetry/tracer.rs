@@ -3,6 +3,11 @@
 //! to a bounded queue without waiting: a full queue drops the span and counts
 //! it. An unsampled span carries its ids (for logs and children) and nothing else:
 //! no attribute is built, nothing is queued.
+//!
+//! A sampled span allocates nothing of its own in steady state: its data lives
+//! inline in the span (no box), and its attribute list is one the export thread
+//! handed back through the [`Recycler`] after encoding (musl's allocator made the
+//! box and the growing list most of a span's cost; see `benches/spans.rs`).
 
 use super::context::{SpanContext, new_span_id, new_trace_id};
 use super::model::{
@@ -12,12 +17,19 @@ use super::model::{
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
 const MAX_PER_SPAN: usize = 128;
+/// Room for the attributes our spans carry (request.process and mcp.tool.call set
+/// seven to nine), so that a list rarely grows.
+const ATTRIBUTES_CAPACITY: usize = 12;
+/// Attribute lists kept for reuse: one export batch's worth (the default
+/// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`); more are freed.
+const RECYCLED_MAX: usize = 512;
 
 /// Creates spans; cheap to clone. A disabled tracer makes only unsampled spans.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +43,57 @@ struct Inner {
     queue: SyncSender<SpanData>,
     stats: Arc<ExportStats>,
     service_name: Cow<'static, str>,
+    recycled: Arc<Recycler>,
+    wake: Option<Wake>,
+}
+
+/// Wakes the export thread once a batch's worth of spans is queued, instead of
+/// once per span: a sleeping consumer on the span queue would be woken by every
+/// span, and that futex round trip cost more than the span itself.
+#[derive(Debug)]
+pub(crate) struct Wake {
+    /// Spans queued since the export thread last drained the queue.
+    pub(crate) queued: Arc<AtomicUsize>,
+    /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    pub(crate) batch: usize,
+    /// Holds at most one pending wake-up.
+    pub(crate) signal: SyncSender<()>,
+}
+
+/// Empty attribute lists going back from the export thread to new spans.
+#[derive(Debug, Default)]
+pub struct Recycler {
+    lists: Mutex<Vec<Vec<KeyValue>>>,
+}
+
+impl Recycler {
+    /// Empties `batch`, keeping its spans' attribute lists (cleared, capacity kept)
+    /// for the spans to come.
+    pub fn recycle(&self, batch: &mut Vec<SpanData>) {
+        // Cleared (their strings freed) before taking the lock, so that a span
+        // starting meanwhile on the executor never waits for a whole batch.
+        let cleared: Vec<Vec<KeyValue>> = batch
+            .drain(..)
+            .map(|span| span.attributes)
+            .filter(|list| list.capacity() >= ATTRIBUTES_CAPACITY)
+            .map(|mut list| {
+                list.clear();
+                list
+            })
+            .collect();
+        let mut lists = self.lists.lock().unwrap_or_else(PoisonError::into_inner);
+        let room = RECYCLED_MAX.saturating_sub(lists.len());
+        lists.extend(cleared.into_iter().take(room));
+    }
+
+    fn take(&self) -> Vec<KeyValue> {
+        let list = self
+            .lists
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        list.unwrap_or_else(|| Vec::with_capacity(ATTRIBUTES_CAPACITY))
+    }
 }
 
 impl Tracer {
@@ -46,6 +109,28 @@ impl Tracer {
         stats: Arc<ExportStats>,
         service_name: String,
     ) -> Tracer {
+        Tracer::build(sampler, queue, stats, service_name, None)
+    }
+
+    /// A tracer whose consumer sleeps until `wake` says a batch is queued (or its
+    /// own schedule comes), rather than waiting on the span queue itself.
+    pub(crate) fn batched(
+        sampler: Sampler,
+        queue: SyncSender<SpanData>,
+        stats: Arc<ExportStats>,
+        service_name: String,
+        wake: Wake,
+    ) -> Tracer {
+        Tracer::build(sampler, queue, stats, service_name, Some(wake))
+    }
+
+    fn build(
+        sampler: Sampler,
+        queue: SyncSender<SpanData>,
+        stats: Arc<ExportStats>,
+        service_name: String,
+        wake: Option<Wake>,
+    ) -> Tracer {
         Tracer {
             inner: Some(Arc::new(Inner {
                 sampler,
@@ -54,8 +139,15 @@ impl Tracer {
                 // Leaked once per tracer (one per process): every span then borrows
                 // it instead of allocating a copy for its `service.name`.
                 service_name: Cow::Borrowed(Box::leak(service_name.into_boxed_str())),
+                recycled: Arc::default(),
+                wake,
             })),
         }
+    }
+
+    /// Where the export thread returns exported spans' memory (`None` when disabled).
+    pub fn recycler(&self) -> Option<Arc<Recycler>> {
+        self.inner.as_ref().map(|i| Arc::clone(&i.recycled))
     }
 
     /// Export counters (all zero for a disabled tracer).
@@ -120,7 +212,7 @@ impl Tracer {
     ) -> Span {
         let recording = match &self.inner {
             Some(inner) if context.is_sampled() => Some(Recording {
-                data: Box::new(SpanData {
+                data: SpanData {
                     trace_id: context.trace_id,
                     span_id: context.span_id,
                     parent_span_id: parent.map(|(id, _)| id),
@@ -136,15 +228,19 @@ impl Tracer {
                     kind,
                     start_time_unix_nano: now_unix_nano(),
                     end_time_unix_nano: 0,
-                    attributes: vec![KeyValue::new(
-                        "service.name",
-                        Value::Str(inner.service_name.clone()),
-                    )],
+                    attributes: {
+                        let mut list = inner.recycled.take();
+                        list.push(KeyValue::new(
+                            "service.name",
+                            Value::Str(inner.service_name.clone()),
+                        ));
+                        list
+                    },
                     dropped_attributes_count: 0,
                     events: Vec::new(),
                     dropped_events_count: 0,
                     status: Status::default(),
-                }),
+                },
                 started: Instant::now(),
                 inner: Arc::clone(inner),
             }),
@@ -163,7 +259,7 @@ pub struct Span {
 
 #[derive(Debug)]
 struct Recording {
-    data: Box<SpanData>,
+    data: SpanData,
     started: Instant,
     inner: Arc<Inner>,
 }
@@ -258,8 +354,15 @@ impl Span {
             return;
         };
         rec.data.end_time_unix_nano = rec.now();
-        match rec.inner.queue.try_send(*rec.data) {
-            Ok(()) => {}
+        match rec.inner.queue.try_send(rec.data) {
+            Ok(()) => {
+                if let Some(wake) = &rec.inner.wake
+                    && wake.queued.fetch_add(1, Ordering::Relaxed) + 1 >= wake.batch
+                {
+                    // Full: a wake-up is already pending.
+                    let _ = wake.signal.try_send(());
+                }
+            }
             Err(TrySendError::Full(_)) => rec.inner.stats.dropped_queue_full.inc(),
             Err(TrySendError::Disconnected(_)) => rec.inner.stats.dropped_shutdown.inc(),
         }
@@ -298,4 +401,54 @@ pub fn now_unix_nano() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, SamplerKind};
+    use std::sync::mpsc::sync_channel;
+
+    #[test]
+    fn exported_spans_attribute_lists_are_reused_and_bounded() {
+        let mut config = Config::default().telemetry.tracing;
+        config.sampler = SamplerKind::AlwaysOn;
+        let (queue, rx) = sync_channel(RECYCLED_MAX + 8);
+        let tracer = Tracer::new(Sampler::new(&config), queue, Arc::default(), "svc".into());
+        let recycler = tracer.recycler().expect("enabled tracer");
+        let span = |i: i64| {
+            let mut span = tracer.start_root("request.process", SpanKind::Server, "ping", None);
+            span.set("n", i);
+            span.end();
+        };
+        span(0);
+        let mut batch: Vec<SpanData> = rx.try_iter().collect();
+        let first = batch[0].attributes.as_ptr();
+        recycler.recycle(&mut batch);
+        assert!(batch.is_empty(), "recycle empties the batch");
+        span(1);
+        let mut batch: Vec<SpanData> = rx.try_iter().collect();
+        assert_eq!(
+            batch[0].attributes.as_ptr(),
+            first,
+            "the next span reuses the list"
+        );
+        assert_eq!(
+            batch[0].attributes,
+            vec![
+                KeyValue::new("service.name", "svc"),
+                KeyValue::new("n", 1i64)
+            ],
+            "a reused list holds only the new span's attributes"
+        );
+        recycler.recycle(&mut batch);
+        (0..RECYCLED_MAX as i64 + 8).for_each(span);
+        let mut batch: Vec<SpanData> = rx.try_iter().collect();
+        recycler.recycle(&mut batch);
+        assert_eq!(
+            recycler.lists.lock().expect("lock").len(),
+            RECYCLED_MAX,
+            "the pool keeps at most one batch of lists"
+        );
+    }
 }

@@ -27,9 +27,18 @@ pub struct Server {
     stderr: Arc<Mutex<String>>,
 }
 
+/// The binary under test: `TFO_MCP_BIN` when set (CI runs the suite against the
+/// static musl release build that way), otherwise the one cargo built for the tests.
+pub fn binary() -> String {
+    std::env::var("TFO_MCP_BIN")
+        .ok()
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_tfo-mcp").to_string())
+}
+
 /// The binary with a clean environment: no inherited TELEMETRYFLOW_*/OTEL_* settings.
 pub fn command() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfo-mcp"));
+    let mut cmd = Command::new(binary());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().to_string();
         if key.starts_with("TELEMETRYFLOW_")
