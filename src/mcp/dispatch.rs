@@ -621,9 +621,12 @@ fn supported_modern() -> Vec<&'static str> {
 }
 
 const INSTRUCTIONS: &str = "TelemetryFlow MCP server (tfo-mcp). Every request is traced, counted and logged. \
-Use `echo` to check the connection and `system_info` to learn about the host this server runs on. \
-The resource `config://server` holds the effective configuration (secrets masked); the prompts \
-`code_review`, `explain_code` and `debug_help` turn code into a review, an explanation or a diagnosis.";
+Use `echo` to check the connection, `system_info` to learn about the host and `health_check` for the \
+server's health. `read_file`, `write_file`, `list_directory` and `search_files` work only inside the \
+allowed roots, and `execute_command` only runs programs the operator allowed. The resources \
+`config://server` (secrets masked), `status://health`, `metrics://prometheus` and the template \
+`file:///{path}` show the configuration, health, metrics and files; the prompts `code_review`, \
+`explain_code` and `debug_help` turn code into a review, an explanation or a diagnosis.";
 
 /// What this server implements in `version`, and nothing more: no resource
 /// subscriptions and no list-change notifications.
