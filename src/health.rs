@@ -222,7 +222,7 @@ impl Health {
             impact,
             source,
         });
-        checks.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::sort::small_sort_by(&mut checks, |a, b| a.name.cmp(&b.name));
     }
 
     /// Ends the background checks' threads.
@@ -360,7 +360,9 @@ pub fn errors_check(recent: &[crate::logging::ErrorSummary], now_unix_ms: u64) -
         return CheckResult::healthy("no failed operations");
     }
     let mut by_count: Vec<&crate::logging::ErrorSummary> = recent.iter().collect();
-    by_count.sort_by(|a, b| b.count.cmp(&a.count).then(a.error_type.cmp(&b.error_type)));
+    crate::sort::small_sort_by(&mut by_count, |a, b| {
+        b.count.cmp(&a.count).then(a.error_type.cmp(&b.error_type))
+    });
     let mut summary = String::from("failed operations by type: ");
     for (n, e) in by_count.iter().enumerate() {
         if n > 0 {

@@ -25,5 +25,6 @@ pub mod redact;
 pub mod resources;
 pub mod runtime;
 pub mod sandbox;
+mod sort;
 pub mod telemetry;
 pub mod tools;

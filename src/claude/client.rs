@@ -407,7 +407,10 @@ fn api_error(
     request_id: Option<String>,
     retry_after: Option<Duration>,
 ) -> (Error, bool) {
-    let envelope: Option<Value> = serde_json::from_slice(body).ok();
+    // from_str, not from_slice: one serde_json reader in the binary (invalid UTF-8 fails both).
+    let envelope: Option<Value> = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok());
     let error = envelope
         .as_ref()
         .and_then(|v| v.get("error"))

@@ -139,7 +139,9 @@ impl ErrorTracker {
     /// Recent errors by type, most recent first (at most 32 types): for the health report.
     pub fn recent_errors(&self) -> Vec<ErrorSummary> {
         let mut recent = self.recent.lock().map(|r| r.clone()).unwrap_or_default();
-        recent.sort_by_key(|e| std::cmp::Reverse(e.last_seen_unix_ms));
+        crate::sort::small_sort_by(&mut recent, |a, b| {
+            b.last_seen_unix_ms.cmp(&a.last_seen_unix_ms)
+        });
         recent
     }
 }

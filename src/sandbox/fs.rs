@@ -376,7 +376,8 @@ impl Roots {
                 meta.len(),
             ));
         }
-        names.sort_by(|a, b| a.0.cmp(&b.0));
+        // Unstable is enough: names in one directory are unique.
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut end = WalkEnd::Complete;
         for (name, file_type, size) in names {
             if limits.cancel.load(Ordering::Relaxed) {

@@ -193,7 +193,8 @@ impl Roots {
                 }
             }
         }
-        canonical.sort();
+        // Unstable is enough: equal paths are identical (and deduplicated next).
+        canonical.sort_unstable();
         canonical.dedup();
         // A root inside another adds nothing.
         let all = canonical.clone();

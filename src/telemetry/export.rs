@@ -484,6 +484,19 @@ impl Otlp {
         retry: Option<&Receiver<()>>,
         stats: &ExportStats,
     ) -> Result<u64, String> {
+        self.send_as((T::NAME, T::partial_success), body, deadline, retry, stats)
+    }
+
+    /// [`Otlp::send`] for the signal named `wire.0` whose responses `wire.1` reads: one
+    /// copy of the retry loop in the size-budgeted binary instead of one per signal.
+    fn send_as(
+        &self,
+        wire: WireFns,
+        body: &[u8],
+        deadline: Instant,
+        retry: Option<&Receiver<()>>,
+        stats: &ExportStats,
+    ) -> Result<u64, String> {
         let mut attempt = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -524,7 +537,7 @@ impl Otlp {
                         .read_to_vec()
                         .unwrap_or_default();
                     match status {
-                        200..=299 => return Ok(partial_success::<T>(&bytes)),
+                        200..=299 => return Ok(partial_success(wire, &bytes)),
                         429 | 502 | 503 | 504 => (retry_after, format!("HTTP {status}")),
                         _ => {
                             let detail =
@@ -571,12 +584,18 @@ pub(crate) fn signal_url(config: &Config, signal: &str) -> String {
     format!("{base}/v1/{signal}")
 }
 
-fn partial_success<T: Wire>(body: &[u8]) -> u64 {
-    match T::partial_success(body) {
+/// A signal's name and its `Export*ServiceResponse` reader ([`Wire`] as values).
+type WireFns = (
+    &'static str,
+    fn(&[u8]) -> Result<Option<PartialSuccess>, DecodeError>,
+);
+
+fn partial_success((name, read): WireFns, body: &[u8]) -> u64 {
+    match read(body) {
         Ok(Some(partial)) => {
             if partial.rejected > 0 || !partial.error_message.is_empty() {
                 log::warn!(
-                    signal = T::NAME,
+                    signal = name,
                     rejected = partial.rejected,
                     error_message = partial.error_message.as_str();
                     "OTLP collector accepted the batch partially"
@@ -587,7 +606,7 @@ fn partial_success<T: Wire>(body: &[u8]) -> u64 {
         Ok(None) => 0,
         Err(_) => {
             log::debug!(
-                signal = T::NAME;
+                signal = name;
                 "OTLP response body is not an Export*ServiceResponse; treated as success"
             );
             0

@@ -23,6 +23,14 @@ pub(super) fn path_property(what: &str) -> Value {
     })
 }
 
+/// The schema `text` (see [`super::schema`]) with its `properties.path` set to
+/// [`path_property`]`(what)`.
+pub(super) fn with_path(what: &str, text: &str) -> Value {
+    let mut schema = super::schema(text);
+    schema["properties"]["path"] = path_property(what);
+    schema
+}
+
 /// A string argument, if given.
 pub(super) fn text(args: &Map<String, Value>, key: &str) -> Option<String> {
     args.get(key).and_then(Value::as_str).map(str::to_string)

@@ -3,7 +3,7 @@
 //! the conversation's earlier turns are sent too. Served only when an API key
 //! is configured. API failures are `isError` results saying what to do.
 
-use super::{Annotations, Tool, ToolResult};
+use super::{Annotations, Tool, ToolResult, schema};
 use crate::claude::{self, ApiErrorType, Error, Failure, GaveUp, Message, Refusal, Request, Role};
 use crate::mcp::RequestContext;
 use serde_json::{Map, Value, json};
@@ -19,7 +19,8 @@ pub(super) fn tool() -> Tool {
             earlier answer to continue it (earlier turns are kept in this server's memory for a \
             limited time and size). With a progress token the answer is streamed as progress \
             notifications while it is written.",
-        input_schema: json!({
+        input_schema: schema(
+            r#"{
             "type": "object",
             "properties": {
                 "message": {"type": "string", "minLength": 1, "description": "What to say to Claude."},
@@ -31,8 +32,10 @@ pub(super) fn tool() -> Tool {
             },
             "required": ["message"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "text": {"type": "string"},
@@ -53,7 +56,8 @@ pub(super) fn tool() -> Tool {
                 "request_id": {"type": "string"}
             },
             "required": ["text", "conversation_id", "model", "stop_reason", "usage", "messages_kept"]
-        })),
+        }"#,
+        )),
         annotations: Annotations {
             // It adds to the server's conversation memory and spends API quota, deletes
             // nothing, answers differently each time, and reaches a third-party service.

@@ -3,7 +3,7 @@
 //! handler fault). They let a client or an operator check cancellation,
 //! progress and fault isolation against the real binary.
 
-use super::{Annotations, Tool, ToolResult};
+use super::{Annotations, Tool, ToolResult, schema};
 use crate::mcp::LogLevel;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -21,7 +21,8 @@ pub(super) fn tools() -> Vec<Tool> {
             name: "sleep",
             title: "Sleep (diagnostic)",
             description: "Wait for `ms` milliseconds in `steps` equal steps, reporting progress after each step when the request carries a progress token. Cancelling the request stops it at once.",
-            input_schema: json!({
+            input_schema: schema(
+                r#"{
                 "type": "object",
                 "properties": {
                     "ms": {"type": "integer", "minimum": 0, "maximum": 600000, "description": "Total time to wait."},
@@ -29,12 +30,15 @@ pub(super) fn tools() -> Vec<Tool> {
                 },
                 "required": ["ms"],
                 "additionalProperties": false
-            }),
-            output_schema: Some(json!({
+            }"#,
+            ),
+            output_schema: Some(schema(
+                r#"{
                 "type": "object",
                 "properties": {"slept_ms": {"type": "integer"}, "steps": {"type": "integer"}},
                 "required": ["slept_ms", "steps"]
-            })),
+            }"#,
+            )),
             annotations: CLOSED_WORLD_NO_EFFECT,
             handler: |ctx, args| {
                 Box::pin(async move {
@@ -61,7 +65,7 @@ pub(super) fn tools() -> Vec<Tool> {
             name: "panic",
             title: "Panic (diagnostic)",
             description: "Panic inside the handler, to check that the server answers -32603 and goes on.",
-            input_schema: json!({"type": "object", "additionalProperties": false}),
+            input_schema: schema(r#"{"type": "object", "additionalProperties": false}"#),
             output_schema: None,
             annotations: CLOSED_WORLD_NO_EFFECT,
             handler: |_ctx, _args| Box::pin(async move { panic!("diagnostic panic requested") }),

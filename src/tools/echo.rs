@@ -1,6 +1,6 @@
 //! `echo`: returns its message, the smallest end-to-end check of a client.
 
-use super::{Annotations, Tool, ToolResult};
+use super::{Annotations, Tool, ToolResult, schema};
 use serde_json::{Value, json};
 
 pub(super) fn tool() -> Tool {
@@ -8,19 +8,23 @@ pub(super) fn tool() -> Tool {
         name: "echo",
         title: "Echo",
         description: "Return the given message unchanged. Use it to check that the MCP connection works end to end.",
-        input_schema: json!({
+        input_schema: schema(
+            r#"{
             "type": "object",
             "properties": {
                 "message": {"type": "string", "description": "The text to send back."}
             },
             "required": ["message"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {"message": {"type": "string"}},
             "required": ["message"]
-        })),
+        }"#,
+        )),
         annotations: Annotations {
             read_only: true,
             destructive: false,

@@ -8,7 +8,7 @@
 //! cancellation the whole group is killed (SIGKILL), and the child is always
 //! reaped (no zombies).
 
-use super::{Annotations, Tool, ToolResult, arg};
+use super::{Annotations, Tool, ToolResult, arg, schema};
 use crate::config::SandboxConfig;
 use rustix::process::{Pid, Signal, kill_process_group};
 use serde_json::{Value, json};
@@ -31,6 +31,36 @@ const PASSED_ENV: [&str; 9] = [
     "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "TERM",
 ];
 
+/// The arguments' schema: JSON text (far smaller in the binary than `json!`), with the
+/// parts that depend on the configuration filled in.
+fn input_schema(config: &SandboxConfig, allowed: &str) -> Value {
+    let mut input = schema(
+        r#"{
+            "type": "object",
+            "properties": {
+                "command": {"type": "string", "minLength": 1},
+                "working_dir": null,
+                "timeout": {"type": "integer", "minimum": 1}
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        }"#,
+    );
+    let properties = &mut input["properties"];
+    properties["command"]["maxLength"] = MAX_COMMAND_CHARS.into();
+    properties["working_dir"] =
+        arg::path_property("Directory to run in (default: the first root): a");
+    properties["command"]["description"] = Value::String(format!(
+        "Program and arguments, e.g. \"git status --short\". Allowed programs: {allowed}."
+    ));
+    properties["timeout"]["maximum"] = config.exec_timeout_max_seconds.into();
+    properties["timeout"]["description"] = Value::String(format!(
+        "Seconds before the program and its children are killed (default {}).",
+        default_timeout(config)
+    ));
+    input
+}
+
 pub(super) fn tool(config: &SandboxConfig) -> Tool {
     let allowed = if config.exec_allow.is_empty() {
         "none: this tool is disabled on this server".to_string()
@@ -46,27 +76,9 @@ The command is split into arguments like a shell would (spaces separate, '...' a
 a command with ; & | $ ` < > ( ) or unquoted * ? [ is refused, so run one program per call and quote such characters when they are literal text. \
 working_dir must be inside the allowed roots (default: the first root). The program is killed with its children after `timeout` seconds (default 30). \
 Output is capped per stream; a non-zero exit is reported as an error with the exit code and both streams.",
-        input_schema: json!({
-            "type": "object",
-            "properties": {
-                "command": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": MAX_COMMAND_CHARS,
-                    "description": format!("Program and arguments, e.g. \"git status --short\". Allowed programs: {allowed}.")
-                },
-                "working_dir": arg::path_property("Directory to run in (default: the first root): a"),
-                "timeout": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": config.exec_timeout_max_seconds,
-                    "description": format!("Seconds before the program and its children are killed (default {}).", default_timeout(config))
-                }
-            },
-            "required": ["command"],
-            "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        input_schema: input_schema(config, &allowed),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "argv": {"type": "array", "items": {"type": "string"}},
@@ -84,7 +96,8 @@ Output is capped per stream; a non-zero exit is reported as an error with the ex
                 "stderr_truncated": {"type": "boolean"}
             },
             "required": ["argv", "pid", "working_dir", "exit_code", "timed_out", "duration_ms", "stdout", "stderr", "stdout_truncated", "stderr_truncated"]
-        })),
+        }"#,
+        )),
         annotations: Annotations {
             read_only: false,
             destructive: true,

@@ -1,7 +1,7 @@
 //! `list_directory`: the entries of a directory inside the allowed roots, with
 //! name, type and size, optionally recursive, within depth and entry caps.
 
-use super::{Tool, ToolResult, arg};
+use super::{Tool, ToolResult, arg, schema};
 use crate::sandbox::{Flow, Walk};
 use serde_json::json;
 use std::sync::Arc;
@@ -20,16 +20,20 @@ pub(super) fn tool() -> Tool {
 Each entry has its path relative to the listed directory, its type (file, directory, symlink, other) and size in bytes. \
 Symlinks are shown, never followed. With recursive: true, subdirectories are listed too, at most 8 levels deep; \
 at most 2000 entries are returned, and `truncated` with `truncated_reason` says when the listing was cut.",
-        input_schema: json!({
+        input_schema: arg::with_path(
+            "Directory",
+            r#"{
             "type": "object",
             "properties": {
-                "path": arg::path_property("Directory"),
+                "path": null,
                 "recursive": {"type": "boolean", "description": "Also list subdirectories (default false)."}
             },
             "required": ["path"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "path": {"type": "string", "description": "Canonical path listed."},
@@ -49,7 +53,8 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                 "truncated_reason": {"type": "string"}
             },
             "required": ["path", "entries", "truncated"]
-        })),
+        }"#,
+        )),
         annotations: arg::READS_LOCAL,
         handler: |ctx, args| {
             Box::pin(async move {

@@ -180,6 +180,14 @@ impl Tool {
     }
 }
 
+/// A tool's JSON Schema, written as JSON text and parsed when the registry is built:
+/// `json!` expands every key and value into code, and a dozen schemas of it cost tens of
+/// kB of the size-budgeted binary (README "Edge footprint"); text costs its bytes.
+pub(crate) fn schema(text: &str) -> Value {
+    serde_json::from_str(text)
+        .expect("built-in schemas are valid JSON (every_tool_has_a_closed_object_schema_and_a_valid_name parses them)")
+}
+
 /// The tools this server serves, in listing order.
 #[derive(Debug, Clone)]
 pub struct Registry {

@@ -1,7 +1,7 @@
 //! `read_file`: a file inside the allowed roots, as text or as a base64 blob,
 //! at most `TELEMETRYFLOW_MCP_FILE_MAX_BYTES` per call, paged with `offset`/`length`.
 
-use super::{Tool, ToolResult, arg};
+use super::{Tool, ToolResult, arg, schema};
 use crate::resources::{Body, Contents};
 use crate::sandbox::FileChunk;
 use serde_json::json;
@@ -14,18 +14,22 @@ pub(super) fn tool() -> Tool {
 Text comes back as `text`; binary files (not UTF-8, or encoding \"base64\") come back as a base64 resource blob with a MIME type. \
 At most TELEMETRYFLOW_MCP_FILE_MAX_BYTES (default 1 MiB) per call: when `truncated` is true, call again with `offset` set to `next_offset`. \
 Paths outside the roots, or symlinks leading out of them, are refused.",
-        input_schema: json!({
+        input_schema: arg::with_path(
+            "File",
+            r#"{
             "type": "object",
             "properties": {
-                "path": arg::path_property("File"),
+                "path": null,
                 "encoding": {"enum": ["auto", "utf-8", "base64"], "description": "auto (default): text when the bytes are UTF-8, else base64; utf-8: text, invalid bytes replaced; base64: always a blob."},
                 "offset": {"type": "integer", "minimum": 0, "description": "Byte offset to start at (default 0)."},
                 "length": {"type": "integer", "minimum": 1, "description": "Bytes to read at most (default and ceiling: the server's cap)."}
             },
             "required": ["path"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "path": {"type": "string", "description": "Canonical path read."},
@@ -39,7 +43,8 @@ Paths outside the roots, or symlinks leading out of them, are refused.",
                 "next_offset": {"type": "integer", "description": "Offset of the next page, when truncated."}
             },
             "required": ["path", "size", "offset", "length", "encoding", "mime_type", "truncated"]
-        })),
+        }"#,
+        )),
         annotations: arg::READS_LOCAL,
         handler: |ctx, args| {
             Box::pin(async move {

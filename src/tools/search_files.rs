@@ -2,7 +2,7 @@
 //! matches a glob, optionally containing a substring; bounded by results, files
 //! visited and time, with progress notifications when the client asks for them.
 
-use super::{Tool, ToolResult, arg};
+use super::{Tool, ToolResult, arg, schema};
 use crate::sandbox::{EntryKind, Flow, Walk};
 use serde_json::{Value, json};
 use smol::future::FutureExt;
@@ -35,18 +35,22 @@ pub(super) fn tool() -> Tool {
 a pattern without `/` is matched against the file name alone (\"*.rs\" finds Rust files at any depth). \
 With `content_pattern` (a plain, case-sensitive substring), each matching line is returned with its number. \
 The search stops after max_results matches, 20000 entries visited, 16 levels or 10 seconds; `truncated` says so. Symlinks are not followed.",
-        input_schema: json!({
+        input_schema: arg::with_path(
+            "Directory to search: a",
+            r#"{
             "type": "object",
             "properties": {
-                "path": arg::path_property("Directory to search: a"),
+                "path": null,
                 "pattern": {"type": "string", "minLength": 1, "maxLength": 1024, "description": "Glob matched against the relative path (or the file name when it has no `/`)."},
                 "content_pattern": {"type": "string", "minLength": 1, "maxLength": 1024, "description": "Only files containing this text; matching lines are returned."},
-                "max_results": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS, "description": "Most matches returned (default 100)."}
+                "max_results": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "Most matches returned (default 100)."}
             },
             "required": ["path", "pattern"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "path": {"type": "string", "description": "Canonical directory searched."},
@@ -69,7 +73,8 @@ The search stops after max_results matches, 20000 entries visited, 16 levels or 
                 "truncated_reason": {"type": "string"}
             },
             "required": ["path", "matches", "files_visited", "truncated"]
-        })),
+        }"#,
+        )),
         annotations: arg::READS_LOCAL,
         handler: |ctx, args| {
             Box::pin(async move {
@@ -347,6 +352,15 @@ fn glob_match(tokens: &[Token], text: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_caps_max_results_at_the_enforced_limit() {
+        let schema = tool().input_schema;
+        assert_eq!(
+            schema["properties"]["max_results"]["maximum"], MAX_RESULTS,
+            "the schema text states the cap the handler applies"
+        );
+    }
 
     #[test]
     fn glob_cases() {

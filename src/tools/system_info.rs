@@ -1,7 +1,7 @@
 //! `system_info`: facts about the host and this process, read from `/proc` and
 //! the environment on a blocking thread (never on the executor).
 
-use super::{Annotations, Tool, ToolResult};
+use super::{Annotations, Tool, ToolResult, schema};
 use serde_json::{Value, json};
 use std::fs;
 
@@ -10,8 +10,11 @@ pub(super) fn tool() -> Tool {
         name: "system_info",
         title: "System information",
         description: "Describe the host this MCP server runs on and the server process: OS, kernel release, CPU architecture, hostname, CPU count, total and available memory, uptime, server version, process id and resident memory, working directory and user.",
-        input_schema: json!({"type": "object", "properties": {}, "additionalProperties": false}),
-        output_schema: Some(json!({
+        input_schema: schema(
+            r#"{"type": "object", "properties": {}, "additionalProperties": false}"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "os": {"type": "string"},
@@ -29,7 +32,8 @@ pub(super) fn tool() -> Tool {
                 "user": {"type": ["string", "null"]}
             },
             "required": ["os", "architecture", "cpu_count", "server_version", "pid"]
-        })),
+        }"#,
+        )),
         annotations: Annotations {
             read_only: true,
             destructive: false,

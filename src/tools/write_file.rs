@@ -1,7 +1,7 @@
 //! `write_file`: stores text in a file inside the allowed roots, atomically
 //! (temporary file, then rename), within `TELEMETRYFLOW_MCP_FILE_MAX_BYTES`.
 
-use super::{Annotations, Tool, ToolResult, arg};
+use super::{Annotations, Tool, ToolResult, arg, schema};
 use serde_json::{Value, json};
 
 pub(super) fn tool() -> Tool {
@@ -12,17 +12,21 @@ pub(super) fn tool() -> Tool {
 The write is atomic: readers see the old content or the new, never a mix, and a failed write changes nothing. \
 Missing parent directories are created only with create_dirs: true. Content is limited to TELEMETRYFLOW_MCP_FILE_MAX_BYTES (default 1 MiB). \
 Paths outside the roots, or through symlinks leading out of them, are refused.",
-        input_schema: json!({
+        input_schema: arg::with_path(
+            "File",
+            r#"{
             "type": "object",
             "properties": {
-                "path": arg::path_property("File"),
+                "path": null,
                 "content": {"type": "string", "description": "The complete new content (UTF-8 text)."},
                 "create_dirs": {"type": "boolean", "description": "Create missing parent directories (default false)."}
             },
             "required": ["path", "content"],
             "additionalProperties": false
-        }),
-        output_schema: Some(json!({
+        }"#,
+        ),
+        output_schema: Some(schema(
+            r#"{
             "type": "object",
             "properties": {
                 "path": {"type": "string", "description": "Canonical path written."},
@@ -31,7 +35,8 @@ Paths outside the roots, or through symlinks leading out of them, are refused.",
                 "dirs_created": {"type": "integer", "description": "Parent directories created."}
             },
             "required": ["path", "bytes_written", "created", "dirs_created"]
-        })),
+        }"#,
+        )),
         annotations: Annotations {
             read_only: false,
             destructive: true,
