@@ -199,8 +199,14 @@ fn main() {
         "telemetry CPU per call (on − off): {telemetry_cpu:.2} µs, i.e. at most {:.2} µs per exported span (spans, metrics and logs together)",
         telemetry_cpu * calls / spans.max(1) as f64
     );
+    let render = metrics_render(&binary, &receiver.endpoint, rounds.calls.min(10_000));
     println!(
-        "metrics render cost: not measured here (the /metrics endpoint's port is not reported by the binary)"
+        "metrics render (GET /metrics after {} echo calls, {} samples, {} bytes): p50 {:.1} µs, p99 {:.1} µs per scrape, connect to last byte",
+        render.calls,
+        render.samples,
+        render.bytes,
+        p(&render.scrapes, 50),
+        p(&render.scrapes, 99)
     );
 
     // What the thread structure alone costs: the floor with tfo-mcp's hand-offs
@@ -294,6 +300,58 @@ fn telemetry_on(endpoint: &str) -> Vec<(&'static str, String)> {
         ("TELEMETRYFLOW_MCP_METRICS_PORT", "0".into()),
         ("TELEMETRYFLOW_MCP_LOG_LEVEL", "info".into()),
     ]
+}
+
+/// What one `GET /metrics` after a busy session costs.
+struct Render {
+    calls: usize,
+    samples: usize,
+    bytes: usize,
+    /// Microseconds per scrape, connect to last byte.
+    scrapes: Vec<f64>,
+}
+
+/// Runs `calls` echo calls with telemetry on and the metrics endpoint on a port this
+/// bench picked, then scrapes `/metrics` 200 times over fresh connections (the
+/// endpoint answers one request per connection), as Prometheus would.
+fn metrics_render(binary: &str, endpoint: &str, calls: usize) -> Render {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut env = telemetry_on(endpoint);
+    env.retain(|(k, _)| *k != "TELEMETRYFLOW_MCP_METRICS_PORT");
+    env.push(("TELEMETRYFLOW_MCP_METRICS_PORT", port.to_string()));
+    let mut p = Target::server(binary, "tfo-mcp on", env).spawn();
+    p.exchange(INITIALIZE);
+    p.send(INITIALIZED);
+    for i in 0..calls as u64 {
+        p.exchange(&echo(i + 1));
+    }
+    let addr = format!("127.0.0.1:{port}");
+    let scrape = || {
+        let mut stream = TcpStream::connect(&addr).expect("connect to /metrics");
+        write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("request");
+        let mut body = String::new();
+        stream.read_to_string(&mut body).expect("response");
+        assert!(body.starts_with("HTTP/1.1 200"), "scrape: {body:.80}");
+        body
+    };
+    let text = scrape();
+    let samples = text
+        .lines()
+        // The head ends at the first empty line (`\r\n\r\n`).
+        .skip_while(|l| !l.trim_end().is_empty())
+        .filter(|l| !l.trim_end().is_empty() && !l.starts_with('#'))
+        .count();
+    let scrapes = (0..200).map(|_| timed(|| drop(scrape()))).collect();
+    let _ = p.finish();
+    Render {
+        calls,
+        samples,
+        bytes: text.len(),
+        scrapes,
+    }
 }
 
 /// One program under test and how to start it.
