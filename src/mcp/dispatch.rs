@@ -11,7 +11,7 @@
 
 use super::context::RequestContext;
 use super::loglevel::LogLevel;
-use super::observe::{self, ToolCall};
+use super::observe::ToolCall;
 use super::version::{self, Version};
 use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
@@ -143,10 +143,9 @@ impl Server {
                     });
                     match step {
                         Step::Reply(answer) => {
-                            self.log_request_outcome(&method, started, &answer, &mut span);
+                            self.request_outcome(&method, started, &answer, &mut span);
                             finish_request_span(&mut span, &answer);
                             span.end();
-                            observe::request_completed(&self.services, &method, &answer);
                             Outcome::Line(encode_answer(&id, &answer))
                         }
                         Step::Work(mut work) => {

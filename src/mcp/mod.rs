@@ -327,11 +327,10 @@ impl Server {
             Some(answer) => {
                 self.inflight.borrow_mut().remove(&id);
                 crate::logging::scope(log_context.as_ref(), || {
-                    self.log_request_outcome(&method, started, &answer, &mut span);
+                    self.request_outcome(&method, started, &answer, &mut span);
                 });
                 dispatch::finish_request_span(&mut span, &answer);
                 span.end();
-                observe::request_completed(&self.services, &method, &answer);
                 Some(encode_answer(&id, &answer))
             }
             // Dropping the span unfinished marks it with a `cancelled` event.

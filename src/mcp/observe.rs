@@ -1,28 +1,11 @@
-//! What the server records when a request completes, in one place: both answer
-//! paths (inline replies in `dispatch::accept`, task answers in `Server::run`)
-//! call [`request_completed`] exactly once per answered request. Also the tool
-//! call record, which counts a call however it ends (result, refusal, panic,
-//! cancellation).
+//! Metrics records outside the request-completion path (`outcome.rs` counts every
+//! answered request): lines that were not requests, and the tool call record, which
+//! counts a call however it ends (result, refusal, panic, cancellation).
 
-use super::Answer;
 use crate::metrics::Metrics;
 use crate::tools::Services;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// A request was answered: `mcp_messages_total{method,status}`. A result with
-/// `isError: true` counts as an error, as its span does.
-pub(super) fn request_completed(services: &Services, method: &str, answer: &Answer) {
-    let error = match answer {
-        Ok(result) => result.get("isError") == Some(&Value::Bool(true)),
-        Err(_) => true,
-    };
-    services
-        .obs
-        .metrics
-        .record_message(method, if error { "error" } else { "success" });
-}
 
 /// A line that was not a request was answered with an error (parse error, invalid
 /// request, refused batch, oversized line): counted under method `other`.

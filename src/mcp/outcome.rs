@@ -1,7 +1,9 @@
-//! What the end of every answered request reports besides its span (issue 5):
-//! the completion record, the tracked error of a failure and the slow-request
-//! check. One function, called for inline replies (`dispatch::accept`) and task
-//! answers (`Server::run`) alike, inside the request's log context.
+//! What the end of every answered request reports besides its span: the
+//! `mcp_messages_total{method,status}` count (issue 4), the completion record, the
+//! tracked error of a failure and the slow-request check (issue 5). One function,
+//! deciding once whether the answer failed, called exactly once per answered request
+//! for inline replies (`dispatch::accept`) and task answers (`Server::run`) alike,
+//! inside the request's log context.
 
 use super::{Answer, Server, dispatch};
 use crate::jsonrpc;
@@ -14,10 +16,11 @@ use std::time::Instant;
 const TOOL_ERROR: &str = "the tool reported an error (isError: true)";
 
 impl Server {
-    /// Logs "MCP request completed" or "MCP request failed" for `method`, tracks a
-    /// failure (`ErrorTracker::track_error`) and flags the request when it was
-    /// slow (`PerformanceMonitor`), before its span ends.
-    pub(super) fn log_request_outcome(
+    /// Counts the answer in `mcp_messages_total` (a result with `isError: true` is an
+    /// error, as its span is), logs "MCP request completed" or "MCP request failed"
+    /// for `method`, tracks a failure (`ErrorTracker::track_error`) and flags the
+    /// request when it was slow (`PerformanceMonitor`), before its span ends.
+    pub(super) fn request_outcome(
         &self,
         method: &str,
         started: Instant,
@@ -25,7 +28,10 @@ impl Server {
         span: &mut Span,
     ) {
         let elapsed = started.elapsed();
-        // A client-chosen method name is clipped before it is written anywhere.
+        let obs = &self.services.obs;
+        // A client-chosen method name is clipped before it is written anywhere; the
+        // metrics map it onto their fixed method table themselves.
+        let raw_method = method;
         let method = jsonrpc::clip(method);
         let failure = match answer {
             Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => {
@@ -34,8 +40,13 @@ impl Server {
             Ok(_) => None,
             Err(e) => Some((dispatch::error_type(e.code), e.message.as_str())),
         };
+        let status = if failure.is_some() {
+            "error"
+        } else {
+            "success"
+        };
+        obs.metrics.record_message(raw_method, status);
         crate::logging::request_finished(&method, elapsed, failure.map(|(_, message)| message));
-        let obs = &self.services.obs;
         if let Some((error_type, message)) = failure {
             obs.errors.track_error(&method, error_type, message, &[]);
         }
