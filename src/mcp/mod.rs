@@ -120,6 +120,9 @@ pub struct Server {
     /// Requests the server sent to the client, awaiting answers.
     outgoing: outgoing::Outgoing,
     slots: Arc<Semaphore>,
+    /// Slots taken: requests running, or answered and waiting for room in the outbox.
+    busy: Cell<usize>,
+    /// Signalled whenever a slot is given back.
     finished: (Sender<()>, Receiver<()>),
     /// When the session began (`initialize`, or the first 2026-07-28 request).
     session_opened: Cell<Option<Instant>>,
@@ -142,6 +145,7 @@ impl Server {
             inflight: RefCell::new(HashMap::new()),
             notifier,
             outgoing: outgoing::Outgoing::default(),
+            busy: Cell::new(0),
             finished: smol::channel::bounded(1),
             session_opened: Cell::new(None),
         })
@@ -219,13 +223,13 @@ impl Server {
             Line::Single(Ok(message)) => match self.accept(message, false) {
                 Outcome::Line(line) => self.notifier.send(line).await,
                 Outcome::Work(work) => {
-                    let slot = self.slots.acquire_arc().await;
+                    let slot = self.acquire_slot().await;
                     let server = Rc::clone(self);
                     ex.spawn(async move {
-                        let notifier = Rc::clone(&server.notifier);
-                        if let Some(line) = server.run(work, slot).await {
-                            notifier.send(line).await;
+                        if let Some(line) = Rc::clone(&server).run(work).await {
+                            server.notifier.send(line).await;
                         }
+                        server.release_slot(slot);
                     })
                     .detach();
                 }
@@ -265,8 +269,13 @@ impl Server {
                 Ok(message) => match self.accept(message, true) {
                     Outcome::Line(line) => Some(smol::future::ready(Some(line)).boxed_local()),
                     Outcome::Work(work) => {
-                        let slot = self.slots.acquire_arc().await;
-                        let task = ex.spawn(Rc::clone(self).run(work, slot));
+                        let slot = self.acquire_slot().await;
+                        let server = Rc::clone(self);
+                        let task = ex.spawn(async move {
+                            let line = Rc::clone(&server).run(work).await;
+                            server.release_slot(slot);
+                            line
+                        });
                         Some(task.boxed_local())
                     }
                     Outcome::Background(task) => {
@@ -277,6 +286,9 @@ impl Server {
                 },
             });
         }
+        // The batch's reply holds a slot of its own until it is in the outbox (taken
+        // after its items', so that one slot is enough for any batch).
+        let slot = self.acquire_slot().await;
         let server = Rc::clone(self);
         ex.spawn(async move {
             let mut replies = Vec::new();
@@ -289,12 +301,29 @@ impl Server {
                     .send(format!("[{}]", replies.join(",")))
                     .await;
             }
+            server.release_slot(slot);
         })
         .detach();
     }
 
+    /// Waits for one of the `max_in_flight` slots. A request holds its slot from
+    /// the moment it is accepted until its answer is in the outbox, so a client
+    /// that reads slowly stops the server from taking more work: nothing piles up.
+    async fn acquire_slot(&self) -> SemaphoreGuardArc {
+        let slot = self.slots.acquire_arc().await;
+        self.busy.set(self.busy.get() + 1);
+        slot
+    }
+
+    /// Gives a slot back and tells `drain`.
+    fn release_slot(&self, slot: SemaphoreGuardArc) {
+        drop(slot);
+        self.busy.set(self.busy.get() - 1);
+        let _ = self.finished.0.try_send(());
+    }
+
     /// Runs a request's work to its response, or to nothing when it is cancelled.
-    async fn run(self: Rc<Self>, work: Work, slot: SemaphoreGuardArc) -> Option<String> {
+    async fn run(self: Rc<Self>, work: Work) -> Option<String> {
         let Work {
             id,
             future,
@@ -323,7 +352,7 @@ impl Server {
             let _ = cancel.recv().await;
             None
         };
-        let line = match guarded.or(cancelled).await {
+        match guarded.or(cancelled).await {
             Some(answer) => {
                 self.inflight.borrow_mut().remove(&id);
                 crate::logging::scope(log_context.as_ref(), || {
@@ -335,10 +364,7 @@ impl Server {
             }
             // Dropping the span unfinished marks it with a `cancelled` event.
             None => None,
-        };
-        drop(slot);
-        let _ = self.finished.0.try_send(());
-        line
+        }
     }
 
     /// Registers `future` as the work of request `id`, or refuses a duplicate id.
@@ -368,10 +394,11 @@ impl Server {
         self.inflight.borrow_mut().remove(id).is_some()
     }
 
-    /// Waits up to `grace` for running requests, then cancels the rest.
+    /// Waits up to `grace` for running requests and for their answers to reach the
+    /// outbox, then cancels the rest.
     async fn drain(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
-        while !self.inflight.borrow().is_empty() {
+        while self.busy.get() > 0 {
             let finished = async { self.finished.1.recv().await.is_ok() };
             let expired = async {
                 Timer::at(deadline).await;

@@ -1,0 +1,452 @@
+//! The stdio event loop: the thread that runs the executor also reads stdin and
+//! writes stdout, waiting in one `poll(2)` on stdin, stdout and a wake-up eventfd.
+//! There is no reader or writer thread, so a request costs one thread wake-up (its
+//! bytes arriving) instead of three hand-offs.
+//!
+//! ```text
+//!   ┌─► poll the future (the server and its tasks) ──► lines to the outbox
+//!   │   pump: split input into the inbox, outbox into the write buffer
+//!   └── sleep in poll(eventfd, stdin if the inbox has room, stdout if bytes wait)
+//! ```
+//!
+//! The loop never blocks on the client: stdin is read only once `poll` says it is
+//! readable, and stdout is written at most `PIPE_BUF` bytes at a time once `poll`
+//! says it is writable, which a pipe or socket accepts without waiting. A client
+//! that stops reading fills the bounded outbox and then the tasks wait, while
+//! signals, timers and cancellations still run. Other threads (the async-io
+//! reactor, `unblock` workers) wake the loop through the eventfd; a wake from the
+//! loop's own thread costs no system call.
+
+use super::lines::LineSplitter;
+use crate::mcp::Input;
+use rustix::event::{EventfdFlags, PollFd, PollFlags};
+use rustix::io::Errno;
+use smol::channel::{Receiver, Sender, TrySendError};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// Bytes read from stdin at once.
+const READ_CHUNK: usize = 64 * 1024;
+/// Bytes of encoded messages gathered for stdout before the outbox is left to fill.
+const WRITE_BUFFER: usize = 64 * 1024;
+/// Most bytes written after one "writable" answer: POSIX's `PIPE_BUF`, what a
+/// pipe with room for anything takes without blocking.
+const WRITE_CHUNK: usize = 4096;
+
+/// Wakes the loop: a flag when it is running, the eventfd when it sleeps.
+#[derive(Debug)]
+struct Wake {
+    fd: OwnedFd,
+    /// Set by every wake; cleared before each poll of the future.
+    notified: AtomicBool,
+    /// The loop is in (or about to enter) `poll(2)`.
+    sleeping: AtomicBool,
+}
+
+impl std::task::Wake for Wake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // SeqCst pairs with the loop's store of `sleeping` and load of `notified`:
+        // either it sees this wake or this wake sees it asleep.
+        if !self.notified.swap(true, SeqCst) && self.sleeping.load(SeqCst) {
+            // Only EAGAIN (counter at its maximum, so already readable) can fail here.
+            let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
+        }
+    }
+}
+
+/// What happened to one side of stdio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Open,
+    Closed,
+}
+
+/// Stdin, stdout and the executor's wake-ups, driven by [`Stdio::block_on`].
+pub(crate) struct Stdio<'fd> {
+    stdin: BorrowedFd<'fd>,
+    stdout: BorrowedFd<'fd>,
+    wake: Arc<Wake>,
+    /// The inbox; `None` once stdin ended and every line was handed over.
+    inbox: Option<Sender<Input>>,
+    splitter: LineSplitter,
+    /// Lines read but not yet taken by the inbox; stdin is not read while any wait.
+    pending: VecDeque<Input>,
+    stdin_side: Side,
+    read_buf: Vec<u8>,
+    outbox: Receiver<String>,
+    out: Vec<u8>,
+    written: usize,
+    stdout_side: Side,
+    /// Called once when stdin ends (the health probe starts draining).
+    on_eof: Option<Box<dyn FnOnce()>>,
+}
+
+impl std::fmt::Debug for Stdio<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stdio")
+            .field("stdin", &self.stdin_side)
+            .field("stdout", &self.stdout_side)
+            .field("pending", &self.pending.len())
+            .field("unwritten", &(self.out.len() - self.written))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'fd> Stdio<'fd> {
+    /// A loop reading lines of at most `max_line` bytes from `stdin` into `inbox`
+    /// and writing what arrives in `outbox`, one message per line, to `stdout`.
+    pub(crate) fn new(
+        stdin: BorrowedFd<'fd>,
+        stdout: BorrowedFd<'fd>,
+        max_line: usize,
+        inbox: Sender<Input>,
+        outbox: Receiver<String>,
+        on_eof: Box<dyn FnOnce()>,
+    ) -> std::io::Result<Stdio<'fd>> {
+        let fd = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        Ok(Stdio {
+            stdin,
+            stdout,
+            wake: Arc::new(Wake {
+                fd,
+                notified: AtomicBool::new(false),
+                sleeping: AtomicBool::new(false),
+            }),
+            inbox: Some(inbox),
+            splitter: LineSplitter::new(max_line),
+            pending: VecDeque::new(),
+            stdin_side: Side::Open,
+            read_buf: Vec::new(),
+            outbox,
+            out: Vec::new(),
+            written: 0,
+            stdout_side: Side::Open,
+            on_eof: Some(on_eof),
+        })
+    }
+
+    /// Runs `future` (the server on its executor) to completion while moving
+    /// bytes between stdio and the inbox and outbox.
+    pub(crate) fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        let waker = Waker::from(Arc::clone(&self.wake));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            self.wake.notified.store(false, SeqCst);
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            self.pump();
+            if self.wake.notified.load(SeqCst) {
+                continue;
+            }
+            self.wake.sleeping.store(true, SeqCst);
+            if self.wake.notified.load(SeqCst) {
+                self.wake.sleeping.store(false, SeqCst);
+                continue;
+            }
+            self.wait(None);
+            self.wake.sleeping.store(false, SeqCst);
+        }
+    }
+
+    /// After the future: writes every message still in the outbox (whose senders
+    /// are gone by now) until `deadline`; what a client that reads nothing leaves
+    /// unwritten is dropped then.
+    pub(crate) fn flush(&mut self, deadline: Instant) {
+        loop {
+            self.pump();
+            if self.out.is_empty() || self.stdout_side == Side::Closed {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                log::warn!(bytes = self.out.len() - self.written; "stdout not writable before the deadline; dropping the last messages");
+                return;
+            }
+            let timeout =
+                rustix::event::Timespec::try_from(left).unwrap_or(rustix::event::Timespec {
+                    tv_sec: 1,
+                    tv_nsec: 0,
+                });
+            self.wait(Some(&timeout));
+        }
+    }
+
+    /// Moves ready lines into the inbox and encoded messages into the write buffer.
+    fn pump(&mut self) {
+        if let Some(inbox) = &self.inbox {
+            while let Some(item) = self.pending.pop_front() {
+                match inbox.try_send(item) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(item)) => {
+                        self.pending.push_front(item);
+                        break;
+                    }
+                    // The server stopped listening (shutdown): nothing more to hand over.
+                    Err(TrySendError::Closed(_)) => {
+                        self.pending.clear();
+                        break;
+                    }
+                }
+            }
+            if self.pending.is_empty() && self.stdin_side == Side::Closed {
+                // Dropping the last sender tells the server that input ended.
+                self.inbox = None;
+            }
+        }
+        while self.out.len() < WRITE_BUFFER {
+            match self.outbox.try_recv() {
+                Ok(line) => {
+                    debug_assert!(!line.contains('\n'), "encoded messages are single lines");
+                    if self.stdout_side == Side::Open {
+                        self.out.extend_from_slice(line.as_bytes());
+                        self.out.push(b'\n');
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Sleeps in `poll(2)` until something can move, then moves it.
+    fn wait(&mut self, timeout: Option<&rustix::event::Timespec>) {
+        let want_input =
+            self.inbox.is_some() && self.stdin_side == Side::Open && self.pending.is_empty();
+        let want_output = !self.out.is_empty() && self.stdout_side == Side::Open;
+        let mut fds = [
+            PollFd::new(&self.wake.fd, PollFlags::IN),
+            PollFd::from_borrowed_fd(
+                self.stdin,
+                if want_input {
+                    PollFlags::IN
+                } else {
+                    PollFlags::empty()
+                },
+            ),
+            PollFd::from_borrowed_fd(
+                self.stdout,
+                if want_output {
+                    PollFlags::OUT
+                } else {
+                    PollFlags::empty()
+                },
+            ),
+        ];
+        // Without interest, an fd only reports errors; those are handled when it is used.
+        let n = if want_input || want_output {
+            &mut fds[..]
+        } else {
+            &mut fds[..1]
+        };
+        match rustix::event::poll(n, timeout) {
+            Ok(_) => {}
+            Err(Errno::INTR) => return,
+            Err(e) => {
+                log::error!(error:% = e; "poll on stdio failed");
+                return;
+            }
+        }
+        let woken = !fds[0].revents().is_empty();
+        let readable = want_input && !fds[1].revents().is_empty();
+        let writable = want_output && !fds[2].revents().is_empty();
+        if woken {
+            let mut counter = [0u8; 8];
+            let _ = rustix::io::read(&self.wake.fd, &mut counter);
+        }
+        if readable {
+            self.read();
+        }
+        if writable {
+            self.write();
+        }
+    }
+
+    fn read(&mut self) {
+        if self.read_buf.len() < READ_CHUNK {
+            self.read_buf.resize(READ_CHUNK, 0);
+        }
+        match rustix::io::read(self.stdin, &mut self.read_buf[..]) {
+            Ok(0) => self.end_of_input(),
+            Ok(n) => self.splitter.push(&self.read_buf[..n], &mut self.pending),
+            Err(Errno::INTR | Errno::AGAIN) => {}
+            Err(e) => {
+                log::error!(error:% = e; "reading stdin failed; treating it as EOF");
+                self.end_of_input();
+            }
+        }
+    }
+
+    fn end_of_input(&mut self) {
+        self.splitter.finish(&mut self.pending);
+        self.stdin_side = Side::Closed;
+        self.read_buf = Vec::new();
+        if let Some(on_eof) = self.on_eof.take() {
+            on_eof();
+        }
+    }
+
+    fn write(&mut self) {
+        let end = self.out.len().min(self.written + WRITE_CHUNK);
+        match rustix::io::write(self.stdout, &self.out[self.written..end]) {
+            Ok(n) => {
+                self.written += n;
+                if self.written == self.out.len() {
+                    self.out.clear();
+                    self.written = 0;
+                    if self.out.capacity() > WRITE_BUFFER {
+                        self.out = Vec::new();
+                    }
+                }
+            }
+            Err(Errno::INTR | Errno::AGAIN) => {}
+            Err(e) => {
+                log::error!(error:% = e; "writing stdout failed; the client is gone");
+                self.stdout_side = Side::Closed;
+                self.out = Vec::new();
+                self.written = 0;
+                self.outbox.close();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::AsFd;
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    /// A loop on two socket pairs: returns (client's writer to our stdin, client's
+    /// reader of our stdout, our stdin end, our stdout end).
+    fn sockets() -> (UnixStream, UnixStream, UnixStream, UnixStream) {
+        let (client_in, server_in) = UnixStream::pair().expect("pair");
+        let (server_out, client_out) = UnixStream::pair().expect("pair");
+        (client_in, client_out, server_in, server_out)
+    }
+
+    /// A loop whose client sends nothing (its inbox is never read).
+    fn quiet_loop<'a>(
+        stdin: &'a UnixStream,
+        stdout: &'a UnixStream,
+        outbox: Receiver<String>,
+    ) -> Stdio<'a> {
+        let (in_tx, _in_rx) = smol::channel::bounded(1);
+        Stdio::new(
+            stdin.as_fd(),
+            stdout.as_fd(),
+            1024,
+            in_tx,
+            outbox,
+            Box::new(|| {}),
+        )
+        .expect("eventfd")
+    }
+
+    #[test]
+    fn lines_in_are_echoed_out_in_order_until_eof() {
+        let (mut client_in, mut client_out, server_in, server_out) = sockets();
+        let (in_tx, in_rx) = smol::channel::bounded(2);
+        let (out_tx, out_rx) = smol::channel::bounded(4);
+        let eof = Arc::new(AtomicBool::new(false));
+        let seen_eof = Arc::clone(&eof);
+        let writer = std::thread::spawn(move || {
+            for i in 0..100 {
+                client_in
+                    .write_all(format!("line {i}\n").as_bytes())
+                    .expect("write");
+            }
+        });
+        let mut stdio = Stdio::new(
+            server_in.as_fd(),
+            server_out.as_fd(),
+            1024,
+            in_tx,
+            out_rx,
+            Box::new(move || seen_eof.store(true, SeqCst)),
+        )
+        .expect("eventfd");
+        let count = stdio.block_on(async move {
+            let mut count = 0;
+            while let Ok(Input::Line(line)) = in_rx.recv().await {
+                let text = String::from_utf8(line).expect("utf-8");
+                out_tx.send(format!("got {text}")).await.expect("open");
+                count += 1;
+            }
+            count
+        });
+        stdio.flush(Instant::now() + Duration::from_secs(5));
+        writer.join().expect("writer");
+        assert_eq!(count, 100, "every line reached the server");
+        assert!(eof.load(SeqCst), "the EOF callback ran");
+        drop(stdio);
+        drop(server_out);
+        let mut text = String::new();
+        client_out.read_to_string(&mut text).expect("read");
+        let want: String = (0..100).map(|i| format!("got line {i}\n")).collect();
+        assert_eq!(text, want, "one message per line, in order");
+    }
+
+    #[test]
+    fn a_wake_from_another_thread_reaches_a_sleeping_loop() {
+        let (_client_in, _client_out, server_in, server_out) = sockets();
+        let (_out_tx, out_rx) = smol::channel::bounded::<String>(1);
+        let mut stdio = quiet_loop(&server_in, &server_out, out_rx);
+        let (tx, rx) = smol::channel::bounded(1);
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            tx.send_blocking(7).expect("open");
+        });
+        let got = stdio.block_on(async move { rx.recv().await });
+        sender.join().expect("sender");
+        assert_eq!(
+            got,
+            Ok(7),
+            "the loop woke for a message from another thread"
+        );
+    }
+
+    #[test]
+    fn a_client_that_reads_nothing_does_not_stall_the_loop() {
+        let (_client_in, _client_out, server_in, server_out) = sockets();
+        let (out_tx, out_rx) = smol::channel::bounded(8);
+        let mut stdio = quiet_loop(&server_in, &server_out, out_rx);
+        // Far more than the socket buffer holds: the loop must keep running the
+        // future (the timer fires) while stdout is full.
+        let big = "x".repeat(64 * 1024);
+        let finished = stdio.block_on(async move {
+            let producer = async {
+                loop {
+                    if out_tx.send(big.clone()).await.is_err() {
+                        break;
+                    }
+                }
+                false
+            };
+            let timer = async {
+                smol::Timer::after(Duration::from_millis(300)).await;
+                true
+            };
+            smol::future::or(producer, timer).await
+        });
+        assert!(finished, "the timer fired although stdout was full");
+        let started = Instant::now();
+        stdio.flush(Instant::now() + Duration::from_millis(200));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "flush gives up at its deadline"
+        );
+    }
+}
