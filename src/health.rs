@@ -193,22 +193,20 @@ impl Health {
         let cache = Arc::new(Mutex::new(CheckResult::degraded("not checked yet")));
         self.add(name, Impact::Degrades, Source::Cached(Arc::clone(&cache)));
         let stopped = Arc::clone(&self.stopped);
-        let spawned = std::thread::Builder::new()
-            .name(format!("health-{name}"))
-            .spawn(move || {
-                loop {
-                    let result = timed(&*check);
-                    *cache.lock().unwrap_or_else(PoisonError::into_inner) = result;
-                    let (lock, wake) = &*stopped;
-                    let stop = lock.lock().unwrap_or_else(PoisonError::into_inner);
-                    let (stop, _) = wake
-                        .wait_timeout_while(stop, interval, |stop| !*stop)
-                        .unwrap_or_else(PoisonError::into_inner);
-                    if *stop {
-                        return;
-                    }
+        let spawned = crate::threads::spawn(format!("health-{name}"), move || {
+            loop {
+                let result = timed(&*check);
+                *cache.lock().unwrap_or_else(PoisonError::into_inner) = result;
+                let (lock, wake) = &*stopped;
+                let stop = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let (stop, _) = wake
+                    .wait_timeout_while(stop, interval, |stop| !*stop)
+                    .unwrap_or_else(PoisonError::into_inner);
+                if *stop {
+                    return;
                 }
-            });
+            }
+        });
         if let Err(e) = spawned {
             log::error!(check = name, error:% = e; "cannot start a background health check");
         }

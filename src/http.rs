@@ -170,17 +170,15 @@ pub fn start(
             Arc::clone(&health),
             Arc::clone(&state),
         );
-        let spawned = std::thread::Builder::new()
-            .name(format!("metrics-http-{i}"))
-            .spawn(move || work(&connections, &metrics, &health, &state));
+        let spawned = crate::threads::spawn(format!("metrics-http-{i}"), move || {
+            work(&connections, &metrics, &health, &state)
+        });
         if let Err(e) = spawned {
             log::warn!(error:% = e; "metrics endpoint not started: cannot start its threads");
             return None;
         }
     }
-    let spawned = std::thread::Builder::new()
-        .name("metrics-http".into())
-        .spawn(move || accept(&listener, &queue));
+    let spawned = crate::threads::spawn("metrics-http".into(), move || accept(&listener, &queue));
     if let Err(e) = spawned {
         log::warn!(error:% = e; "metrics endpoint not started: cannot start its thread");
         return None;

@@ -46,9 +46,14 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
             &"config: TELEMETRYFLOW_MCP_LOG_OUTPUT=stdout is refused when serving on stdio: stdout carries the MCP protocol; use stderr or a file path",
         );
     }
+    // Background threads wait until the first answer is out (the runtime releases them).
+    tfo_mcp::threads::hold();
     let logging = match tfo_mcp::logging::init(&config) {
         Ok(logging) => logging,
-        Err(e) => return fail(USAGE_ERROR, &e),
+        Err(e) => {
+            tfo_mcp::threads::release();
+            return fail(USAGE_ERROR, &e);
+        }
     };
     // A panic inside one request is answered with -32603 and the server goes on;
     // the hook only reports it, as one log record instead of a backtrace dump.
@@ -71,6 +76,7 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            tfo_mcp::threads::release();
             log::error!(error:% = e; "fatal runtime error");
             logging.shutdown(std::time::Instant::now() + tfo_mcp::runtime::FLUSH_DEADLINE);
             fail(1, &e)

@@ -8,13 +8,13 @@
 //!   tfo.log (full) ─► tfo.log.1 ─► tfo.log.2 ─► ... ─► tfo.log.{keep} (deleted)
 //! ```
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Lines waiting for the writer thread; beyond this new lines are dropped.
@@ -148,32 +148,104 @@ pub(crate) struct Counters {
     progress: Condvar,
 }
 
+/// Lines between the loggers and the writer thread. A deque behind a mutex
+/// rather than a preallocated channel: it holds only what is queued (a channel of
+/// `QUEUE` slots costs 256 kB of touched memory from the first record on).
+#[derive(Debug)]
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+    /// Most lines held; beyond it new lines are dropped.
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    lines: VecDeque<String>,
+    /// The writer thread waits on `ready`.
+    waiting: bool,
+    /// The sending side is gone: the writer ends once the queue is empty.
+    closed: bool,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Mutex::default(),
+            ready: Condvar::new(),
+            capacity,
+        }
+    }
+
+    /// Queues a line unless `capacity` lines wait already; wakes a waiting writer.
+    fn push(&self, line: String) -> Result<(), String> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.closed || state.lines.len() >= self.capacity {
+            return Err(line);
+        }
+        state.lines.push_back(line);
+        if state.waiting {
+            state.waiting = false;
+            self.ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits for lines and takes them all; `None` once closed and drained.
+    fn take(&self, into: &mut VecDeque<String>) -> Option<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while state.lines.is_empty() {
+            if state.closed {
+                return None;
+            }
+            state.waiting = true;
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        std::mem::swap(&mut state.lines, into);
+        Some(())
+    }
+
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.closed = true;
+        self.ready.notify_one();
+    }
+}
+
 /// The sending side: cheap to push to from any thread.
 #[derive(Debug)]
 pub(crate) struct Writer {
-    queue: SyncSender<String>,
+    queue: Arc<Queue>,
     pub(crate) counters: Arc<Counters>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
 }
 
 impl Writer {
     /// Starts the writer thread for `output`.
     pub(crate) fn start(output: Output) -> io::Result<Writer> {
-        let (queue, lines) = sync_channel(QUEUE);
+        let queue = Arc::new(Queue::new(QUEUE));
+        let lines = Arc::clone(&queue);
         let counters = Arc::new(Counters::default());
         let shared = Arc::clone(&counters);
-        std::thread::Builder::new()
-            .name("log-writer".into())
-            .spawn(move || run(output, &lines, &shared))?;
+        crate::threads::spawn("log-writer".into(), move || run(output, &lines, &shared))?;
         Ok(Writer { queue, counters })
     }
 
     /// Queues one line (with its newline) without waiting; a full queue drops it.
     pub(crate) fn push(&self, line: String) {
-        match self.queue.try_send(line) {
+        match self.queue.push(line) {
             Ok(()) => {
                 self.counters.queued.fetch_add(1, Ordering::Relaxed);
             }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            Err(_) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -198,14 +270,14 @@ impl Writer {
     }
 }
 
-fn run(mut output: Output, lines: &Receiver<String>, counters: &Counters) {
-    let mut chunk = String::with_capacity(CHUNK);
-    while let Ok(first) = lines.recv() {
-        chunk.push_str(&first);
-        let mut count = 1;
-        // Drain everything queued, one large write per CHUNK, then linger.
+fn run(mut output: Output, queue: &Queue, counters: &Counters) {
+    let mut chunk = String::new();
+    let mut lines = VecDeque::new();
+    while queue.take(&mut lines).is_some() {
+        let mut count = 0;
+        // Write everything taken, one large write per CHUNK, then linger.
         loop {
-            let next = lines.try_recv().ok();
+            let next = lines.pop_front();
             if let Some(line) = &next {
                 chunk.push_str(line);
                 count += 1;
@@ -225,6 +297,12 @@ fn run(mut output: Output, lines: &Receiver<String>, counters: &Counters) {
             if next.is_none() {
                 break;
             }
+        }
+        if chunk.capacity() > CHUNK {
+            chunk = String::new();
+        }
+        if lines.capacity() > 1024 {
+            lines = VecDeque::new();
         }
         std::thread::sleep(LINGER);
     }
@@ -291,9 +369,8 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        let (queue, lines) = sync_channel(2);
         let writer = Writer {
-            queue,
+            queue: Arc::new(Queue::new(2)),
             counters: Arc::new(Counters::default()),
         };
         let start = Instant::now();
@@ -306,12 +383,12 @@ mod tests {
         );
         assert_eq!(writer.counters.dropped.load(Ordering::Relaxed), 3);
         assert_eq!(writer.counters.queued.load(Ordering::Relaxed), 2);
-        drop(lines);
+        writer.queue.close();
         writer.push("y\n".to_string());
         assert_eq!(
             writer.counters.dropped.load(Ordering::Relaxed),
             4,
-            "a gone writer drops too"
+            "a closed queue drops too"
         );
     }
 }

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The longest the final push may take at shutdown.
@@ -112,7 +111,7 @@ impl Visitor for Builder {
 /// The push thread, when `otlp` or `console` is among the metrics exporters.
 #[derive(Debug, Default)]
 pub struct MetricsPush {
-    worker: Option<(JoinHandle<()>, SyncSender<()>, Receiver<()>)>,
+    worker: Option<(crate::threads::Handle, SyncSender<()>, Receiver<()>)>,
     /// Outcomes of the OTLP pushes, for the health check.
     stats: Option<Arc<ExportStats>>,
 }
@@ -164,12 +163,10 @@ impl MetricsPush {
         // Capacity 2: one message may be taken by a retry wait, the other ends the loop.
         let (stop, stop_rx) = sync_channel(2);
         let (done_tx, done) = sync_channel(1);
-        match std::thread::Builder::new()
-            .name("otlp-metrics".into())
-            .spawn(move || {
-                pusher.run(&stop_rx);
-                let _ = done_tx.send(());
-            }) {
+        match crate::threads::spawn("otlp-metrics".into(), move || {
+            pusher.run(&stop_rx);
+            let _ = done_tx.send(());
+        }) {
             Ok(handle) => MetricsPush {
                 worker: Some((handle, stop, done)),
                 stats: m.exporters.otlp.then_some(stats),
@@ -202,7 +199,7 @@ impl MetricsPush {
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .is_ok()
             {
-                let _ = handle.join();
+                handle.join();
             } else {
                 log::warn!("the final metrics push did not finish before the shutdown deadline");
             }

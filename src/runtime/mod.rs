@@ -71,14 +71,30 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
         Box::new(move || eof_probe.set_draining()),
     )
     .map_err(Error::Start)?;
+    // Background threads (`crate::threads`), the signal handlers and the async-io
+    // reactor thread they need start once the first answer is out or the loop is
+    // idle: `started` closes then.
+    let (started_tx, started) = smol::channel::bounded::<()>(1);
+    stdio.when_started(Box::new(move || {
+        crate::threads::release();
+        drop(started_tx);
+    }));
     let (stop_tx, stop_rx) = smol::channel::bounded(1);
-    let mut signals =
-        async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
-            .map_err(Error::Start)?;
 
     let ex = LocalExecutor::new();
     let signal_probe = Arc::clone(&probe);
+    let signals_wait = started.clone();
     ex.spawn(async move {
+        let _ = signals_wait.recv().await;
+        let signals =
+            async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int]);
+        let mut signals = match signals {
+            Ok(signals) => signals,
+            Err(e) => {
+                log::error!(error:% = e; "cannot handle SIGTERM and SIGINT; they end the process without a graceful shutdown");
+                return;
+            }
+        };
         if let Some(Ok(signal)) = signals.next().await {
             log::info!(signal:? = signal; "signal received; shutting down");
             signal_probe.set_draining();
@@ -100,6 +116,8 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     let (obs, push) = observability(&config, &telemetry, &probe, metrics, errors);
     // The executor stamps the stdio probe while it runs (the `stdio` health check).
     ex.spawn(async move {
+        probe.tick();
+        let _ = started.recv().await;
         loop {
             probe.tick();
             smol::Timer::after(StdioProbe::TICK).await;
@@ -109,6 +127,7 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     let health = Arc::clone(&obs.health);
     let server = Server::new(config, out_tx, obs);
     stdio.block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
+    crate::threads::release();
     // Dropping the executor drops every remaining task, and with them the last
     // senders of the outbox: what they queued is written now.
     drop(server);

@@ -89,6 +89,9 @@ pub(crate) struct Stdio<'fd> {
     stdout_side: Side,
     /// Called once when stdin ends (the health probe starts draining).
     on_eof: Option<Box<dyn FnOnce()>>,
+    /// Called once, after the first write to stdout or when the loop first has
+    /// nothing to do, whichever comes first.
+    on_started: Option<Box<dyn FnOnce()>>,
 }
 
 impl std::fmt::Debug for Stdio<'_> {
@@ -132,7 +135,20 @@ impl<'fd> Stdio<'fd> {
             written: 0,
             stdout_side: Side::Open,
             on_eof: Some(on_eof),
+            on_started: None,
         })
+    }
+
+    /// Sets what to run once the first answer is written or the loop is first
+    /// idle: work that should not delay the first answer.
+    pub(crate) fn when_started(&mut self, started: Box<dyn FnOnce()>) {
+        self.on_started = Some(started);
+    }
+
+    fn started(&mut self) {
+        if let Some(started) = self.on_started.take() {
+            started();
+        }
     }
 
     /// Runs `future` (the server on its executor) to completion while moving
@@ -148,6 +164,10 @@ impl<'fd> Stdio<'fd> {
             }
             self.pump();
             if self.wake.notified.load(SeqCst) {
+                continue;
+            }
+            if self.on_started.is_some() && self.out.is_empty() {
+                self.started();
                 continue;
             }
             self.wake.sleeping.store(true, SeqCst);
@@ -273,12 +293,15 @@ impl<'fd> Stdio<'fd> {
     }
 
     fn read(&mut self) {
-        if self.read_buf.len() < READ_CHUNK {
-            self.read_buf.resize(READ_CHUNK, 0);
-        }
-        match rustix::io::read(self.stdin, &mut self.read_buf[..]) {
+        self.read_buf.clear();
+        self.read_buf.reserve(READ_CHUNK);
+        // Into the spare capacity: only the pages a read fills are ever touched.
+        match rustix::io::read(
+            self.stdin,
+            rustix::buffer::spare_capacity(&mut self.read_buf),
+        ) {
             Ok(0) => self.end_of_input(),
-            Ok(n) => self.splitter.push(&self.read_buf[..n], &mut self.pending),
+            Ok(_) => self.splitter.push(&self.read_buf, &mut self.pending),
             Err(Errno::INTR | Errno::AGAIN) => {}
             Err(e) => {
                 log::error!(error:% = e; "reading stdin failed; treating it as EOF");
@@ -300,6 +323,7 @@ impl<'fd> Stdio<'fd> {
         let end = self.out.len().min(self.written + WRITE_CHUNK);
         match rustix::io::write(self.stdout, &self.out[self.written..end]) {
             Ok(n) => {
+                self.started();
                 self.written += n;
                 if self.written == self.out.len() {
                     self.out.clear();

@@ -18,7 +18,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Longest wait for queued spans at shutdown (issue: default 5 s).
@@ -220,7 +219,7 @@ impl<T: 'static> Feed<T> {
 /// A running export thread: its handle, its "done" signal and the "stop retrying" signal.
 #[derive(Debug)]
 pub(crate) struct Worker {
-    handle: JoinHandle<()>,
+    handle: crate::threads::Handle,
     done: Receiver<()>,
     stop: SyncSender<()>,
 }
@@ -240,33 +239,31 @@ impl Worker {
         let (stop, stop_rx) = sync_channel(1);
         let (done_tx, done) = sync_channel(1);
         let config = config.clone();
-        let handle = std::thread::Builder::new()
-            .name(format!("otlp-{}s", T::NAME))
-            .spawn(move || {
-                let tracing = &config.telemetry.tracing;
-                let batcher = Batcher {
-                    feed,
-                    sink: sink(&config),
-                    stats,
-                    resource: resource(&config),
-                    scope: Scope {
-                        name: Cow::Borrowed("telemetryflow-mcp"),
-                        version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
-                    },
-                    batch_size: tracing.max_export_batch_size,
-                    delay: tracing.schedule_delay,
-                    export_timeout: tracing.export_timeout,
-                    failures: FailureLog {
-                        errors,
-                        ..FailureLog::default()
-                    },
-                    final_flush: false,
-                    buffers: crate::otlp::Buffers::default(),
-                    stop: stop_rx,
-                };
-                batcher.run();
-                let _ = done_tx.send(());
-            })?;
+        let handle = crate::threads::spawn(format!("otlp-{}s", T::NAME), move || {
+            let tracing = &config.telemetry.tracing;
+            let batcher = Batcher {
+                feed,
+                sink: sink(&config),
+                stats,
+                resource: resource(&config),
+                scope: Scope {
+                    name: Cow::Borrowed("telemetryflow-mcp"),
+                    version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+                },
+                batch_size: tracing.max_export_batch_size,
+                delay: tracing.schedule_delay,
+                export_timeout: tracing.export_timeout,
+                failures: FailureLog {
+                    errors,
+                    ..FailureLog::default()
+                },
+                final_flush: false,
+                buffers: crate::otlp::Buffers::default(),
+                stop: stop_rx,
+            };
+            batcher.run();
+            let _ = done_tx.send(());
+        })?;
         Ok(Worker { handle, done, stop })
     }
 
@@ -280,7 +277,7 @@ impl Worker {
     pub(crate) fn join(self, deadline: Instant) -> bool {
         let wait = deadline.saturating_duration_since(Instant::now());
         if self.done.recv_timeout(wait).is_ok() {
-            let _ = self.handle.join();
+            self.handle.join();
             true
         } else {
             false
