@@ -209,28 +209,32 @@ fn main() {
         p(&render.scrapes, 99)
     );
 
-    // What the thread structure alone costs: the floor with tfo-mcp's hand-offs
-    // (stdin reader thread → worker → stdout writer thread) and with one fewer.
+    // What the thread structure alone costs: the floor as tfo-mcp is built now (one
+    // thread polls stdin, answers and writes stdout), and with the hand-offs of the
+    // earlier design (stdin reader thread → worker → stdout writer thread).
     println!();
     println!("thread hand-offs, floor variants in the same run:");
     println!(
-        "  {:<44} {:>10} {:>10} {:>10}",
+        "  {:<50} {:>10} {:>10} {:>10}",
         "", "ping p50", "echo p50", "CPU/call"
     );
     let hops = [
-        ("0: one thread reads, answers, writes", &sessions[0]),
+        (
+            "0: one thread reads, answers, writes (tfo-mcp)",
+            &sessions[0],
+        ),
         (
             "1: reader thread → main answers and writes",
             &Target::floor_variant(&floor_exe, "--floor-1-hop").session(&rounds),
         ),
         (
-            "2: reader → main → writer thread (tfo-mcp)",
+            "2: reader → main → writer thread (until 11/2026)",
             &Target::floor_variant(&floor_exe, "--floor-2-hops").session(&rounds),
         ),
     ];
     for (what, s) in hops {
         println!(
-            "  {what:<44} {:>8.1}µs {:>8.1}µs {:>8.1}µs",
+            "  {what:<50} {:>8.1}µs {:>8.1}µs {:>8.1}µs",
             p(&s.pings, 50),
             p(&s.calls, 50),
             s.cpu_per_call
