@@ -452,11 +452,30 @@ pub fn run_in_memory_traced(config: Config, tracer: Tracer, lines: Vec<Vec<u8>>)
     run_in_memory_with(config, tracer, lines, |_| {})
 }
 
+/// [`run_in_memory`] reporting to `obs` (tracer, metrics, error tracker): what a
+/// session costs with telemetry on, without stdio (`benches/request.rs`).
+pub fn run_in_memory_observed(
+    config: Config,
+    obs: Observability,
+    lines: Vec<Vec<u8>>,
+) -> Vec<String> {
+    run_in_memory_obs(config, obs, lines, |_| {})
+}
+
 /// [`run_in_memory_traced`] with `setup` applied to the fresh server first (tests
 /// swap in their own resource table this way).
 pub(crate) fn run_in_memory_with(
     config: Config,
     tracer: Tracer,
+    lines: Vec<Vec<u8>>,
+    setup: impl FnOnce(&mut Server),
+) -> Vec<String> {
+    run_in_memory_obs(config, Observability::traced(tracer), lines, setup)
+}
+
+fn run_in_memory_obs(
+    config: Config,
+    obs: Observability,
     lines: Vec<Vec<u8>>,
     setup: impl FnOnce(&mut Server),
 ) -> Vec<String> {
@@ -468,7 +487,7 @@ pub(crate) fn run_in_memory_with(
         let _ = in_tx.try_send(Input::Line(line));
     }
     in_tx.close();
-    let mut server = Server::new(config, out_tx, Observability::traced(tracer));
+    let mut server = Server::new(config, out_tx, obs);
     setup(Rc::get_mut(&mut server).expect("the server is not shared yet"));
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Let detached tasks that already have their answer hand it over.
