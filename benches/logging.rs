@@ -7,48 +7,18 @@
 //! Run: `cargo bench --bench logging`.
 
 use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::Arc;
 use tfo_mcp::config::{Config, LogOutput};
 use tfo_mcp::logging::{self, LogContext};
 use tfo_mcp::telemetry::model::{SpanId, TraceId};
 
+mod common;
+use common::allocations;
+
 /// Counts heap allocations, to show that a filtered-out record allocates nothing.
-/// The only unsafe code in the project, in this benchmark: `GlobalAlloc` is an
-/// unsafe trait, and this one only counts and forwards to the system allocator.
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (the writer thread's are not the caller's cost).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-#[allow(
-    unsafe_code,
-    reason = "a counting wrapper around System, for this benchmark only"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // `try_with`: nothing to count while this thread's locals are being torn down.
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::Counting = common::Counting;
 
 /// CPU nanoseconds and allocations per iteration of `f`, best of three rounds.
 fn measure(n: u64, mut f: impl FnMut(u64)) -> (f64, f64) {

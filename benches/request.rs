@@ -19,8 +19,20 @@ use tfo_mcp::metrics::Metrics;
 use tfo_mcp::observability::Observability;
 use tfo_mcp::telemetry::Telemetry;
 
-const CALLS: usize = 20_000;
+mod common;
+
+#[global_allocator]
+static GLOBAL: common::Counting = common::Counting;
+
 const ROUNDS: usize = 3;
+
+/// Calls per round (`REQUEST_CALLS` overrides, e.g. to run under a profiler).
+fn calls() -> usize {
+    std::env::var("REQUEST_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000)
+}
 
 fn lines(n: usize) -> Vec<Vec<u8>> {
     let mut lines = vec![
@@ -83,22 +95,26 @@ fn serve(mut stream: std::net::TcpStream) {
 struct Cost {
     server_us: f64,
     process_us: f64,
+    /// Heap allocations per call on the server thread.
+    allocations: f64,
 }
 
 fn measure(config: &Config, obs: impl Fn() -> Observability) -> Cost {
     let mut best: Option<Cost> = None;
     for _ in 0..ROUNDS {
-        let input = lines(CALLS);
+        let input = lines(calls());
         let obs = obs();
+        let allocated = common::allocations();
         let thread = cpu_time::ThreadTime::now();
         let process = cpu_time::ProcessTime::now();
         let out = tfo_mcp::mcp::run_in_memory_observed(config.clone(), obs, input);
         let server = thread.elapsed();
         let all = process.elapsed();
-        assert_eq!(out.len(), CALLS + 1, "every call answered");
+        assert_eq!(out.len(), calls() + 1, "every call answered");
         let cost = Cost {
-            server_us: server.as_secs_f64() * 1e6 / CALLS as f64,
-            process_us: all.as_secs_f64() * 1e6 / CALLS as f64,
+            server_us: server.as_secs_f64() * 1e6 / calls() as f64,
+            process_us: all.as_secs_f64() * 1e6 / calls() as f64,
+            allocations: (common::allocations() - allocated) as f64 / calls() as f64,
         };
         if best.as_ref().is_none_or(|b| cost.server_us < b.server_us) {
             best = Some(cost);
@@ -149,11 +165,12 @@ fn main() {
     let _ = std::fs::remove_file(&log_path);
 
     println!(
-        "tfo-mcp request bench: {CALLS} echo tools/call per round, best of {ROUNDS}, CPU µs per call"
+        "tfo-mcp request bench: {} echo tools/call per round, best of {ROUNDS}, CPU µs per call",
+        calls()
     );
     println!(
-        "{:<44} {:>12} {:>14} {:>10}",
-        "variant", "server", "all threads", "vs off"
+        "{:<44} {:>12} {:>14} {:>10} {:>12}",
+        "variant", "server", "all threads", "vs off", "allocations"
     );
     for (name, c) in [
         ("telemetry off", &base),
@@ -162,10 +179,11 @@ fn main() {
         ("telemetry on (spans, metrics, info logs)", &full),
     ] {
         println!(
-            "{name:<44} {:>10.2}µs {:>12.2}µs {:>9.2}x",
+            "{name:<44} {:>10.2}µs {:>12.2}µs {:>9.2}x {:>12.1}",
             c.server_us,
             c.process_us,
-            c.process_us / base.process_us
+            c.process_us / base.process_us,
+            c.allocations
         );
     }
 }
