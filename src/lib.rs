@@ -27,4 +27,5 @@ pub mod runtime;
 pub mod sandbox;
 mod sort;
 pub mod telemetry;
+pub mod tls;
 pub mod tools;

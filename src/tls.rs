@@ -1,0 +1,228 @@
+//! The TLS settings shared by every HTTPS client of the crate (the OTLP exporters and the
+//! Claude client, all ureq agents): ring's cipher suites, key exchanges and certificate
+//! checks, with the webpki roots compiled in, but no client-certificate signing, which no
+//! setting of this server uses (README "Size after the feature merges").
+
+use std::sync::Arc;
+
+use rustls::crypto::{CryptoProvider, KeyProvider};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::SigningKey;
+
+/// Makes this crate's provider the process-wide rustls default, which ureq's agents use
+/// when their own TLS settings name none. Call it before the first https request; later
+/// calls change nothing.
+pub fn install() {
+    if CryptoProvider::get_default().is_none() {
+        // Err only when another thread installed one first, which is then the same provider.
+        let _ = provider().install_default();
+    }
+}
+
+/// ring's default provider (TLS 1.3 and 1.2 suites, X25519, P-256 and P-384 key exchange,
+/// the webpki signature algorithms) without a private-key loader: that leaves ring's RSA,
+/// ECDSA and Ed25519 signing code out of the binary.
+fn provider() -> CryptoProvider {
+    CryptoProvider {
+        key_provider: &NoClientKeys,
+        ..rustls::crypto::ring::default_provider()
+    }
+}
+
+/// A key provider that loads no key: the server never presents a client certificate.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "client certificates are not supported".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
+    use rustls::{ClientConfig, ClientConnection, ProtocolVersion, ServerConfig, ServerConnection};
+    use rustls::{RootCertStore, StreamOwned, SupportedProtocolVersion};
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    // A test CA and a server certificate it signed for `localhost` and 127.0.0.1 (ECDSA
+    // P-256, valid until 2126), made with openssl for these tests only.
+    const CA: &[u8] = include_bytes!("../tests/fixtures/tls/ca.der");
+    const SERVER_CERT: &[u8] = include_bytes!("../tests/fixtures/tls/server.der");
+    const SERVER_KEY: &[u8] = include_bytes!("../tests/fixtures/tls/server.key.der");
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// A loopback TLS server (ring's full provider, which can sign) speaking `version`; it
+    /// answers one HTTP request on one connection with `200 ok`.
+    fn serve_once(
+        version: &'static SupportedProtocolVersion,
+    ) -> (u16, std::thread::JoinHandle<()>) {
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[version])
+                .expect("ring supports TLS 1.2 and 1.3")
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![CertificateDer::from(SERVER_CERT.to_vec())],
+                    PrivatePkcs8KeyDer::from(SERVER_KEY.to_vec()).into(),
+                )
+                .expect("the fixture key matches its certificate");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("bound address").port();
+        let server = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().expect("one connection");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let conn = ServerConnection::new(Arc::new(config)).expect("server connection");
+            let mut tls = StreamOwned::new(conn, tcp);
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        });
+        (port, server)
+    }
+
+    fn test_roots() -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(CA.to_vec()))
+            .expect("the fixture CA parses");
+        roots
+    }
+
+    #[test]
+    fn provider_keeps_ring_suites_and_groups_and_loads_no_key() {
+        let ours = provider();
+        let ring = rustls::crypto::ring::default_provider();
+        let suites =
+            |p: &CryptoProvider| -> Vec<_> { p.cipher_suites.iter().map(|s| s.suite()).collect() };
+        assert_eq!(
+            suites(&ours),
+            suites(&ring),
+            "every ring cipher suite, TLS 1.2 included, stays offered"
+        );
+        let groups =
+            |p: &CryptoProvider| -> Vec<_> { p.kx_groups.iter().map(|g| g.name()).collect() };
+        assert_eq!(
+            groups(&ours),
+            groups(&ring),
+            "X25519, P-256 and P-384 stay offered"
+        );
+        assert_eq!(
+            ours.signature_verification_algorithms.mapping.len(),
+            ring.signature_verification_algorithms.mapping.len(),
+            "every certificate signature scheme stays verifiable"
+        );
+        let key = PrivateKeyDer::Pkcs8(SERVER_KEY.to_vec().into());
+        assert!(
+            ours.key_provider.load_private_key(key).is_err(),
+            "no client key is ever loaded"
+        );
+    }
+
+    #[test]
+    fn provider_completes_tls_13_and_tls_12_handshakes_and_verifies_the_chain() {
+        for (version, expected) in [
+            (&rustls::version::TLS13, ProtocolVersion::TLSv1_3),
+            (&rustls::version::TLS12, ProtocolVersion::TLSv1_2),
+        ] {
+            let (port, server) = serve_once(version);
+            let config = ClientConfig::builder_with_provider(Arc::new(provider()))
+                .with_protocol_versions(&[version])
+                .expect("the provider has suites for both versions")
+                .with_root_certificates(test_roots())
+                .with_no_client_auth();
+            let name = ServerName::try_from("localhost").expect("a DNS name");
+            let conn = ClientConnection::new(Arc::new(config), name).expect("client connection");
+            let tcp =
+                TcpStream::connect(("127.0.0.1", port)).expect("connect to the loopback server");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let mut tls = StreamOwned::new(conn, tcp);
+            tls.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n")
+                .expect("handshake and request");
+            let mut response = String::new();
+            tls.read_to_string(&mut response)
+                .expect("the response, then close_notify");
+            assert!(
+                response.ends_with("\r\n\r\nok"),
+                "{expected:?}: the answer comes through, got {response:?}"
+            );
+            assert_eq!(
+                tls.conn.protocol_version(),
+                Some(expected),
+                "the version asked for is negotiated"
+            );
+            server.join().expect("server thread");
+        }
+    }
+
+    #[test]
+    fn ureq_agents_use_the_installed_provider_for_https() {
+        install();
+        let (port, server) = serve_once(&rustls::version::TLS13);
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&[
+                ureq::tls::Certificate::from_der(CA),
+            ]))
+            .build();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .timeout_global(Some(TIMEOUT))
+            .build()
+            .into();
+        let mut response = agent
+            .get(&format!("https://localhost:{port}/"))
+            .call()
+            .expect("an https request through the default provider");
+        assert_eq!(
+            response.body_mut().read_to_string().expect("the body"),
+            "ok",
+            "the body comes through TLS"
+        );
+        server.join().expect("server thread");
+    }
+
+    #[test]
+    fn ureq_agents_check_certificates_against_the_webpki_roots() {
+        install();
+        let (port, server) = serve_once(&rustls::version::TLS13);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .build()
+            .into();
+        let error = agent
+            .get(&format!("https://localhost:{port}/"))
+            .call()
+            .expect_err("the test CA is not a public root");
+        // ureq hands rustls' alert up as an I/O error of kind InvalidData.
+        let rustls_error = match &error {
+            ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+            _ => None,
+        };
+        assert_eq!(
+            rustls_error,
+            Some(&rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            )),
+            "the handshake reaches the certificate check and refuses the unknown issuer, got {error:?}"
+        );
+        let _ = server.join();
+    }
+}
