@@ -5,9 +5,13 @@
 
 use std::sync::Arc;
 
-use rustls::crypto::{CryptoProvider, KeyProvider};
+use rustls::SignatureScheme;
+use rustls::crypto::{
+    CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
+use webpki::ring as alg;
 
 /// Makes this crate's provider the process-wide rustls default, which ureq's agents use
 /// when their own TLS settings name none. Call it before the first https request; later
@@ -19,13 +23,95 @@ pub fn install() {
     }
 }
 
-/// ring's default provider (TLS 1.3 and 1.2 suites, X25519, P-256 and P-384 key exchange,
-/// the webpki signature algorithms) without a private-key loader: that leaves ring's RSA,
-/// ECDSA and Ed25519 signing code out of the binary.
+/// ring's provider without what we never use: no private-key loader (that leaves ring's
+/// RSA, ECDSA and Ed25519 signing out of the binary) and no ChaCha20-Poly1305 suites
+/// (ring's ChaCha20 and Poly1305 assembly). The AES-GCM suites stay for TLS 1.3 (where
+/// `TLS_AES_128_GCM_SHA256` is the suite every server must accept, RFC 8446 §9.1) and for
+/// TLS 1.2 with ECDHE, ECDSA or RSA certificates; X25519, P-256 and P-384 key exchange and
+/// every certificate signature scheme of ring's default provider stay.
 fn provider() -> CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite as suite, kx_group};
     CryptoProvider {
+        cipher_suites: vec![
+            suite::TLS13_AES_256_GCM_SHA384,
+            suite::TLS13_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: SIGNATURE_ALGORITHMS,
+        secure_random: &SystemRandom,
         key_provider: &NoClientKeys,
-        ..rustls::crypto::ring::default_provider()
+    }
+}
+
+/// The certificate and handshake signature checks of rustls' ring provider (its
+/// `SUPPORTED_SIG_ALGS`, private to rustls; the tests compare the two).
+static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[
+        alg::ECDSA_P256_SHA256,
+        alg::ECDSA_P256_SHA384,
+        alg::ECDSA_P384_SHA256,
+        alg::ECDSA_P384_SHA384,
+        alg::ED25519,
+        alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        alg::RSA_PKCS1_2048_8192_SHA256,
+        alg::RSA_PKCS1_2048_8192_SHA384,
+        alg::RSA_PKCS1_2048_8192_SHA512,
+        alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    ],
+    mapping: &[
+        // TLS 1.2 does not tie the curve to the scheme; TLS 1.3 does.
+        (
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+        ),
+        (SignatureScheme::ED25519, &[alg::ED25519]),
+        (
+            SignatureScheme::RSA_PSS_SHA512,
+            &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA384,
+            &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA256,
+            &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA512,
+            &[alg::RSA_PKCS1_2048_8192_SHA512],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA384,
+            &[alg::RSA_PKCS1_2048_8192_SHA384],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA256,
+            &[alg::RSA_PKCS1_2048_8192_SHA256],
+        ),
+    ],
+};
+
+/// ring's system random source (`getrandom(2)`), as rustls' ring provider uses it.
+#[derive(Debug)]
+struct SystemRandom;
+
+impl SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf)
+            .map_err(|_| GetRandomFailed)
     }
 }
 
@@ -108,15 +194,19 @@ mod tests {
     }
 
     #[test]
-    fn provider_keeps_ring_suites_and_groups_and_loads_no_key() {
+    fn provider_is_rings_without_chacha20_and_loads_no_key() {
         let ours = provider();
         let ring = rustls::crypto::ring::default_provider();
-        let suites =
-            |p: &CryptoProvider| -> Vec<_> { p.cipher_suites.iter().map(|s| s.suite()).collect() };
+        let ring_suites: Vec<_> = ring
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .filter(|s| !format!("{s:?}").contains("CHACHA20"))
+            .collect();
+        let suites: Vec<_> = ours.cipher_suites.iter().map(|s| s.suite()).collect();
         assert_eq!(
-            suites(&ours),
-            suites(&ring),
-            "every ring cipher suite, TLS 1.2 included, stays offered"
+            suites, ring_suites,
+            "ring's AES-GCM suites for TLS 1.3 and 1.2, in ring's order"
         );
         let groups =
             |p: &CryptoProvider| -> Vec<_> { p.kx_groups.iter().map(|g| g.name()).collect() };
@@ -125,11 +215,29 @@ mod tests {
             groups(&ring),
             "X25519, P-256 and P-384 stay offered"
         );
+        let ids = |p: &CryptoProvider| -> Vec<_> {
+            let algs = p.signature_verification_algorithms;
+            let all = algs
+                .all
+                .iter()
+                .map(|a| (a.public_key_alg_id(), a.signature_alg_id()));
+            all.collect()
+        };
         assert_eq!(
-            ours.signature_verification_algorithms.mapping.len(),
-            ring.signature_verification_algorithms.mapping.len(),
-            "every certificate signature scheme stays verifiable"
+            ids(&ours),
+            ids(&ring),
+            "every certificate signature algorithm of ring's provider"
         );
+        assert_eq!(
+            format!("{:?}", ours.signature_verification_algorithms.mapping),
+            format!("{:?}", ring.signature_verification_algorithms.mapping),
+            "the same handshake signature schemes, mapped the same way"
+        );
+        let mut random = [0u8; 32];
+        ours.secure_random
+            .fill(&mut random)
+            .expect("the system random source");
+        assert_ne!(random, [0u8; 32], "random bytes are filled in");
         let key = PrivateKeyDer::Pkcs8(SERVER_KEY.to_vec().into());
         assert!(
             ours.key_provider.load_private_key(key).is_err(),
