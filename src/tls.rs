@@ -281,44 +281,38 @@ mod tests {
         }
     }
 
-    #[test]
-    fn ureq_agents_use_the_installed_provider_for_https() {
+    /// One https GET through a ureq agent with the installed provider, against a loopback
+    /// TLS 1.3 server; `roots` replaces the webpki roots when given.
+    fn ureq_get(roots: Option<ureq::tls::RootCerts>) -> Result<String, ureq::Error> {
         install();
         let (port, server) = serve_once(&rustls::version::TLS13);
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::new_with_certs(&[
-                ureq::tls::Certificate::from_der(CA),
-            ]))
-            .build();
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(roots) = roots {
+            tls = tls.root_certs(roots);
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls)
+            .tls_config(tls.build())
             .timeout_global(Some(TIMEOUT))
             .build()
             .into();
-        let mut response = agent
+        let body = agent
             .get(&format!("https://localhost:{port}/"))
             .call()
-            .expect("an https request through the default provider");
-        assert_eq!(
-            response.body_mut().read_to_string().expect("the body"),
-            "ok",
-            "the body comes through TLS"
-        );
-        server.join().expect("server thread");
+            .and_then(|mut response| response.body_mut().read_to_string());
+        let _ = server.join();
+        body
+    }
+
+    #[test]
+    fn ureq_agents_use_the_installed_provider_for_https() {
+        let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_der(CA)]);
+        let body = ureq_get(Some(roots)).expect("an https request through the default provider");
+        assert_eq!(body, "ok", "the body comes through TLS");
     }
 
     #[test]
     fn ureq_agents_check_certificates_against_the_webpki_roots() {
-        install();
-        let (port, server) = serve_once(&rustls::version::TLS13);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .build()
-            .into();
-        let error = agent
-            .get(&format!("https://localhost:{port}/"))
-            .call()
-            .expect_err("the test CA is not a public root");
+        let error = ureq_get(None).expect_err("the test CA is not a public root");
         // ureq hands rustls' alert up as an I/O error of kind InvalidData.
         let rustls_error = match &error {
             ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
@@ -331,6 +325,5 @@ mod tests {
             )),
             "the handshake reaches the certificate check and refuses the unknown issuer, got {error:?}"
         );
-        let _ = server.join();
     }
 }
