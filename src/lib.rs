@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod blocking;
 pub mod claude;
 pub mod cli;
 pub mod completion;
