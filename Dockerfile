@@ -16,6 +16,7 @@ RUN apt-get update \
 WORKDIR /src
 # Cargo.toml names the bench targets, so their sources must be present to build.
 COPY Cargo.toml Cargo.lock ./
+COPY build.rs ./
 COPY src ./src
 COPY benches ./benches
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl

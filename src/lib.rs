@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod blocking;
 pub mod claude;
 pub mod cli;
 pub mod completion;
@@ -28,4 +29,5 @@ pub mod sandbox;
 mod sort;
 pub mod telemetry;
 pub mod threads;
+pub mod tls;
 pub mod tools;

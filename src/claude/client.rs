@@ -135,6 +135,7 @@ impl Client {
 
     fn agent(&self) -> &ureq::Agent {
         self.agent.get_or_init(|| {
+            crate::tls::install();
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .timeout_connect(Some(CONNECT_TIMEOUT))

@@ -96,7 +96,7 @@ pub enum Progress {
 #[derive(Debug)]
 pub struct Call {
     progress: Receiver<Progress>,
-    task: smol::Task<Result<Outcome, Box<Failure>>>,
+    task: crate::blocking::Unblocked<Result<Outcome, Box<Failure>>>,
     /// Dropped with the call: ends a backoff wait at once.
     _cancel: mpsc::Sender<()>,
 }
@@ -108,7 +108,7 @@ impl Call {
         let (cancel, cancelled) = mpsc::channel();
         let client = Arc::clone(client);
         let deadline = client.deadline();
-        let task = crate::logging::unblock(move || {
+        let task = crate::blocking::unblock(move || {
             let mut observer = ChannelObserver { tx, cancelled };
             client.send_with_retry(&request, deadline, &mut observer)
         });

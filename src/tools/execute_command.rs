@@ -132,7 +132,7 @@ Output is capped per stream; a non-zero exit is reported as an error with the ex
                 };
                 let roots = ctx.services.sandbox.settled().await;
                 let dir_arg = arg::text(&args, "working_dir");
-                let dir = crate::logging::unblock(move || {
+                let dir = crate::blocking::unblock(move || {
                     let given = dir_arg.unwrap_or_else(|| ".".to_string());
                     let dir = roots.resolve_existing(&given)?;
                     if dir.is_dir() {
@@ -358,7 +358,7 @@ async fn run(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let started = Instant::now();
-    let spawned = crate::logging::unblock(move || cmd.spawn()).await;
+    let spawned = crate::blocking::unblock(move || cmd.spawn()).await;
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => return ToolResult::error(format!("cannot start {:?}: {e}", argv[0])),

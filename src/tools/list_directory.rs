@@ -70,7 +70,7 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                     cancel,
                     visited: Arc::new(AtomicU64::new(0)),
                 };
-                let listed = crate::logging::unblock(move || {
+                let listed = crate::blocking::unblock(move || {
                     let mut entries = Vec::new();
                     let walked = roots.walk(&path, &limits, &mut |entry, _| {
                         entries.push(json!({

@@ -118,7 +118,7 @@ impl ToolResult {
 }
 
 /// A tool's handler: runs on the executor; blocking work goes through
-/// `logging::unblock` (`smol::unblock` carrying the request's log context).
+/// `blocking::unblock` (`smol::unblock` carrying the request's log context).
 pub type Handler = fn(Rc<RequestContext>, Map<String, Value>) -> BoxedLocal<ToolResult>;
 
 /// Behaviour hints, each stated truthfully.

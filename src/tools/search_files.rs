@@ -96,7 +96,7 @@ The search stops after max_results matches, 20000 entries visited, 16 levels or 
                     cancel,
                     visited: Arc::clone(&visited),
                 };
-                let mut search = crate::logging::unblock(move || {
+                let mut search = crate::blocking::unblock(move || {
                     search(
                         &roots,
                         &path,

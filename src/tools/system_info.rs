@@ -42,8 +42,8 @@ pub(super) fn tool() -> Tool {
         },
         handler: |_ctx, _args| {
             Box::pin(async move {
-                // `logging::unblock`: records from the blocking thread keep the request's ids.
-                ToolResult::structured(crate::logging::unblock(collect).await)
+                // `blocking::unblock`: records from the blocking thread keep the request's ids.
+                ToolResult::structured(crate::blocking::unblock(collect).await)
             })
         },
     }

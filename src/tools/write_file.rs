@@ -52,7 +52,7 @@ Paths outside the roots, or through symlinks leading out of them, are refused.",
                 };
                 let create_dirs = arg::flag(&args, "create_dirs");
                 let roots = ctx.services.sandbox.settled().await;
-                let written = crate::logging::unblock(move || {
+                let written = crate::blocking::unblock(move || {
                     roots.write_atomic(&path, content.as_bytes(), create_dirs)
                 })
                 .await;

@@ -1,0 +1,330 @@
+//! The TLS settings shared by every HTTPS client of the crate (the OTLP exporters and the
+//! Claude client, all ureq agents): ring's AES-GCM suites for TLS 1.3 and 1.2, key
+//! exchanges and certificate checks, with the webpki roots compiled in (ureq's), but
+//! neither ChaCha20-Poly1305 nor client-certificate signing, which cost 107 kB of the
+//! size-budgeted binary (README "Size after the feature merges").
+
+use std::sync::Arc;
+
+use rustls::SignatureScheme;
+use rustls::crypto::{
+    CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms,
+};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::SigningKey;
+use webpki::ring as alg;
+
+/// Makes this crate's provider the process-wide rustls default, which ureq's agents use
+/// when their own TLS settings name none. Call it before the first https request; later
+/// calls change nothing.
+pub fn install() {
+    if CryptoProvider::get_default().is_none() {
+        // Err only when another thread installed one first, which is then the same provider.
+        let _ = provider().install_default();
+    }
+}
+
+/// ring's provider without what we never use: no private-key loader (that leaves ring's
+/// RSA, ECDSA and Ed25519 signing out of the binary) and no ChaCha20-Poly1305 suites
+/// (ring's ChaCha20 and Poly1305 assembly). The AES-GCM suites stay for TLS 1.3 (where
+/// `TLS_AES_128_GCM_SHA256` is the suite every server must accept, RFC 8446 §9.1) and for
+/// TLS 1.2 with ECDHE, ECDSA or RSA certificates; X25519, P-256 and P-384 key exchange and
+/// every certificate signature scheme of ring's default provider stay.
+fn provider() -> CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite as suite, kx_group};
+    CryptoProvider {
+        cipher_suites: vec![
+            suite::TLS13_AES_256_GCM_SHA384,
+            suite::TLS13_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: SIGNATURE_ALGORITHMS,
+        secure_random: &SystemRandom,
+        key_provider: &NoClientKeys,
+    }
+}
+
+/// The certificate and handshake signature checks of rustls' ring provider (its
+/// `SUPPORTED_SIG_ALGS`, private to rustls; the tests compare the two).
+static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[
+        alg::ECDSA_P256_SHA256,
+        alg::ECDSA_P256_SHA384,
+        alg::ECDSA_P384_SHA256,
+        alg::ECDSA_P384_SHA384,
+        alg::ED25519,
+        alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        alg::RSA_PKCS1_2048_8192_SHA256,
+        alg::RSA_PKCS1_2048_8192_SHA384,
+        alg::RSA_PKCS1_2048_8192_SHA512,
+        alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    ],
+    mapping: &[
+        // TLS 1.2 does not tie the curve to the scheme; TLS 1.3 does.
+        (
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+        ),
+        (SignatureScheme::ED25519, &[alg::ED25519]),
+        (
+            SignatureScheme::RSA_PSS_SHA512,
+            &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA384,
+            &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA256,
+            &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA512,
+            &[alg::RSA_PKCS1_2048_8192_SHA512],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA384,
+            &[alg::RSA_PKCS1_2048_8192_SHA384],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA256,
+            &[alg::RSA_PKCS1_2048_8192_SHA256],
+        ),
+    ],
+};
+
+/// ring's system random source (`getrandom(2)`), as rustls' ring provider uses it.
+#[derive(Debug)]
+struct SystemRandom;
+
+impl SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf)
+            .map_err(|_| GetRandomFailed)
+    }
+}
+
+/// A key provider that loads no key: the server never presents a client certificate.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "client certificates are not supported".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
+    use rustls::{ClientConfig, ClientConnection, ProtocolVersion, ServerConfig, ServerConnection};
+    use rustls::{RootCertStore, StreamOwned, SupportedProtocolVersion};
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    // A test CA and a server certificate it signed for `localhost` and 127.0.0.1 (ECDSA
+    // P-256, valid until 2126), made with openssl for these tests only.
+    const CA: &[u8] = include_bytes!("../tests/fixtures/tls/ca.der");
+    const SERVER_CERT: &[u8] = include_bytes!("../tests/fixtures/tls/server.der");
+    const SERVER_KEY: &[u8] = include_bytes!("../tests/fixtures/tls/server.key.der");
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// A loopback TLS server (ring's full provider, which can sign) speaking `version`; it
+    /// answers one HTTP request on one connection with `200 ok`.
+    fn serve_once(
+        version: &'static SupportedProtocolVersion,
+    ) -> (u16, std::thread::JoinHandle<()>) {
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[version])
+                .expect("ring supports TLS 1.2 and 1.3")
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![CertificateDer::from(SERVER_CERT.to_vec())],
+                    PrivatePkcs8KeyDer::from(SERVER_KEY.to_vec()).into(),
+                )
+                .expect("the fixture key matches its certificate");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("bound address").port();
+        let server = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().expect("one connection");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let conn = ServerConnection::new(Arc::new(config)).expect("server connection");
+            let mut tls = StreamOwned::new(conn, tcp);
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        });
+        (port, server)
+    }
+
+    fn test_roots() -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(CA.to_vec()))
+            .expect("the fixture CA parses");
+        roots
+    }
+
+    #[test]
+    fn provider_is_rings_without_chacha20_and_loads_no_key() {
+        let ours = provider();
+        let ring = rustls::crypto::ring::default_provider();
+        let ring_suites: Vec<_> = ring
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .filter(|s| !format!("{s:?}").contains("CHACHA20"))
+            .collect();
+        let suites: Vec<_> = ours.cipher_suites.iter().map(|s| s.suite()).collect();
+        assert_eq!(
+            suites, ring_suites,
+            "ring's AES-GCM suites for TLS 1.3 and 1.2, in ring's order"
+        );
+        let groups =
+            |p: &CryptoProvider| -> Vec<_> { p.kx_groups.iter().map(|g| g.name()).collect() };
+        assert_eq!(
+            groups(&ours),
+            groups(&ring),
+            "X25519, P-256 and P-384 stay offered"
+        );
+        let ids = |p: &CryptoProvider| -> Vec<_> {
+            let algs = p.signature_verification_algorithms;
+            let all = algs
+                .all
+                .iter()
+                .map(|a| (a.public_key_alg_id(), a.signature_alg_id()));
+            all.collect()
+        };
+        assert_eq!(
+            ids(&ours),
+            ids(&ring),
+            "every certificate signature algorithm of ring's provider"
+        );
+        assert_eq!(
+            format!("{:?}", ours.signature_verification_algorithms.mapping),
+            format!("{:?}", ring.signature_verification_algorithms.mapping),
+            "the same handshake signature schemes, mapped the same way"
+        );
+        let mut random = [0u8; 32];
+        ours.secure_random
+            .fill(&mut random)
+            .expect("the system random source");
+        assert_ne!(random, [0u8; 32], "random bytes are filled in");
+        let key = PrivateKeyDer::Pkcs8(SERVER_KEY.to_vec().into());
+        assert!(
+            ours.key_provider.load_private_key(key).is_err(),
+            "no client key is ever loaded"
+        );
+    }
+
+    #[test]
+    fn provider_completes_tls_13_and_tls_12_handshakes_and_verifies_the_chain() {
+        for (version, expected) in [
+            (&rustls::version::TLS13, ProtocolVersion::TLSv1_3),
+            (&rustls::version::TLS12, ProtocolVersion::TLSv1_2),
+        ] {
+            let (port, server) = serve_once(version);
+            let config = ClientConfig::builder_with_provider(Arc::new(provider()))
+                .with_protocol_versions(&[version])
+                .expect("the provider has suites for both versions")
+                .with_root_certificates(test_roots())
+                .with_no_client_auth();
+            let name = ServerName::try_from("localhost").expect("a DNS name");
+            let conn = ClientConnection::new(Arc::new(config), name).expect("client connection");
+            let tcp =
+                TcpStream::connect(("127.0.0.1", port)).expect("connect to the loopback server");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let mut tls = StreamOwned::new(conn, tcp);
+            tls.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n")
+                .expect("handshake and request");
+            let mut response = String::new();
+            tls.read_to_string(&mut response)
+                .expect("the response, then close_notify");
+            assert!(
+                response.ends_with("\r\n\r\nok"),
+                "{expected:?}: the answer comes through, got {response:?}"
+            );
+            assert_eq!(
+                tls.conn.protocol_version(),
+                Some(expected),
+                "the version asked for is negotiated"
+            );
+            server.join().expect("server thread");
+        }
+    }
+
+    /// One https GET through a ureq agent with the installed provider, against a loopback
+    /// TLS 1.3 server; `roots` replaces the webpki roots when given.
+    fn ureq_get(roots: Option<ureq::tls::RootCerts>) -> Result<String, ureq::Error> {
+        install();
+        let (port, server) = serve_once(&rustls::version::TLS13);
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(roots) = roots {
+            tls = tls.root_certs(roots);
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
+            .timeout_global(Some(TIMEOUT))
+            .build()
+            .into();
+        let body = agent
+            .get(&format!("https://localhost:{port}/"))
+            .call()
+            .and_then(|mut response| response.body_mut().read_to_string());
+        let _ = server.join();
+        body
+    }
+
+    #[test]
+    fn ureq_agents_use_the_installed_provider_for_https() {
+        let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_der(CA)]);
+        let body = ureq_get(Some(roots)).expect("an https request through the default provider");
+        assert_eq!(body, "ok", "the body comes through TLS");
+    }
+
+    #[test]
+    fn ureq_agents_check_certificates_against_the_webpki_roots() {
+        let error = ureq_get(None).expect_err("the test CA is not a public root");
+        // ureq hands rustls' alert up as an I/O error of kind InvalidData.
+        let rustls_error = match &error {
+            ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+            _ => None,
+        };
+        assert_eq!(
+            rustls_error,
+            Some(&rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            )),
+            "the handshake reaches the certificate check and refuses the unknown issuer, got {error:?}"
+        );
+    }
+}
