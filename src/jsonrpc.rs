@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::fmt;
+use std::sync::Arc;
 
 /// Invalid JSON was received.
 pub const PARSE_ERROR: i64 = -32700;
@@ -29,21 +30,23 @@ pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 /// A request id: a string or an integer, echoed back with its type and value.
 ///
-/// Integers keep their decimal text, so ids beyond `u64` survive unchanged.
+/// Integers keep their decimal text, so ids beyond `u64` survive unchanged. The
+/// text is shared: an id is copied into the span, the log context, the in-flight
+/// table and the answer, and a clone costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Id {
     /// An integer id, as its canonical decimal text (`-?[0-9]+`).
-    Int(String),
+    Int(Arc<str>),
     /// A string id.
-    Str(String),
+    Str(Arc<str>),
 }
 
 impl Id {
     /// Reads an id from already-parsed JSON (e.g. `requestId` of a cancellation).
     pub fn from_value(value: &Value) -> Option<Id> {
         match value {
-            Value::String(s) => Some(Id::Str(s.clone())),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Some(Id::Int(n.to_string())),
+            Value::String(s) => Some(Id::Str(s.as_str().into())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(Id::Int(n.to_string().into())),
             _ => None,
         }
     }
@@ -53,7 +56,7 @@ impl Id {
         let bytes = text.as_bytes();
         match bytes.first() {
             Some(b'"') => serde_json::from_str::<String>(text)
-                .map(Id::Str)
+                .map(|s| Id::Str(s.into()))
                 .map_err(|_| "`id` is not a valid string"),
             Some(b'-' | b'0'..=b'9') => {
                 let digits = text.strip_prefix('-').unwrap_or(text);
@@ -84,9 +87,15 @@ impl fmt::Display for Id {
 impl Serialize for Id {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Id::Int(text) => match RawValue::from_string(text.clone()) {
-                Ok(raw) => raw.serialize(serializer),
-                Err(_) => serializer.serialize_str(text),
+            // Most ids fit a machine integer: written as one, with no copy of the text.
+            // (`-0` keeps its text: as an i64 it would come back as `0`.)
+            Id::Int(text) => match (text.parse::<i64>(), text.parse::<u64>()) {
+                (Ok(n), _) if &**text != "-0" => serializer.serialize_i64(n),
+                (_, Ok(n)) => serializer.serialize_u64(n),
+                _ => match RawValue::from_string(text.to_string()) {
+                    Ok(raw) => raw.serialize(serializer),
+                    Err(_) => serializer.serialize_str(text),
+                },
             },
             Id::Str(s) => serializer.serialize_str(s),
         }
@@ -439,7 +448,7 @@ mod tests {
             ),
             (
                 r#"{"jsonrpc":"2.0","id":"","method":"ping"}"#,
-                Id::Str(String::new()),
+                Id::Str("".into()),
             ),
         ];
         for (line, want) in cases {
@@ -585,6 +594,27 @@ mod tests {
             matches!(single(r#"{"jsonrpc":"2.0","id":4,"result":{},"error":{}}"#), Err(e) if e.error.code == INVALID_REQUEST),
             "result and error together are not a response"
         );
+        // Ids come back with the client's exact text and type.
+        for (id, text) in [
+            (Id::Int("7".into()), "7"),
+            (Id::Int("-5".into()), "-5"),
+            (Id::Int("-0".into()), "-0"),
+            (
+                Id::Int("18446744073709551615".into()),
+                "18446744073709551615",
+            ),
+            (
+                Id::Int("123456789012345678901234567890".into()),
+                "123456789012345678901234567890",
+            ),
+            (Id::Str("7".into()), "\"7\""),
+        ] {
+            assert_eq!(
+                encode_result(&id, &serde_json::json!(null)),
+                format!(r#"{{"jsonrpc":"2.0","id":{text},"result":null}}"#),
+                "id {id:?}"
+            );
+        }
         let request = encode_request(
             &Id::Str("tfo-1".into()),
             "roots/list",

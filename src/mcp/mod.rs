@@ -11,6 +11,7 @@
 //!                             └─ nothing (notifications, stray responses)
 //! ```
 
+mod cancel;
 mod context;
 mod dispatch;
 mod loglevel;
@@ -87,7 +88,7 @@ enum Outcome {
 struct Work {
     id: Id,
     future: BoxedLocal<Answer>,
-    cancel: Receiver<()>,
+    cancel: cancel::Cancelled,
     /// The request's `request.process` span, ended with the answer.
     span: Span,
     /// The method, for the completion record.
@@ -115,7 +116,7 @@ pub struct Server {
     resources: crate::resources::Registry,
     state: RefCell<dispatch::Era>,
     /// Cancel handles of running requests; dropping one cancels its request.
-    inflight: RefCell<HashMap<Id, Sender<()>>>,
+    inflight: RefCell<HashMap<Id, cancel::Handle>>,
     notifier: Rc<Notifier>,
     /// Requests the server sent to the client, awaiting answers.
     outgoing: outgoing::Outgoing,
@@ -348,8 +349,8 @@ impl Server {
             Some(answer)
         };
         let cancelled = async {
-            // Err: the handle was dropped, which is how a request is cancelled.
-            let _ = cancel.recv().await;
+            // The handle was dropped, which is how a request is cancelled.
+            cancel.await;
             None
         };
         match guarded.or(cancelled).await {
@@ -376,7 +377,7 @@ impl Server {
             ));
             return Step::Reply(Err(error));
         }
-        let (handle, cancel) = smol::channel::bounded(1);
+        let (handle, cancel) = cancel::pair();
         inflight.insert(id.clone(), handle);
         Step::Work(Work {
             id,

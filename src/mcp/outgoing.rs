@@ -81,7 +81,7 @@ impl Outgoing {
             }
             let n = self.next.get() + 1;
             self.next.set(n);
-            let id = Id::Str(format!("tfo-mcp-{n}"));
+            let id = Id::Str(format!("tfo-mcp-{n}").into());
             pending.insert(id.clone(), tx);
             id
         };
