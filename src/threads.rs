@@ -51,6 +51,12 @@ pub fn release() {
 /// error is returned only for a start attempted now; a held start that fails is
 /// logged when it is released.
 pub(crate) fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> io::Result<Handle> {
+    // Boxed at once: one instance of the thread machinery for every caller (each
+    // distinct closure given to `Builder::spawn` costs its own copy of it).
+    spawn_boxed(name, Box::new(body))
+}
+
+fn spawn_boxed(name: String, body: Start) -> io::Result<Handle> {
     let thread = Arc::new(Mutex::new(None));
     let handle = Handle {
         thread: Arc::clone(&thread),
