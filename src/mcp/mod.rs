@@ -168,11 +168,16 @@ impl Server {
         let client_records = crate::logging::client_records();
         if let Some(records) = client_records.clone() {
             let server = Rc::clone(self);
-            ex.spawn(async move {
-                while let Ok(record) = records.recv().await {
-                    server.forward_log(record).await;
+            // Boxed, as every task but the per-request one: one instance of the task
+            // machinery for all of them (size; README "Size after the feature merges").
+            ex.spawn(
+                async move {
+                    while let Ok(record) = records.recv().await {
+                        server.forward_log(record).await;
+                    }
                 }
-            })
+                .boxed_local(),
+            )
             .detach();
         }
         loop {
@@ -291,19 +296,22 @@ impl Server {
         // after its items', so that one slot is enough for any batch).
         let slot = self.acquire_slot().await;
         let server = Rc::clone(self);
-        ex.spawn(async move {
-            let mut replies = Vec::new();
-            for reply in pending.into_iter().flatten() {
-                replies.extend(reply.await);
+        ex.spawn(
+            async move {
+                let mut replies = Vec::new();
+                for reply in pending.into_iter().flatten() {
+                    replies.extend(reply.await);
+                }
+                if !replies.is_empty() {
+                    server
+                        .notifier
+                        .send(format!("[{}]", replies.join(",")))
+                        .await;
+                }
+                server.release_slot(slot);
             }
-            if !replies.is_empty() {
-                server
-                    .notifier
-                    .send(format!("[{}]", replies.join(",")))
-                    .await;
-            }
-            server.release_slot(slot);
-        })
+            .boxed_local(),
+        )
         .detach();
     }
 

@@ -14,6 +14,7 @@ use crate::metrics::{Metrics, MetricsPush};
 use crate::observability::Observability;
 use crate::telemetry::Telemetry;
 use smol::LocalExecutor;
+use smol::future::BoxedLocal;
 use smol::stream::StreamExt;
 use std::io;
 use std::sync::Arc;
@@ -84,7 +85,8 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     let ex = LocalExecutor::new();
     let signal_probe = Arc::clone(&probe);
     let signals_wait = started.clone();
-    ex.spawn(async move {
+    // Boxed: one instance of the task machinery for the server's own tasks (size).
+    ex.spawn(Box::pin(async move {
         let _ = signals_wait.recv().await;
         let signals =
             async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int]);
@@ -106,7 +108,7 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
             log::logger().flush();
             std::process::exit(1);
         }
-    })
+    }) as BoxedLocal<()>)
     .detach();
     // The error tracker counts into the metrics and watches the exporters, so both
     // exist before the exporters start.
@@ -115,15 +117,15 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
     let telemetry = Telemetry::from_config(&config, Some(Arc::clone(&errors)));
     let (obs, push) = observability(&config, &telemetry, &probe, metrics, errors);
     // The executor stamps the stdio probe while it runs (the `stdio` health check).
-    ex.spawn(async move {
+    ex.spawn(Box::pin(async move {
         probe.tick();
         let _ = started.recv().await;
         loop {
             probe.tick();
             smol::Timer::after(StdioProbe::TICK).await;
         }
-    })
-    .detach();
+    }) as BoxedLocal<_>)
+        .detach();
     let health = Arc::clone(&obs.health);
     let server = Server::new(config, out_tx, obs);
     stdio.block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
