@@ -5,7 +5,8 @@
 //! HTTP/1.1 reader on `std::net` rather than tiny_http: tiny_http 0.12 gives every
 //! connection its own thread with no read timeout and, when a request is dropped,
 //! reads (and allocates) whatever `Content-Length` the client announced. Here one
-//! accept thread hands connections to a fixed pool of workers through a bounded
+//! accept thread hands connections to a pool of at most [`WORKERS`] workers
+//! (started as connections need them: one scraper needs one) through a bounded
 //! queue; a worker spends at most [`CONNECTION_BUDGET`] on one connection, reads
 //! at most [`MAX_HEAD`] bytes of it, never reads a body and answers one request
 //! per connection (`Connection: close`). When the queue is full the connection
@@ -16,7 +17,7 @@ use crate::health::{CheckResult, Health};
 use crate::metrics::{Format, Metrics};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -25,8 +26,8 @@ use std::time::{Duration, Instant};
 pub const MAX_HEAD: usize = 8 * 1024;
 /// Longest time one connection may hold a worker, reading and writing.
 pub const CONNECTION_BUDGET: Duration = Duration::from_secs(3);
-/// Worker threads answering requests.
-const WORKERS: usize = 4;
+/// Most worker threads answering requests.
+pub const WORKERS: usize = 4;
 /// Accepted connections waiting for a worker; beyond this they get 503.
 const QUEUE: usize = 32;
 
@@ -162,23 +163,17 @@ pub fn start(
         }
     };
     let (queue, connections) = sync_channel::<TcpStream>(QUEUE);
-    let connections = Arc::new(Mutex::new(connections));
-    for i in 0..WORKERS {
-        let (connections, metrics, health, state) = (
-            Arc::clone(&connections),
-            Arc::clone(&metrics),
-            Arc::clone(&health),
-            Arc::clone(&state),
-        );
-        let spawned = crate::threads::spawn(format!("metrics-http-{i}"), move || {
-            work(&connections, &metrics, &health, &state)
-        });
-        if let Err(e) = spawned {
-            log::warn!(error:% = e; "metrics endpoint not started: cannot start its threads");
-            return None;
-        }
-    }
-    let spawned = crate::threads::spawn("metrics-http".into(), move || accept(&listener, &queue));
+    let pool = Pool {
+        connections: Arc::new(Mutex::new(connections)),
+        counts: Arc::new(Counts::default()),
+        started: 0,
+        metrics,
+        health,
+        state: Arc::clone(&state),
+    };
+    let spawned = crate::threads::spawn("metrics-http".into(), move || {
+        accept(&listener, &queue, pool)
+    });
     if let Err(e) = spawned {
         log::warn!(error:% = e; "metrics endpoint not started: cannot start its thread");
         return None;
@@ -188,7 +183,58 @@ pub fn start(
     Some(Endpoint { addr })
 }
 
-fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>) {
+/// Connections queued and workers waiting, as the accept thread sees them.
+#[derive(Debug, Default)]
+struct Counts {
+    queued: AtomicUsize,
+    idle: AtomicUsize,
+}
+
+/// The workers, started by the accept thread when queued connections outnumber
+/// the idle workers.
+struct Pool {
+    connections: Arc<Mutex<Receiver<TcpStream>>>,
+    counts: Arc<Counts>,
+    started: usize,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    state: Arc<EndpointState>,
+}
+
+impl Pool {
+    /// After a connection was queued: starts one more worker if the queued
+    /// connections outnumber the idle workers and fewer than `WORKERS` run. A
+    /// worker that cannot start leaves the connection to the others (or to the 503
+    /// of a full queue).
+    fn grow(&mut self) {
+        let counts = &self.counts;
+        let wanted = counts.queued.load(Ordering::SeqCst) > counts.idle.load(Ordering::SeqCst);
+        if !wanted || self.started >= WORKERS {
+            return;
+        }
+        let (connections, counts, metrics, health, state) = (
+            Arc::clone(&self.connections),
+            Arc::clone(&self.counts),
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.health),
+            Arc::clone(&self.state),
+        );
+        // Counted idle from the start, so the next connection does not start another.
+        counts.idle.fetch_add(1, Ordering::SeqCst);
+        let name = format!("metrics-http-{}", self.started);
+        match crate::threads::spawn(name, move || {
+            work(&connections, &counts, &metrics, &health, &state)
+        }) {
+            Ok(_) => self.started += 1,
+            Err(e) => {
+                self.counts.idle.fetch_sub(1, Ordering::SeqCst);
+                log::warn!(error:% = e; "metrics endpoint: cannot start a worker thread");
+            }
+        }
+    }
+}
+
+fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>, mut pool: Pool) {
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(stream) => stream,
@@ -199,8 +245,14 @@ fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>) {
                 continue;
             }
         };
-        match queue.try_send(stream) {
-            Ok(()) => {}
+        // Counted before it is queued: a worker taking it at once never sees less than 0.
+        pool.counts.queued.fetch_add(1, Ordering::SeqCst);
+        let sent = queue.try_send(stream);
+        if sent.is_err() {
+            pool.counts.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        match sent {
+            Ok(()) => pool.grow(),
             Err(TrySendError::Full(mut stream)) => {
                 let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
                 let _ = write_response(&mut stream, &Response::text(503, "busy"), false);
@@ -212,6 +264,7 @@ fn accept(listener: &TcpListener, queue: &SyncSender<TcpStream>) {
 
 fn work(
     connections: &Mutex<Receiver<TcpStream>>,
+    counts: &Counts,
     metrics: &Metrics,
     health: &Health,
     state: &EndpointState,
@@ -222,9 +275,12 @@ fn work(
             .unwrap_or_else(PoisonError::into_inner)
             .recv();
         let Ok(mut stream) = next else { return };
+        counts.queued.fetch_sub(1, Ordering::SeqCst);
+        counts.idle.fetch_sub(1, Ordering::SeqCst);
         if serve(&mut stream, metrics, health).is_ok() {
             state.served.fetch_add(1, Ordering::Relaxed);
         }
+        counts.idle.fetch_add(1, Ordering::SeqCst);
     }
 }
 

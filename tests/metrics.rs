@@ -489,3 +489,59 @@ fn the_console_exporter_writes_a_snapshot_line_at_shutdown() {
         "console alone serves no endpoint"
     );
 }
+
+/// Names of the process's threads that start with `prefix`.
+fn threads(s: &Server, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", s.pid()))
+        .expect("task list")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn endpoint_workers_start_as_connections_need_them_up_to_four() {
+    let mut s = Server::start(&[]);
+    s.initialize("2025-06-18");
+    let addr = endpoint(&s);
+    assert_eq!(
+        threads(&s, "metrics-http-"),
+        Vec::<String>::new(),
+        "no worker before the first connection"
+    );
+    for _ in 0..3 {
+        scrape(&addr);
+    }
+    assert_eq!(
+        threads(&s, "metrics-http-"),
+        ["metrics-http-0"],
+        "sequential scrapes are served by one worker"
+    );
+    // Six clients that send nothing hold workers until their 3 s budget runs out:
+    // the pool grows to its limit and no further.
+    let silent: Vec<TcpStream> = (0..6)
+        .map(|_| TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    let deadline = Instant::now() + common::TIMEOUT;
+    while threads(&s, "metrics-http-").len() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        threads(&s, "metrics-http-"),
+        [
+            "metrics-http-0",
+            "metrics-http-1",
+            "metrics-http-2",
+            "metrics-http-3"
+        ],
+        "at most four workers"
+    );
+    // A scrape queued behind them is answered once a budget runs out.
+    let body = scrape(&addr);
+    assert!(body.contains("mcp_messages_total"), "{body}");
+    drop(silent);
+}
