@@ -5,6 +5,7 @@
 mod context;
 pub(crate) mod export;
 pub mod model;
+mod queue;
 mod sampler;
 mod stats;
 mod tracer;

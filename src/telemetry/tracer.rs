@@ -12,12 +12,12 @@
 use super::context::{SpanContext, new_span_id, new_trace_id};
 use super::model::{
     Event, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, FLAG_RANDOM, FLAG_SAMPLED, KeyValue, SpanData,
-    SpanKind, Status, StatusCode, Value,
+    SpanKind, Status, StatusCode, Text, Value,
 };
+use super::queue::{Pushed, SharedQueue};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -40,24 +40,27 @@ pub struct Tracer {
 #[derive(Debug)]
 struct Inner {
     sampler: Sampler,
-    queue: SyncSender<SpanData>,
+    queue: Queue,
     stats: Arc<ExportStats>,
-    service_name: Cow<'static, str>,
+    service_name: &'static str,
     recycled: Arc<Recycler>,
-    wake: Option<Wake>,
 }
 
-/// Wakes the export thread once a batch's worth of spans is queued, instead of
-/// once per span: a sleeping consumer on the span queue would be woken by every
-/// span, and that futex round trip cost more than the span itself.
+/// Where ended spans go.
 #[derive(Debug)]
-pub(crate) struct Wake {
-    /// Spans queued since the export thread last drained the queue.
-    pub(crate) queued: Arc<AtomicUsize>,
-    /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
-    pub(crate) batch: usize,
-    /// Holds at most one pending wake-up.
-    pub(crate) signal: SyncSender<()>,
+enum Queue {
+    /// A channel whose owner drains it (tests, benches).
+    Channel(SyncSender<SpanData>),
+    /// The export thread's queue. The thread sleeps on `signal`, which is sent once a
+    /// batch's worth is waiting, instead of once per span: a sleeping consumer woken
+    /// by every span cost a futex round trip per span, more than the span itself.
+    Export {
+        spans: Arc<SharedQueue<SpanData>>,
+        /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+        batch: usize,
+        /// Holds at most one pending wake-up; its receiver sees all tracers gone.
+        signal: SyncSender<()>,
+    },
 }
 
 /// Empty attribute lists going back from the export thread to new spans.
@@ -109,27 +112,32 @@ impl Tracer {
         stats: Arc<ExportStats>,
         service_name: String,
     ) -> Tracer {
-        Tracer::build(sampler, queue, stats, service_name, None)
+        Tracer::build(sampler, Queue::Channel(queue), stats, service_name)
     }
 
-    /// A tracer whose consumer sleeps until `wake` says a batch is queued (or its
-    /// own schedule comes), rather than waiting on the span queue itself.
-    pub(crate) fn batched(
+    /// A tracer feeding the export thread's `spans`, signalling it on `signal` each
+    /// time `batch` spans are waiting (its own schedule covers the rest).
+    pub(crate) fn exporting(
         sampler: Sampler,
-        queue: SyncSender<SpanData>,
+        spans: Arc<SharedQueue<SpanData>>,
+        batch: usize,
+        signal: SyncSender<()>,
         stats: Arc<ExportStats>,
         service_name: String,
-        wake: Wake,
     ) -> Tracer {
-        Tracer::build(sampler, queue, stats, service_name, Some(wake))
+        let queue = Queue::Export {
+            spans,
+            batch,
+            signal,
+        };
+        Tracer::build(sampler, queue, stats, service_name)
     }
 
     fn build(
         sampler: Sampler,
-        queue: SyncSender<SpanData>,
+        queue: Queue,
         stats: Arc<ExportStats>,
         service_name: String,
-        wake: Option<Wake>,
     ) -> Tracer {
         Tracer {
             inner: Some(Arc::new(Inner {
@@ -138,9 +146,8 @@ impl Tracer {
                 stats,
                 // Leaked once per tracer (one per process): every span then borrows
                 // it instead of allocating a copy for its `service.name`.
-                service_name: Cow::Borrowed(Box::leak(service_name.into_boxed_str())),
+                service_name: Box::leak(service_name.into_boxed_str()),
                 recycled: Arc::default(),
-                wake,
             })),
         }
     }
@@ -232,7 +239,7 @@ impl Tracer {
                         let mut list = inner.recycled.take();
                         list.push(KeyValue::new(
                             "service.name",
-                            Value::Str(inner.service_name.clone()),
+                            Value::Str(Text::Static(inner.service_name)),
                         ));
                         list
                     },
@@ -354,17 +361,26 @@ impl Span {
             return;
         };
         rec.data.end_time_unix_nano = rec.now();
-        match rec.inner.queue.try_send(rec.data) {
-            Ok(()) => {
-                if let Some(wake) = &rec.inner.wake
-                    && wake.queued.fetch_add(1, Ordering::Relaxed) + 1 >= wake.batch
-                {
-                    // Full: a wake-up is already pending.
-                    let _ = wake.signal.try_send(());
+        let stats = &rec.inner.stats;
+        match &rec.inner.queue {
+            Queue::Channel(queue) => match queue.try_send(rec.data) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => stats.dropped_queue_full.inc(),
+                Err(TrySendError::Disconnected(_)) => stats.dropped_shutdown.inc(),
+            },
+            Queue::Export {
+                spans,
+                batch,
+                signal,
+            } => match spans.push(rec.data) {
+                Pushed::Queued { waiting } if waiting >= *batch => {
+                    // Full: a wake-up is already pending. Disconnected: the export
+                    // thread is gone, and its last flush has taken what it could.
+                    let _ = signal.try_send(());
                 }
-            }
-            Err(TrySendError::Full(_)) => rec.inner.stats.dropped_queue_full.inc(),
-            Err(TrySendError::Disconnected(_)) => rec.inner.stats.dropped_shutdown.inc(),
+                Pushed::Queued { .. } => {}
+                Pushed::Full => stats.dropped_queue_full.inc(),
+            },
         }
     }
 }
