@@ -8,6 +8,7 @@
 use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
 use super::queue::SharedQueue;
+use super::resolve::CachingResolver;
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use super::tracer::Tracer;
@@ -468,7 +469,7 @@ impl Otlp {
     /// A sender to `url` with the OTLP headers and timeout of `config`.
     pub(crate) fn new(config: &Config, url: String) -> Otlp {
         let tracing = &config.telemetry.tracing;
-        let agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("tfo-mcp-otlp-exporter/", env!("CARGO_PKG_VERSION")))
             // ureq zero-fills 128 kB for each direction of a pooled connection: 256 kB
@@ -476,8 +477,12 @@ impl Otlp {
             // through anyway. The input buffer grows when a response head needs it.
             .input_buffer_size(IO_BUFFER / 2)
             .output_buffer_size(IO_BUFFER)
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Otlp {
             url,
             headers: tracing.otlp_headers.clone(),

@@ -6,6 +6,7 @@ mod context;
 pub(crate) mod export;
 pub mod model;
 mod queue;
+mod resolve;
 mod sampler;
 mod stats;
 mod tracer;
