@@ -446,8 +446,10 @@ impl<T: Signal> Batcher<T> {
             }
         }
         (self.feed.reclaim)(batch);
-        // A backlog (a slow collector) may have grown the buffer that goes back to
-        // the queue: keep one batch's worth.
+        // One batch's buffer goes back to the queue (a backlog may have grown it).
+        // Handing it back smaller saves up to 100 kB of peak RSS (512 spans), but the
+        // queue's regrowth through musl's realloc cost 0.2-0.3 us per span in
+        // benches/spans.rs, and from nothing still more: not taken.
         batch.shrink_to(self.batch_size);
         self.stats.batches.inc();
         self.stats

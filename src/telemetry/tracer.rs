@@ -25,9 +25,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
 const MAX_PER_SPAN: usize = 128;
-/// Room for the attributes our spans carry (request.process and mcp.tool.call set
-/// seven to nine), so that a list rarely grows.
-const ATTRIBUTES_CAPACITY: usize = 12;
+/// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
+/// nine), so that a list rarely grows. A batch holds this many lists of 64-byte
+/// attributes, so every slot beyond need is 32 kB of resident memory.
+const ATTRIBUTES_CAPACITY: usize = 9;
 /// Attribute lists kept for reuse: one export batch's worth (the default
 /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`); more are freed.
 const RECYCLED_MAX: usize = 512;
@@ -79,7 +80,11 @@ impl Recycler {
         let cleared: Vec<Vec<KeyValue>> = batch
             .drain(..)
             .map(|span| span.attributes)
-            .filter(|list| list.capacity() >= ATTRIBUTES_CAPACITY)
+            // A list grown by a larger span (an error, a Claude call) is freed rather
+            // than kept: a pool of grown lists would hold far more memory than needed.
+            .filter(|list| {
+                (ATTRIBUTES_CAPACITY..2 * ATTRIBUTES_CAPACITY).contains(&list.capacity())
+            })
             .map(|mut list| {
                 list.clear();
                 list
