@@ -224,8 +224,18 @@ impl Tracer {
         parent: Option<(super::model::SpanId, bool)>,
     ) -> Span {
         let recording = match &self.inner {
-            Some(inner) if context.is_sampled() => Some(Recording {
-                data: boxed(SpanData {
+            Some(inner) if context.is_sampled() => {
+                let mut attributes = inner.recycled.take();
+                attributes.push(KeyValue::new(
+                    "service.name",
+                    Value::Str(Text::Static(inner.service_name)),
+                ));
+                let mut data = spare_box();
+                // Both clocks are read together, after anything that may allocate: a
+                // span ends at its wall-clock start plus monotonic time, so a gap
+                // between the two readings would shift its end past its parent's.
+                let started = Instant::now();
+                *data = SpanData {
                     trace_id: context.trace_id,
                     span_id: context.span_id,
                     parent_span_id: parent.map(|(id, _)| id),
@@ -241,22 +251,18 @@ impl Tracer {
                     kind,
                     start_time_unix_nano: now_unix_nano(),
                     end_time_unix_nano: 0,
-                    attributes: {
-                        let mut list = inner.recycled.take();
-                        list.push(KeyValue::new(
-                            "service.name",
-                            Value::Str(Text::Static(inner.service_name)),
-                        ));
-                        list
-                    },
+                    attributes,
                     dropped_attributes_count: 0,
                     events: Vec::new(),
                     dropped_events_count: 0,
                     status: Status::default(),
-                }),
-                started: Instant::now(),
-                inner: Arc::clone(inner),
-            }),
+                };
+                Some(Recording {
+                    data,
+                    started,
+                    inner: Arc::clone(inner),
+                })
+            }
             _ => None,
         };
         Span { context, recording }
@@ -289,14 +295,11 @@ thread_local! {
 /// More than the spans a thread has open at once (a request, its child, a Claude call).
 const BOXES_MAX: usize = 8;
 
-fn boxed(data: SpanData) -> Box<SpanData> {
-    match BOXES.with(|boxes| boxes.borrow_mut().pop()) {
-        Some(mut spare) => {
-            *spare = data;
-            spare
-        }
-        None => Box::new(data),
-    }
+/// A kept box, or a new one (holding a blank span) when none is left.
+fn spare_box() -> Box<SpanData> {
+    BOXES
+        .with(|boxes| boxes.borrow_mut().pop())
+        .unwrap_or_else(|| Box::new(blank()))
 }
 
 /// Takes the data out of `data`'s box and keeps the box for the next span.
