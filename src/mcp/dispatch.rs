@@ -176,14 +176,12 @@ impl Server {
             remote,
         );
         if span.is_recording() {
-            let id = request.id.to_string();
-            span.set_with("mcp.request.id", || AttrValue::from(id.clone()));
-            span.set_with("jsonrpc.request.id", || AttrValue::from(id));
-            span.set_with("mcp.method.name", || {
-                AttrValue::from(request.method.clone())
-            });
+            let id = AttrValue::display(&request.id);
+            span.set_with("mcp.request.id", || id.clone());
+            span.set_with("jsonrpc.request.id", || id);
+            span.set_with("mcp.method.name", || AttrValue::text(&request.method));
             span.set_with("mcp.session.id", || {
-                AttrValue::from(self.services.session_id.clone())
+                AttrValue::text(&self.services.session_id)
             });
             span.set("network.transport", "pipe");
             span.set("mcp.protocol.version", "unknown");
@@ -469,12 +467,12 @@ impl Server {
                 .tracer
                 .start_child("mcp.tool.call", SpanKind::Internal, parent);
         // The name is the client's text until the tool is found: no secrets in spans.
-        let shown = || AttrValue::from(crate::redact::redact_text(name).into_owned());
+        let shown = || AttrValue::text(&crate::redact::redact_text(name));
         span.set_with("mcp.tool.name", shown);
         span.set_with("gen_ai.tool.name", shown);
         span.set("gen_ai.operation.name", "execute_tool");
         span.set_with("mcp.session.id", || {
-            AttrValue::from(self.services.session_id.clone())
+            AttrValue::text(&self.services.session_id)
         });
         span.set("mcp.protocol.version", served.version.as_str());
         let started = Instant::now();

@@ -50,7 +50,7 @@ fields! {
 impl Message for Value {
     fn fields<S: Sink>(&self, out: &mut S) {
         match self {
-            Value::Str(s) => out.string(any_value::STRING_VALUE, s),
+            Value::Str(s) => out.bytes(any_value::STRING_VALUE, s.as_bytes()),
             Value::Bool(b) => out.varint(any_value::BOOL_VALUE, u64::from(*b)),
             // int64 is a plain varint: a negative value is sign-extended to 10 bytes.
             Value::Int(i) => out.varint(any_value::INT_VALUE, *i as u64),

@@ -72,7 +72,7 @@ impl Rng {
 
 pub(crate) fn random_value(rng: &mut Rng) -> Value {
     match rng.below(5) {
-        0 => Value::Str(Cow::Owned(rng.string())),
+        0 => Value::from(rng.string()),
         1 => Value::Bool(rng.chance(2)),
         2 => Value::Int(rng.scalar() as i64),
         3 => Value::Double(rng.double()),

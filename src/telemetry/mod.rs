@@ -5,6 +5,8 @@
 mod context;
 pub(crate) mod export;
 pub mod model;
+mod queue;
+mod resolve;
 mod sampler;
 mod stats;
 mod tracer;

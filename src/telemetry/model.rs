@@ -31,7 +31,7 @@ pub enum SpanKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// `string_value`.
-    Str(Cow<'static, str>),
+    Str(Text),
     /// `bool_value`.
     Bool(bool),
     /// `int_value`.
@@ -40,6 +40,180 @@ pub enum Value {
     Double(f64),
     /// `array_value` of strings (e.g. `gen_ai.response.finish_reasons`).
     StrArray(Vec<String>),
+}
+
+impl Value {
+    /// A string value copied from `text`: inline (no allocation) up to
+    /// [`Text::INLINE`] bytes, which covers request ids, method, tool and session ids.
+    pub fn text(text: &str) -> Value {
+        Value::Str(Text::copy(text))
+    }
+
+    /// A string value holding `value` formatted with `Display` (a request id), inline
+    /// when it fits.
+    pub fn display(value: &impl std::fmt::Display) -> Value {
+        Value::Str(Text::display(value))
+    }
+}
+
+/// The text of a string attribute: a static name, a short copy kept inline, or a
+/// longer owned string. A span's dynamic values (request and session ids, method
+/// and tool names) fit inline, so that recording them allocates nothing: musl's
+/// allocator, freeing on the export thread what the MCP thread allocated, was most
+/// of a span's cost (`benches/spans.rs`).
+#[derive(Clone)]
+pub enum Text {
+    /// Borrowed for the whole program.
+    Static(&'static str),
+    /// Up to [`Text::INLINE`] bytes of UTF-8, in place.
+    Inline(Inline),
+    /// Longer text.
+    Owned(String),
+}
+
+/// Inline text: `len` bytes of `bytes`, always a whole UTF-8 string.
+#[derive(Clone, Copy)]
+pub struct Inline {
+    len: u8,
+    bytes: [u8; Text::INLINE],
+}
+
+impl Text {
+    /// The most bytes kept inline: 38 makes a `Text` 40 bytes, and holds a 32-digit
+    /// session id or the longest MCP method name.
+    pub const INLINE: usize = 38;
+
+    /// `text` copied: inline when it fits, else owned.
+    pub fn copy(text: &str) -> Text {
+        if text.len() <= Text::INLINE {
+            let mut bytes = [0; Text::INLINE];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Text::Inline(Inline {
+                len: text.len() as u8,
+                bytes,
+            })
+        } else {
+            Text::Owned(text.to_string())
+        }
+    }
+
+    /// `value` formatted, inline when it fits.
+    pub fn display(value: &impl std::fmt::Display) -> Text {
+        let mut out = Formatted::Inline(Inline {
+            len: 0,
+            bytes: [0; Text::INLINE],
+        });
+        // Writing into memory cannot fail; a `Display` that fails leaves what it wrote.
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{value}"));
+        match out {
+            Formatted::Inline(inline) => Text::Inline(inline),
+            Formatted::Owned(text) => Text::Owned(text),
+        }
+    }
+
+    /// The UTF-8 bytes (what the encoder writes; no validation).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Static(s) => s.as_bytes(),
+            Text::Inline(inline) => &inline.bytes[..usize::from(inline.len)],
+            Text::Owned(s) => s.as_bytes(),
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Inline(_) => std::str::from_utf8(self.as_bytes())
+                .expect("inline text is copied from a whole str"),
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+/// [`Text::display`]'s writer: inline until the text outgrows it.
+enum Formatted {
+    Inline(Inline),
+    Owned(String),
+}
+
+impl std::fmt::Write for Formatted {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match self {
+            Formatted::Inline(inline) => {
+                let len = usize::from(inline.len);
+                if len + s.len() <= Text::INLINE {
+                    inline.bytes[len..len + s.len()].copy_from_slice(s.as_bytes());
+                    inline.len = (len + s.len()) as u8;
+                } else {
+                    let mut text = String::with_capacity(len + s.len());
+                    text.push_str(
+                        std::str::from_utf8(&inline.bytes[..len])
+                            .expect("only whole strs are written inline"),
+                    );
+                    text.push_str(s);
+                    *self = Formatted::Owned(text);
+                }
+            }
+            Formatted::Owned(text) => text.push_str(s),
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Debug for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(Text::Inline(*self).as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// One attribute.
@@ -63,13 +237,13 @@ impl KeyValue {
 
 impl From<&'static str> for Value {
     fn from(s: &'static str) -> Value {
-        Value::Str(Cow::Borrowed(s))
+        Value::Str(Text::Static(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
-        Value::Str(Cow::Owned(s))
+        Value::Str(Text::Owned(s))
     }
 }
 

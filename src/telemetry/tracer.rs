@@ -12,21 +12,23 @@
 use super::context::{SpanContext, new_span_id, new_trace_id};
 use super::model::{
     Event, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, FLAG_RANDOM, FLAG_SAMPLED, KeyValue, SpanData,
-    SpanKind, Status, StatusCode, Value,
+    SpanKind, Status, StatusCode, Text, Value,
 };
+use super::queue::{Pushed, SharedQueue};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::RefCell;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
 const MAX_PER_SPAN: usize = 128;
-/// Room for the attributes our spans carry (request.process and mcp.tool.call set
-/// seven to nine), so that a list rarely grows.
-const ATTRIBUTES_CAPACITY: usize = 12;
+/// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
+/// nine), so that a list rarely grows. A batch holds this many lists of 64-byte
+/// attributes, so every slot beyond need is 32 kB of resident memory.
+const ATTRIBUTES_CAPACITY: usize = 9;
 /// Attribute lists kept for reuse: one export batch's worth (the default
 /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`); more are freed.
 const RECYCLED_MAX: usize = 512;
@@ -40,24 +42,27 @@ pub struct Tracer {
 #[derive(Debug)]
 struct Inner {
     sampler: Sampler,
-    queue: SyncSender<SpanData>,
+    queue: Queue,
     stats: Arc<ExportStats>,
-    service_name: Cow<'static, str>,
+    service_name: &'static str,
     recycled: Arc<Recycler>,
-    wake: Option<Wake>,
 }
 
-/// Wakes the export thread once a batch's worth of spans is queued, instead of
-/// once per span: a sleeping consumer on the span queue would be woken by every
-/// span, and that futex round trip cost more than the span itself.
+/// Where ended spans go.
 #[derive(Debug)]
-pub(crate) struct Wake {
-    /// Spans queued since the export thread last drained the queue.
-    pub(crate) queued: Arc<AtomicUsize>,
-    /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
-    pub(crate) batch: usize,
-    /// Holds at most one pending wake-up.
-    pub(crate) signal: SyncSender<()>,
+enum Queue {
+    /// A channel whose owner drains it (tests, benches).
+    Channel(SyncSender<SpanData>),
+    /// The export thread's queue. The thread sleeps on `signal`, which is sent once a
+    /// batch's worth is waiting, instead of once per span: a sleeping consumer woken
+    /// by every span cost a futex round trip per span, more than the span itself.
+    Export {
+        spans: Arc<SharedQueue<SpanData>>,
+        /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+        batch: usize,
+        /// Holds at most one pending wake-up; its receiver sees all tracers gone.
+        signal: SyncSender<()>,
+    },
 }
 
 /// Empty attribute lists going back from the export thread to new spans.
@@ -75,7 +80,11 @@ impl Recycler {
         let cleared: Vec<Vec<KeyValue>> = batch
             .drain(..)
             .map(|span| span.attributes)
-            .filter(|list| list.capacity() >= ATTRIBUTES_CAPACITY)
+            // A list grown by a larger span (an error, a Claude call) is freed rather
+            // than kept: a pool of grown lists would hold far more memory than needed.
+            .filter(|list| {
+                (ATTRIBUTES_CAPACITY..2 * ATTRIBUTES_CAPACITY).contains(&list.capacity())
+            })
             .map(|mut list| {
                 list.clear();
                 list
@@ -109,27 +118,32 @@ impl Tracer {
         stats: Arc<ExportStats>,
         service_name: String,
     ) -> Tracer {
-        Tracer::build(sampler, queue, stats, service_name, None)
+        Tracer::build(sampler, Queue::Channel(queue), stats, service_name)
     }
 
-    /// A tracer whose consumer sleeps until `wake` says a batch is queued (or its
-    /// own schedule comes), rather than waiting on the span queue itself.
-    pub(crate) fn batched(
+    /// A tracer feeding the export thread's `spans`, signalling it on `signal` each
+    /// time `batch` spans are waiting (its own schedule covers the rest).
+    pub(crate) fn exporting(
         sampler: Sampler,
-        queue: SyncSender<SpanData>,
+        spans: Arc<SharedQueue<SpanData>>,
+        batch: usize,
+        signal: SyncSender<()>,
         stats: Arc<ExportStats>,
         service_name: String,
-        wake: Wake,
     ) -> Tracer {
-        Tracer::build(sampler, queue, stats, service_name, Some(wake))
+        let queue = Queue::Export {
+            spans,
+            batch,
+            signal,
+        };
+        Tracer::build(sampler, queue, stats, service_name)
     }
 
     fn build(
         sampler: Sampler,
-        queue: SyncSender<SpanData>,
+        queue: Queue,
         stats: Arc<ExportStats>,
         service_name: String,
-        wake: Option<Wake>,
     ) -> Tracer {
         Tracer {
             inner: Some(Arc::new(Inner {
@@ -138,9 +152,8 @@ impl Tracer {
                 stats,
                 // Leaked once per tracer (one per process): every span then borrows
                 // it instead of allocating a copy for its `service.name`.
-                service_name: Cow::Borrowed(Box::leak(service_name.into_boxed_str())),
+                service_name: Box::leak(service_name.into_boxed_str()),
                 recycled: Arc::default(),
-                wake,
             })),
         }
     }
@@ -211,8 +224,18 @@ impl Tracer {
         parent: Option<(super::model::SpanId, bool)>,
     ) -> Span {
         let recording = match &self.inner {
-            Some(inner) if context.is_sampled() => Some(Recording {
-                data: SpanData {
+            Some(inner) if context.is_sampled() => {
+                let mut attributes = inner.recycled.take();
+                attributes.push(KeyValue::new(
+                    "service.name",
+                    Value::Str(Text::Static(inner.service_name)),
+                ));
+                let mut data = spare_box();
+                // Both clocks are read together, after anything that may allocate: a
+                // span ends at its wall-clock start plus monotonic time, so a gap
+                // between the two readings would shift its end past its parent's.
+                let started = Instant::now();
+                *data = SpanData {
                     trace_id: context.trace_id,
                     span_id: context.span_id,
                     parent_span_id: parent.map(|(id, _)| id),
@@ -228,22 +251,18 @@ impl Tracer {
                     kind,
                     start_time_unix_nano: now_unix_nano(),
                     end_time_unix_nano: 0,
-                    attributes: {
-                        let mut list = inner.recycled.take();
-                        list.push(KeyValue::new(
-                            "service.name",
-                            Value::Str(inner.service_name.clone()),
-                        ));
-                        list
-                    },
+                    attributes,
                     dropped_attributes_count: 0,
                     events: Vec::new(),
                     dropped_events_count: 0,
                     status: Status::default(),
-                },
-                started: Instant::now(),
-                inner: Arc::clone(inner),
-            }),
+                };
+                Some(Recording {
+                    data,
+                    started,
+                    inner: Arc::clone(inner),
+                })
+            }
             _ => None,
         };
         Span { context, recording }
@@ -259,9 +278,60 @@ pub struct Span {
 
 #[derive(Debug)]
 struct Recording {
-    data: SpanData,
+    /// Boxed so that a span is small: at opt-level "z" every move of a span is a
+    /// `rep movsb` of all of it, and an unsampled span is moved like a sampled one.
+    data: Box<SpanData>,
     started: Instant,
     inner: Arc<Inner>,
+}
+
+// Boxes of ended spans kept per thread for the next spans (so a sampled span does
+// not allocate its box), at most `BOXES_MAX`.
+thread_local! {
+    // The boxes themselves are what is kept: a `Vec<SpanData>` would not be a box to hand out.
+    #[allow(clippy::vec_box)]
+    static BOXES: RefCell<Vec<Box<SpanData>>> = const { RefCell::new(Vec::new()) };
+}
+/// More than the spans a thread has open at once (a request, its child, a Claude call).
+const BOXES_MAX: usize = 8;
+
+/// A kept box, or a new one (holding a blank span) when none is left.
+fn spare_box() -> Box<SpanData> {
+    BOXES
+        .with(|boxes| boxes.borrow_mut().pop())
+        .unwrap_or_else(|| Box::new(blank()))
+}
+
+/// Takes the data out of `data`'s box and keeps the box for the next span.
+fn unbox(mut data: Box<SpanData>) -> SpanData {
+    let taken = std::mem::replace(&mut *data, blank());
+    BOXES.with(|boxes| {
+        let mut boxes = boxes.borrow_mut();
+        if boxes.len() < BOXES_MAX {
+            boxes.push(data);
+        }
+    });
+    taken
+}
+
+/// What a kept box holds: nothing allocated.
+fn blank() -> SpanData {
+    SpanData {
+        trace_id: Default::default(),
+        span_id: Default::default(),
+        parent_span_id: None,
+        trace_state: String::new(),
+        flags: 0,
+        name: Cow::Borrowed(""),
+        kind: SpanKind::Internal,
+        start_time_unix_nano: 0,
+        end_time_unix_nano: 0,
+        attributes: Vec::new(),
+        dropped_attributes_count: 0,
+        events: Vec::new(),
+        dropped_events_count: 0,
+        status: Status::default(),
+    }
 }
 
 impl Span {
@@ -345,6 +415,9 @@ impl Span {
     }
 
     /// Ends the span and offers it to the export queue.
+    // Inlined: passing the span by value to a call copies all of it (about 300
+    // bytes, a `rep movsb` at opt-level "z"), a third of an unsampled span's cost.
+    #[inline(always)]
     pub fn end(mut self) {
         self.finish();
     }
@@ -354,17 +427,26 @@ impl Span {
             return;
         };
         rec.data.end_time_unix_nano = rec.now();
-        match rec.inner.queue.try_send(rec.data) {
-            Ok(()) => {
-                if let Some(wake) = &rec.inner.wake
-                    && wake.queued.fetch_add(1, Ordering::Relaxed) + 1 >= wake.batch
-                {
-                    // Full: a wake-up is already pending.
-                    let _ = wake.signal.try_send(());
+        let stats = &rec.inner.stats;
+        match &rec.inner.queue {
+            Queue::Channel(queue) => match queue.try_send(unbox(rec.data)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => stats.dropped_queue_full.inc(),
+                Err(TrySendError::Disconnected(_)) => stats.dropped_shutdown.inc(),
+            },
+            Queue::Export {
+                spans,
+                batch,
+                signal,
+            } => match spans.push(unbox(rec.data)) {
+                Pushed::Queued { waiting } if waiting >= *batch => {
+                    // Full: a wake-up is already pending. Disconnected: the export
+                    // thread is gone, and its last flush has taken what it could.
+                    let _ = signal.try_send(());
                 }
-            }
-            Err(TrySendError::Full(_)) => rec.inner.stats.dropped_queue_full.inc(),
-            Err(TrySendError::Disconnected(_)) => rec.inner.stats.dropped_shutdown.inc(),
+                Pushed::Queued { .. } => {}
+                Pushed::Full => stats.dropped_queue_full.inc(),
+            },
         }
     }
 }

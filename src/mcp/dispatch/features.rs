@@ -90,7 +90,7 @@ impl Server {
         );
         child.set_with("mcp.resource.uri", || AttrValue::from(jsonrpc::clip(&uri)));
         child.set_with("mcp.session.id", || {
-            AttrValue::from(self.services.session_id.clone())
+            AttrValue::text(&self.services.session_id)
         });
         child.set("mcp.protocol.version", version.as_str());
         let (entry, target) = match self.resources.resolve(&uri) {
@@ -145,7 +145,7 @@ impl Server {
             AttrValue::from(jsonrpc::clip(name))
         });
         child.set_with("mcp.session.id", || {
-            AttrValue::from(self.services.session_id.clone())
+            AttrValue::text(&self.services.session_id)
         });
         child.set("mcp.protocol.version", version.as_str());
         let Some(prompt) = prompts::find(name) else {
