@@ -24,6 +24,8 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 const MAX_BODY: u64 = 16 << 20;
 /// Connection setup limit of one attempt (the SDKs use 5 s too).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// ureq's buffer per direction of a connection.
+const IO_BUFFER: usize = 16 * 1024;
 
 /// A Claude Messages API client; shared (`Arc`) between calls and the health probe.
 pub struct Client {
@@ -136,12 +138,22 @@ impl Client {
     fn agent(&self) -> &ureq::Agent {
         self.agent.get_or_init(|| {
             crate::tls::install();
-            ureq::Agent::config_builder()
+            let config = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .timeout_connect(Some(CONNECT_TIMEOUT))
                 .user_agent(concat!("tfo-mcp/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .into()
+                // ureq's 128 kB per direction, zero-filled for each connection, is far
+                // more than a request body or a streamed event needs.
+                .input_buffer_size(IO_BUFFER)
+                .output_buffer_size(IO_BUFFER)
+                .build();
+            // No lookup thread per request: the API host's addresses are looked up at
+            // most once a minute (`telemetry::resolve`).
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                crate::telemetry::resolve::CachingResolver::default(),
+            )
         })
     }
 

@@ -467,6 +467,9 @@ pub(crate) struct Otlp {
 impl Otlp {
     /// A sender to `url` with the OTLP headers and timeout of `config`.
     pub(crate) fn new(config: &Config, url: String) -> Otlp {
+        // An https endpoint needs the crate's TLS provider (the binary installs it at
+        // start; a library caller may not have).
+        crate::tls::install();
         let tracing = &config.telemetry.tracing;
         let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)

@@ -6,7 +6,7 @@ mod context;
 pub(crate) mod export;
 pub mod model;
 mod queue;
-mod resolve;
+pub(crate) mod resolve;
 mod sampler;
 mod stats;
 mod tracer;
