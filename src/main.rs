@@ -123,12 +123,9 @@ fn claude_status(config: &Config) -> String {
 }
 
 fn info(config: &Config) -> ExitCode {
-    let (tx, _rx) = smol::channel::bounded(1);
-    let server = tfo_mcp::mcp::Server::new(
-        config.clone(),
-        tx,
-        tfo_mcp::observability::Observability::disabled(),
-    );
+    // The registries the server would serve, without building a server.
+    let tools = tfo_mcp::tools::Registry::builtin(config);
+    let resources = tfo_mcp::resources::Registry::builtin();
     let mut text = format!(
         "tfo-mcp {}\n\nprotocol versions:\n",
         env!("CARGO_PKG_VERSION")
@@ -142,15 +139,15 @@ fn info(config: &Config) -> ExitCode {
         text.push_str(&format!("  {version}  ({era})\n"));
     }
     text.push_str("\ntools:\n");
-    for tool in server.tools().all() {
+    for tool in tools.all() {
         text.push_str(&format!("  {:<20} {}\n", tool.name, tool.title));
     }
     text.push_str("\nresources:\n");
-    for resource in server.resources().resources() {
+    for resource in resources.resources() {
         text.push_str(&format!("  {:<30} {}\n", resource.uri, resource.title));
     }
     text.push_str("\nresource templates:\n");
-    for template in server.resources().templates() {
+    for template in resources.templates() {
         text.push_str(&format!("  {:<30} {}\n", template.uri, template.title));
     }
     text.push_str("\nprompts:\n");
