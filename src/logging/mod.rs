@@ -195,14 +195,17 @@ fn level_filter(level: Severity) -> log::LevelFilter {
 /// Writes one line (a newline is added) to the log output: the writer queue, or
 /// stderr before the logger is installed. Never stdout.
 pub fn write_line(line: &str) {
-    let mut text = String::with_capacity(line.len() + 1);
-    text.push_str(line);
-    text.push('\n');
     match LOGGER.get() {
-        Some(logger) => logger.writer.push(text),
+        Some(logger) => logger.writer.push_with(|text| {
+            text.push_str(line);
+            text.push('\n');
+        }),
         None => {
             // A failing stderr must never take the server down.
-            let _ = io::stderr().write_all(text.as_bytes());
+            let mut err = io::stderr().lock();
+            let _ = err
+                .write_all(line.as_bytes())
+                .and_then(|()| err.write_all(b"\n"));
         }
     }
 }
@@ -241,9 +244,9 @@ impl log::Log for Logger {
         }
         let entry = Entry::new(record, context::current());
         if to_output && entry.level >= self.level {
-            self.writer.push(match self.format {
-                LogFormat::Json => entry.json_line(),
-                LogFormat::Console => entry.console_line(),
+            self.writer.push_with(|text| match self.format {
+                LogFormat::Json => entry.write_json(text),
+                LogFormat::Console => entry.write_console(text),
             });
             if let Some(otlp) = &self.otlp {
                 otlp.offer(&entry);

@@ -100,36 +100,49 @@ impl<'a> Entry<'a> {
 
     /// One JSON object and a newline: `timestamp`, `level`, `logger`, `message`, the
     /// record's fields, then the context fields.
+    #[cfg(test)]
     pub(crate) fn json_line(&self) -> String {
         let mut line = String::with_capacity(160 + self.message.len() + 24 * self.fields.len());
-        line.push_str("{\"timestamp\":\"");
-        write_rfc3339(&mut line, self.unix_nanos);
-        line.push_str("\",\"level\":\"");
-        line.push_str(level_name(self.level));
-        line.push_str("\",\"logger\":");
-        json_string(&mut line, self.target);
-        line.push_str(",\"message\":");
-        json_string(&mut line, &self.message);
-        for (key, value) in &self.fields {
-            line.push(',');
-            json_string(&mut line, key);
-            line.push(':');
-            json_field(&mut line, value);
-        }
-        for (key, value) in self.context_fields() {
-            line.push(',');
-            json_string(&mut line, key);
-            line.push(':');
-            json_string(&mut line, value);
-        }
-        line.push_str("}\n");
+        self.write_json(&mut line);
         line
     }
 
+    /// [`Entry::json_line`] appended to `line`.
+    pub(crate) fn write_json(&self, line: &mut String) {
+        line.push_str("{\"timestamp\":\"");
+        write_rfc3339(line, self.unix_nanos);
+        line.push_str("\",\"level\":\"");
+        line.push_str(level_name(self.level));
+        line.push_str("\",\"logger\":");
+        json_string(line, self.target);
+        line.push_str(",\"message\":");
+        json_string(line, &self.message);
+        for (key, value) in &self.fields {
+            line.push(',');
+            json_string(line, key);
+            line.push(':');
+            json_field(line, value);
+        }
+        for (key, value) in self.context_fields() {
+            line.push(',');
+            json_string(line, key);
+            line.push(':');
+            json_string(line, value);
+        }
+        line.push_str("}\n");
+    }
+
     /// One readable line: `time LEVEL logger: message key=value ...`.
+    #[cfg(test)]
     pub(crate) fn console_line(&self) -> String {
         let mut line = String::with_capacity(120 + self.message.len());
-        write_rfc3339(&mut line, self.unix_nanos);
+        self.write_console(&mut line);
+        line
+    }
+
+    /// [`Entry::console_line`] appended to `line`.
+    pub(crate) fn write_console(&self, line: &mut String) {
+        write_rfc3339(line, self.unix_nanos);
         let _ = write!(
             line,
             " {:<8} {}: {}",
@@ -150,7 +163,6 @@ impl<'a> Entry<'a> {
             let _ = write!(line, " {key}={value}");
         }
         line.push('\n');
-        line
     }
 }
 

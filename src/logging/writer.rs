@@ -8,7 +8,6 @@
 //!   tfo.log (full) ─► tfo.log.1 ─► tfo.log.2 ─► ... ─► tfo.log.{keep} (deleted)
 //! ```
 
-use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -19,8 +18,11 @@ use std::time::{Duration, Instant};
 
 /// Lines waiting for the writer thread; beyond this new lines are dropped.
 pub(crate) const QUEUE: usize = 8192;
-/// Most bytes the writer gathers into one write.
+/// Buffer kept between writes; a larger one (after a burst) is freed.
 const CHUNK: usize = 64 * 1024;
+/// Most bytes queued; beyond them new lines are dropped (with `QUEUE`, a bound on
+/// memory whatever the line lengths).
+const MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 /// After a write the writer lets lines gather this long before it looks again: a
 /// busy server then pays no thread wake-up per line (a sender only wakes a writer
 /// that waits on the queue), and lines are written in large chunks.
@@ -148,9 +150,12 @@ pub(crate) struct Counters {
     progress: Condvar,
 }
 
-/// Lines between the loggers and the writer thread. A deque behind a mutex
-/// rather than a preallocated channel: it holds only what is queued (a channel of
-/// `QUEUE` slots costs 256 kB of touched memory from the first record on).
+/// Lines between the loggers and the writer thread: one text buffer behind a mutex
+/// that records are formatted straight into, swapped whole with the writer's emptied
+/// one. No `String` per record crosses threads (musl's allocator maps and unmaps
+/// groups when lines are allocated on one thread and freed on another), and nothing
+/// is preallocated: it holds what is queued (a channel of `QUEUE` slots touched
+/// 256 kB from the first record on).
 #[derive(Debug)]
 struct Queue {
     state: Mutex<QueueState>,
@@ -161,7 +166,10 @@ struct Queue {
 
 #[derive(Debug, Default)]
 struct QueueState {
-    lines: VecDeque<String>,
+    /// Whole lines, each ending in a newline.
+    text: String,
+    /// Lines in `text`.
+    lines: usize,
     /// The writer thread waits on `ready`.
     waiting: bool,
     /// The sending side is gone: the writer ends once the queue is empty.
@@ -177,24 +185,28 @@ impl Queue {
         }
     }
 
-    /// Queues a line unless `capacity` lines wait already; wakes a waiting writer.
-    fn push(&self, line: String) -> Result<(), String> {
+    /// Appends one line written by `write` (which must end it with a newline) unless
+    /// `capacity` lines or `MAX_QUEUED_BYTES` wait already; wakes a waiting writer.
+    /// False when the line was dropped.
+    fn push_with(&self, write: impl FnOnce(&mut String)) -> bool {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.closed || state.lines.len() >= self.capacity {
-            return Err(line);
+        if state.closed || state.lines >= self.capacity || state.text.len() >= MAX_QUEUED_BYTES {
+            return false;
         }
-        state.lines.push_back(line);
+        write(&mut state.text);
+        state.lines += 1;
         if state.waiting {
             state.waiting = false;
             self.ready.notify_one();
         }
-        Ok(())
+        true
     }
 
-    /// Waits for lines and takes them all; `None` once closed and drained.
-    fn take(&self, into: &mut VecDeque<String>) -> Option<()> {
+    /// Waits for lines and swaps them into `into` (emptied by the caller); returns
+    /// how many, `None` once closed and drained.
+    fn take(&self, into: &mut String) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        while state.lines.is_empty() {
+        while state.lines == 0 {
             if state.closed {
                 return None;
             }
@@ -204,8 +216,8 @@ impl Queue {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        std::mem::swap(&mut state.lines, into);
-        Some(())
+        std::mem::swap(&mut state.text, into);
+        Some(std::mem::take(&mut state.lines) as u64)
     }
 
     fn close(&self) {
@@ -240,14 +252,18 @@ impl Writer {
     }
 
     /// Queues one line (with its newline) without waiting; a full queue drops it.
-    pub(crate) fn push(&self, line: String) {
-        match self.queue.push(line) {
-            Ok(()) => {
-                self.counters.queued.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(_) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+    #[cfg(test)]
+    pub(crate) fn push(&self, line: &str) {
+        self.push_with(|text| text.push_str(line));
+    }
+
+    /// Queues the line `write` appends (ending in a newline), formatted straight into
+    /// the queue; a full queue drops it without calling `write`.
+    pub(crate) fn push_with(&self, write: impl FnOnce(&mut String)) {
+        if self.queue.push_with(write) {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -271,38 +287,20 @@ impl Writer {
 }
 
 fn run(mut output: Output, queue: &Queue, counters: &Counters) {
-    let mut chunk = String::new();
-    let mut lines = VecDeque::new();
-    while queue.take(&mut lines).is_some() {
-        let mut count = 0;
-        // Write everything taken, one large write per CHUNK, then linger.
-        loop {
-            let next = lines.pop_front();
-            if let Some(line) = &next {
-                chunk.push_str(line);
-                count += 1;
-            }
-            if next.is_none() || chunk.len() >= CHUNK {
-                if output.write(chunk.as_bytes()).is_err() {
-                    // Nowhere to report it: the log output itself is what failed.
-                    counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                }
-                chunk.clear();
-                if let Ok(mut handled) = counters.handled.lock() {
-                    *handled += count;
-                }
-                counters.progress.notify_all();
-                count = 0;
-            }
-            if next.is_none() {
-                break;
-            }
+    let mut text = String::new();
+    while let Some(count) = queue.take(&mut text) {
+        if output.write(text.as_bytes()).is_err() {
+            // Nowhere to report it: the log output itself is what failed.
+            counters.write_errors.fetch_add(1, Ordering::Relaxed);
         }
-        if chunk.capacity() > CHUNK {
-            chunk = String::new();
+        if let Ok(mut handled) = counters.handled.lock() {
+            *handled += count;
         }
-        if lines.capacity() > 1024 {
-            lines = VecDeque::new();
+        counters.progress.notify_all();
+        text.clear();
+        // A burst's buffer is not kept: the next one grows again as needed.
+        if text.capacity() > CHUNK {
+            text = String::new();
         }
         std::thread::sleep(LINGER);
     }
@@ -375,7 +373,7 @@ mod tests {
         };
         let start = Instant::now();
         for _ in 0..5 {
-            writer.push("x\n".to_string());
+            writer.push("x\n");
         }
         assert!(
             start.elapsed() < std::time::Duration::from_millis(100),
@@ -384,7 +382,7 @@ mod tests {
         assert_eq!(writer.counters.dropped.load(Ordering::Relaxed), 3);
         assert_eq!(writer.counters.queued.load(Ordering::Relaxed), 2);
         writer.queue.close();
-        writer.push("y\n".to_string());
+        writer.push("y\n");
         assert_eq!(
             writer.counters.dropped.load(Ordering::Relaxed),
             4,
