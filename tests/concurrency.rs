@@ -312,3 +312,43 @@ fn modern_requests_opt_into_log_messages_and_progress_one_by_one() {
     let reply = s.recv();
     assert_eq!(reply["id"], 3, "no logLevel, no log messages: {reply}");
 }
+
+#[test]
+fn every_pipelined_request_is_answered_before_exit_at_eof() {
+    // A client that writes a burst and closes stdin: the server reads far faster
+    // than it can write, and every answer must still reach stdout before it exits
+    // (answers waiting for room in the outbox once held no slot and were lost at EOF).
+    const CALLS: usize = 5000;
+    let mut s = Server::start(&[]);
+    s.initialize("2025-06-18");
+    let mut burst = String::new();
+    for i in 0..CALLS {
+        burst.push_str(
+            &json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"message": "x".repeat(200)}}})
+            .to_string(),
+        );
+        burst.push('\n');
+    }
+    s.write_raw(burst.as_bytes());
+    s.close_stdin();
+    let (status, _) = s.wait_exit(Duration::from_secs(30));
+    assert!(status.success(), "clean exit at EOF");
+    let mut ids: Vec<u64> = s
+        .drain_stdout()
+        .iter()
+        .map(|line| {
+            let reply: Value = serde_json::from_str(line).expect("JSON line");
+            assert!(reply["result"].is_object(), "an answer: {line}");
+            reply["id"].as_u64().expect("integer id")
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), CALLS, "answers written before the exit");
+    assert_eq!(
+        (ids[0], ids[CALLS - 1]),
+        (0, CALLS as u64 - 1),
+        "each request answered exactly once"
+    );
+}
