@@ -6,6 +6,18 @@ mod common;
 use common::{Server, modern_meta};
 use serde_json::{Value, json};
 
+/// The built-in tools, in the order `tools/list` gives them.
+const BUILTIN_TOOLS: [&str; 8] = [
+    "echo",
+    "system_info",
+    "health_check",
+    "read_file",
+    "write_file",
+    "list_directory",
+    "search_files",
+    "execute_command",
+];
+
 #[test]
 fn initialize_echoes_supported_versions_and_answers_latest_otherwise() {
     for (asked, answered) in [
@@ -55,20 +67,7 @@ fn initialize_echoes_supported_versions_and_answers_latest_otherwise() {
             .iter()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(
-            names,
-            [
-                "echo",
-                "system_info",
-                "health_check",
-                "read_file",
-                "write_file",
-                "list_directory",
-                "search_files",
-                "execute_command"
-            ],
-            "built-in tools for {asked}"
-        );
+        assert_eq!(names, BUILTIN_TOOLS, "built-in tools for {asked}");
         let echo = s.call(
             json!(2),
             "tools/call",
@@ -329,18 +328,8 @@ fn pagination_walks_every_page_with_opaque_cursors() {
     }
     assert_eq!(
         names,
-        [
-            "echo",
-            "system_info",
-            "health_check",
-            "read_file",
-            "write_file",
-            "list_directory",
-            "search_files",
-            "execute_command",
-            "sleep",
-            "panic"
-        ]
+        [&BUILTIN_TOOLS[..], &["sleep", "panic"]].concat(),
+        "the built-in tools, then the diagnostic ones"
     );
     for bad in [json!("x"), json!(""), json!(5), json!("746f6f6c733a3939")] {
         let reply = s.call(json!("bad"), "tools/list", json!({"cursor": bad}));

@@ -20,7 +20,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Lines read ahead of the server; beyond this the reader waits (back-pressure).
+/// Lines handed to the server ahead of it; beyond this the loop stops reading stdin (back-pressure).
 const INPUT_QUEUE: usize = 16;
 /// Encoded messages waiting for stdout; beyond this producers wait.
 const OUTPUT_QUEUE: usize = 1024;
@@ -28,7 +28,7 @@ const OUTPUT_QUEUE: usize = 1024;
 /// Errors that end `serve` before it could run.
 #[derive(Debug)]
 pub enum Error {
-    /// A thread or the signal handler could not be started.
+    /// The stdio loop's wake-up eventfd could not be created.
     Start(io::Error),
 }
 
