@@ -34,15 +34,9 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from checks import RESULTS, check
 
 # Checks of one era, run in order; each is (name, ok, detail).
-RESULTS: list[tuple[str, bool, str]] = []
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    RESULTS.append((name, ok, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
-    return ok
 
 
 # --- the tap: a relay between the SDK and the server that logs the wire ------------

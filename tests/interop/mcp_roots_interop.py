@@ -22,17 +22,10 @@ import tempfile
 import traceback
 import warnings
 from pathlib import Path
+from checks import RESULTS, check
 
 # Roots are deprecated from 2026-07-28 on; this check is about the handshake revisions.
 warnings.filterwarnings("ignore", message="The roots capability is deprecated")
-
-RESULTS: list[tuple[str, bool, str]] = []
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    RESULTS.append((name, ok, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
-    return ok
 
 
 def text_of(result) -> str:

@@ -39,23 +39,13 @@ import traceback
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from checks import RESULTS, check, eq
 
 IO_TIMEOUT = 10.0
-RESULTS: list[tuple[str, bool, str]] = []
 
 SESSION_BUCKETS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600]
 TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30]
 SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304]
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    RESULTS.append((name, ok, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
-    return ok
-
-
-def eq(name: str, actual, expected) -> bool:
-    return check(name, actual == expected, f"got {actual!r}, expected {expected!r}")
 
 
 def free_port() -> int:

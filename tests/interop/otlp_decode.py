@@ -35,19 +35,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from checks import RESULTS, check, eq
 
-RESULTS: list[tuple[str, bool, str]] = []
 PROTO_DIR = Path(__file__).resolve().parents[2] / "proto"
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    RESULTS.append((name, ok, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
-    return ok
-
-
-def eq(name: str, actual, expected) -> bool:
-    return check(name, actual == expected, f"got {actual!r}, expected {expected!r}")
 
 
 # --- generic protobuf checks ----------------------------------------------------------

@@ -52,6 +52,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 # Helpers shared with the sample-payload check: the nested-message walk, unknown-field
 # counting across protobuf runtimes, and typed attribute lists.
 from otlp_decode import attributes, unknown_field_count, walk
+from checks import RESULTS, check, eq
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = "2025-06-18"
@@ -77,18 +78,6 @@ SESSION_SPANS = Counter(
     {"request.process": 8, "mcp.session.initialize": 1, "mcp.tool.call": 3, "mcp.resource.read": 2, "mcp.prompt.get": 2}
 )
 EXIT_TIMEOUT = 15.0
-
-RESULTS: list[tuple[str, bool, str]] = []
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    RESULTS.append((name, ok, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}", flush=True)
-    return ok
-
-
-def eq(name: str, actual, expected) -> bool:
-    return check(name, actual == expected, f"got {actual!r}, expected {expected!r}")
 
 
 # --- the loopback collector -------------------------------------------------------------
