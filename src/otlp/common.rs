@@ -142,7 +142,16 @@ pub(crate) struct Request<'a, T> {
     pub(crate) keep: fn(&T) -> bool,
 }
 
-impl<T: Message> Request<'_, T> {
+/// An item of an export request (a span, a metric, a log record): by default an
+/// embedded message under the envelope's item field.
+pub(crate) trait Item: Message + Sized {
+    /// Writes this item into its `Scope*` message as field `field`.
+    fn item<S: Sink>(&self, field: u32, out: &mut S) {
+        out.message(field, self);
+    }
+}
+
+impl<T: Item> Request<'_, T> {
     /// The request body, or an empty `Vec` when no item is kept: OTLP receivers
     /// expect no empty envelopes (a `Scope*` without items), and an empty batch needs
     /// no request at all.
@@ -164,7 +173,7 @@ impl<T: Message> Request<'_, T> {
 }
 
 /// `Export*ServiceRequest`.
-impl<T: Message> Message for Request<'_, T> {
+impl<T: Item> Message for Request<'_, T> {
     fn fields<S: Sink>(&self, out: &mut S) {
         out.message(self.envelope.request_resource_items, &ResourceLevel(self));
     }
@@ -173,7 +182,7 @@ impl<T: Message> Message for Request<'_, T> {
 /// `ResourceSpans` / `ResourceMetrics` / `ResourceLogs`.
 struct ResourceLevel<'r, 'a, T>(&'r Request<'a, T>);
 
-impl<T: Message> Message for ResourceLevel<'_, '_, T> {
+impl<T: Item> Message for ResourceLevel<'_, '_, T> {
     fn fields<S: Sink>(&self, out: &mut S) {
         let request = self.0;
         out.message(request.envelope.resource, request.resource);
@@ -184,12 +193,12 @@ impl<T: Message> Message for ResourceLevel<'_, '_, T> {
 /// `ScopeSpans` / `ScopeMetrics` / `ScopeLogs`.
 struct ScopeLevel<'r, 'a, T>(&'r Request<'a, T>);
 
-impl<T: Message> Message for ScopeLevel<'_, '_, T> {
+impl<T: Item> Message for ScopeLevel<'_, '_, T> {
     fn fields<S: Sink>(&self, out: &mut S) {
         let request = self.0;
         out.message(request.envelope.scope, request.scope);
         for item in request.items.iter().filter(|item| (request.keep)(item)) {
-            out.message(request.envelope.scope_items, item);
+            item.item(request.envelope.scope_items, out);
         }
     }
 }

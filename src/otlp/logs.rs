@@ -139,6 +139,8 @@ pub fn decode_logs_partial_success(body: &[u8]) -> Result<Option<PartialSuccess>
     response::decode_partial_success(body, &PARTIAL_SUCCESS)
 }
 
+impl super::common::Item for LogRecord {}
+
 impl Message for LogRecord {
     fn fields<S: Sink>(&self, out: &mut S) {
         if self.time_unix_nano != 0 {

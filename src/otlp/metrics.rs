@@ -259,6 +259,8 @@ pub fn decode_metrics_partial_success(body: &[u8]) -> Result<Option<PartialSucce
     response::decode_partial_success(body, &PARTIAL_SUCCESS)
 }
 
+impl super::common::Item for Metric {}
+
 impl Message for Metric {
     fn fields<S: Sink>(&self, out: &mut S) {
         if !self.name.is_empty() {

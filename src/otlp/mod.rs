@@ -27,5 +27,8 @@ pub use metrics::{
     Temporality, decode_metrics_partial_success, encode_metrics_request,
 };
 pub use response::{DecodeError, PartialSuccess, decode_status_message};
-pub use trace::{decode_partial_success, encode_trace_request, encode_trace_request_into};
+pub use trace::{
+    decode_partial_success, encode_encoded_trace_request_into, encode_span_item,
+    encode_trace_request, encode_trace_request_into, split_encoded_spans,
+};
 pub use wire::Buffers;

@@ -124,6 +124,31 @@ const I32: u8 = 5;
 /// Deepest nesting of (deprecated) groups we skip before giving up.
 const MAX_GROUP_DEPTH: usize = 32;
 
+/// How far the first `max` length-delimited fields of `bytes` go: (bytes, fields).
+/// For a run of items encoded one after another (spans encoded when they ended), to
+/// cut it into requests of at most `max` items. Bytes that do not parse end the walk;
+/// if the very first field does not parse, all of `bytes` counts as one field, so a
+/// caller always moves on.
+pub(crate) fn leading_fields(bytes: &[u8], max: usize) -> (usize, usize) {
+    let mut reader = Reader::new(bytes);
+    let mut count = 0;
+    while count < max && !reader.rest.is_empty() {
+        let before = reader.rest;
+        let parsed = reader
+            .key()
+            .and_then(|_| reader.len_delimited().map(|_| ()));
+        if parsed.is_err() {
+            reader.rest = before;
+            break;
+        }
+        count += 1;
+    }
+    match bytes.len() - reader.rest.len() {
+        0 if !bytes.is_empty() && max > 0 => (bytes.len(), 1),
+        used => (used, count),
+    }
+}
+
 /// A cursor over protobuf bytes.
 struct Reader<'a> {
     rest: &'a [u8],

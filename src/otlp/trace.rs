@@ -1,9 +1,9 @@
 //! `ExportTraceServiceRequest` (trace.proto, trace_service.proto) from finished
 //! [`SpanData`], and the reading of `ExportTraceServiceResponse`.
 
-use super::common::{Envelope, Request, attributes};
+use super::common::{Envelope, Item, Request, attributes};
 use super::response::{self, DecodeError, PartialSuccess, PartialSuccessFields};
-use super::wire::{Buffers, Message, Sink, fields};
+use super::wire::{Buffers, Message, Sink, encode_append, fields};
 use crate::telemetry::model::{Event, Resource, Scope, SpanData, Status, StatusCode};
 
 fields! {
@@ -129,6 +129,67 @@ fn request<'a>(
         keep: |_| true,
     }
 }
+
+/// Appends `span` to `out` as one element of `ScopeSpans.spans` (its key, its length
+/// and its bytes): how a span is queued when it ends, so that the export thread only
+/// frames a run of them ([`encode_encoded_trace_request_into`]). `lens` is scratch.
+pub fn encode_span_item(span: &SpanData, lens: &mut Vec<u32>, out: &mut Vec<u8>) {
+    encode_append(&SpanItem(span), lens, out);
+}
+
+/// [`encode_trace_request_into`] for spans already encoded by [`encode_span_item`]
+/// and laid end to end in `spans`: the same bytes as encoding the spans themselves.
+/// `false` and nothing written when `spans` is empty.
+pub fn encode_encoded_trace_request_into(
+    resource: &Resource,
+    scope: &Scope,
+    spans: &[u8],
+    buffers: &mut Buffers,
+) -> bool {
+    if spans.is_empty() {
+        return false;
+    }
+    Request {
+        envelope: &ENVELOPE,
+        resource,
+        scope,
+        items: &[EncodedSpans(spans)],
+        keep: |_| true,
+    }
+    .encode_into(buffers)
+}
+
+/// Where the first `max` spans of a run made by [`encode_span_item`] end: (bytes,
+/// spans), to cut a backlog into requests of at most `max` spans.
+pub fn split_encoded_spans(spans: &[u8], max: usize) -> (usize, usize) {
+    response::leading_fields(spans, max)
+}
+
+/// One span as a `ScopeSpans.spans` field.
+struct SpanItem<'a>(&'a SpanData);
+
+impl Message for SpanItem<'_> {
+    fn fields<S: Sink>(&self, out: &mut S) {
+        out.message(scope_spans::SPANS, self.0);
+    }
+}
+
+/// A run of `ScopeSpans.spans` fields encoded earlier, copied as they are.
+struct EncodedSpans<'a>(&'a [u8]);
+
+impl Message for EncodedSpans<'_> {
+    fn fields<S: Sink>(&self, out: &mut S) {
+        out.raw(self.0);
+    }
+}
+
+impl Item for EncodedSpans<'_> {
+    fn item<S: Sink>(&self, _field: u32, out: &mut S) {
+        out.raw(self.0);
+    }
+}
+
+impl Item for SpanData {}
 
 /// Reads an `ExportTraceServiceResponse` body (the 200 answer to `/v1/traces`).
 ///
@@ -416,6 +477,58 @@ mod tests {
                 assert_eq!(span.encoded_len(), encode_to_vec(span).len(), "{span:?}");
             }
         }
+    }
+
+    #[test]
+    fn spans_encoded_as_they_end_make_the_same_request_and_split_at_span_edges() {
+        let mut rng = Rng::new(0x5eed_0e0c);
+        for round in 0..50 {
+            let spans: Vec<SpanData> = (0..rng.below(7)).map(|_| random_span(&mut rng)).collect();
+            let (resource, scope) = (random_resource(&mut rng), random_scope(&mut rng));
+            let (mut lens, mut run) = (Vec::new(), Vec::new());
+            let mut edges = vec![0];
+            for span in &spans {
+                encode_span_item(span, &mut lens, &mut run);
+                edges.push(run.len());
+            }
+            let mut buffers = Buffers::default();
+            let written = encode_encoded_trace_request_into(&resource, &scope, &run, &mut buffers);
+            assert_eq!(
+                written,
+                !spans.is_empty(),
+                "round {round}: empty run, no request"
+            );
+            if written {
+                assert_eq!(
+                    buffers.bytes(),
+                    encode_trace_request(&resource, &scope, &spans),
+                    "round {round}: framing spans encoded one by one gives the batch encoding"
+                );
+            }
+            for max in 0..=spans.len() + 1 {
+                let n = max.min(spans.len());
+                assert_eq!(
+                    split_encoded_spans(&run, max),
+                    (edges[n], n),
+                    "round {round}: the first {max} spans end at a span edge"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_run_is_still_split_into_progress() {
+        assert_eq!(split_encoded_spans(&[], 5), (0, 0), "nothing");
+        assert_eq!(
+            split_encoded_spans(&[0x12, 0x05, 1], 5),
+            (3, 1),
+            "a truncated first span goes whole, so the export loop moves on"
+        );
+        assert_eq!(
+            split_encoded_spans(&[0x12, 0x01, 7, 0x12, 0x05], 5),
+            (3, 1),
+            "a truncated tail is left for the next cut"
+        );
     }
 
     #[test]

@@ -135,6 +135,8 @@ pub(crate) trait Sink {
     fn packed_fixed64(&mut self, field: u32, values: &[u64]);
     /// A packed `repeated double` field.
     fn packed_double(&mut self, field: u32, values: &[f64]);
+    /// Fields encoded earlier, written as they are (spans encoded when they ended).
+    fn raw(&mut self, fields: &[u8]);
 
     /// A `double` field.
     fn double(&mut self, field: u32, value: f64) {
@@ -192,6 +194,10 @@ impl Sink for Counter {
     fn packed_double(&mut self, field: u32, values: &[f64]) {
         self.0 += packed_fixed_len(field, values.len());
     }
+
+    fn raw(&mut self, fields: &[u8]) {
+        self.0 += fields.len();
+    }
 }
 
 /// The write pass. An embedded message costs one extra length pass over it, as in
@@ -227,6 +233,10 @@ impl Sink for Vec<u8> {
         encode_packed_double(field, values, self);
     }
 
+    fn raw(&mut self, fields: &[u8]) {
+        self.extend_from_slice(fields);
+    }
+
     fn double(&mut self, field: u32, value: f64) {
         encode_double(field, value, self);
     }
@@ -260,21 +270,36 @@ impl Buffers {
 
 /// [`encode_to_vec`] into reused buffers; the result is `buffers.bytes()`.
 pub(crate) fn encode_into<M: Message>(message: &M, buffers: &mut Buffers) {
+    encode_at(message, &mut buffers.lens, &mut buffers.out, 0);
+}
+
+/// Appends `message`'s fields to `out`, in the two passes of [`encode_to_vec`];
+/// `lens` is scratch memory for the nested lengths.
+pub(crate) fn encode_append<M: Message>(message: &M, lens: &mut Vec<u32>, out: &mut Vec<u8>) {
+    let start = out.len();
+    encode_at(message, lens, out, start);
+}
+
+/// Encodes `message` into `out` from `start` on, leaving `out` exactly that long.
+fn encode_at<M: Message>(message: &M, lens: &mut Vec<u32>, out: &mut Vec<u8>, start: usize) {
     let mut recorder = Recorder {
         total: 0,
-        lens: std::mem::take(&mut buffers.lens),
+        lens: std::mem::take(lens),
     };
     recorder.lens.clear();
     message.fields(&mut recorder);
-    // Only growth is zero-filled (a byte at a time at opt-level "z": it was a third
-    // of the encoder's time when done for the whole body); the writer overwrites all.
-    if buffers.out.len() < recorder.total {
-        buffers.out.resize(recorder.total, 0);
-    } else {
-        buffers.out.truncate(recorder.total);
+    // Only growth is zero-filled, by whole blocks (a byte-at-a-time fill at opt-level
+    // "z" was a third of the encoder's time when done for a whole body); the writer
+    // overwrites all of it.
+    let end = start + recorder.total;
+    out.truncate(end);
+    const ZEROS: [u8; 256] = [0; 256];
+    while out.len() < end {
+        let n = (end - out.len()).min(ZEROS.len());
+        out.extend_from_slice(&ZEROS[..n]);
     }
     let mut writer = Writer {
-        buf: &mut buffers.out,
+        buf: &mut out[start..],
         pos: 0,
         lens: &recorder.lens,
         next: 0,
@@ -284,7 +309,7 @@ pub(crate) fn encode_into<M: Message>(message: &M, buffers: &mut Buffers) {
         writer.pos, recorder.total,
         "length pass and write pass disagree"
     );
-    buffers.lens = recorder.lens;
+    *lens = recorder.lens;
 }
 
 /// The length pass of [`encode_to_vec`].
@@ -329,6 +354,10 @@ impl Sink for Recorder {
     fn packed_double(&mut self, field: u32, values: &[f64]) {
         self.total += packed_fixed_len(field, values.len());
     }
+
+    fn raw(&mut self, fields: &[u8]) {
+        self.total += fields.len();
+    }
 }
 
 /// The write pass of [`encode_to_vec`]: into a buffer already of the recorded size,
@@ -352,25 +381,26 @@ impl Writer<'_> {
         self.pos = end;
     }
 
+    /// Writes one byte at the cursor (nothing past the end, as [`Writer::put`]).
+    #[inline(always)]
+    fn byte(&mut self, byte: u8) {
+        if let Some(to) = self.buf.get_mut(self.pos) {
+            *to = byte;
+        }
+        self.pos += 1;
+    }
+
+    /// Straight into the buffer, a byte at a time: most varints here (keys, lengths
+    /// of short fields) are one byte, and staging them in an array first made a
+    /// store-then-reload on every key and length.
     #[inline(always)]
     fn raw_varint(&mut self, mut value: u64) {
-        let mut bytes = [0u8; 10];
-        let mut n = 0;
         while value >= 0x80 {
             // Truncation is the point: the low 7 bits plus the continuation bit.
-            bytes[n] = (value as u8 & 0x7F) | 0x80;
+            self.byte((value as u8 & 0x7F) | 0x80);
             value >>= 7;
-            n += 1;
         }
-        bytes[n] = value as u8;
-        if let [one] = bytes[..=n] {
-            if let Some(to) = self.buf.get_mut(self.pos) {
-                *to = one;
-            }
-            self.pos += 1;
-        } else {
-            self.put(&bytes[..=n]);
-        }
+        self.byte(value as u8);
     }
 
     #[inline(always)]
@@ -477,6 +507,10 @@ impl Sink for Writer<'_> {
         for value in values {
             self.put(&value.to_bits().to_le_bytes());
         }
+    }
+
+    fn raw(&mut self, fields: &[u8]) {
+        self.put(fields);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The export side of tracing (and of OTLP logs): one thread per signal takes
-//! finished items (spans, log records) from a bounded queue, batches them (up to
+//! finished items (spans already encoded as protobuf, spans for the console, log
+//! records) from a bounded queue, batches them (up to
 //! `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, at least every `OTEL_BSP_SCHEDULE_DELAY`) and
 //! sends each batch as OTLP/HTTP protobuf with retries, or writes spans as JSON
 //! lines to the log output. It never touches the MCP executor; at shutdown it
@@ -7,11 +8,11 @@
 
 use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
-use super::queue::SharedQueue;
+use super::queue::{EncodedQueue, EncodedSpans, SharedQueue};
 use super::resolve::CachingResolver;
 use super::sampler::Sampler;
 use super::stats::ExportStats;
-use super::tracer::Tracer;
+use super::tracer::{Queue, Tracer};
 use crate::config::{Config, TraceExporter};
 use crate::logging::ErrorTracker;
 use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
@@ -30,6 +31,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
 /// ureq's output buffer per connection (its input buffer is half of it).
 const IO_BUFFER: usize = 16 * 1024;
+/// Encoded bytes per queued span allowed on average before the queue counts as full
+/// (our spans take about 330): `OTEL_BSP_MAX_QUEUE_SIZE` bounds the count, this the
+/// memory, whatever the attributes hold.
+const MAX_SPAN_BYTES: usize = 4096;
 /// Response bodies read at most (the OTLP spec's limit).
 const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
 
@@ -59,24 +64,42 @@ impl Telemetry {
         if !t.enabled || !t.tracing.enabled || t.tracing.exporter == TraceExporter::None {
             return Telemetry::disabled();
         }
-        let spans = Arc::new(SharedQueue::new(t.tracing.max_queue_size));
         let (signal, wake) = sync_channel(1);
         let stats = Arc::new(ExportStats::default());
+        let sampler = Sampler::new(&t.tracing);
+        let (queue, batch) = (t.tracing.max_queue_size, t.tracing.max_export_batch_size);
+        let service = t.service_name.clone();
+        let stats_ = Arc::clone(&stats);
         // The tracer wakes the export thread once per batch, not once per span: no
         // futex wake on the MCP thread for most spans.
-        let tracer = Tracer::exporting(
-            Sampler::new(&t.tracing),
-            Arc::clone(&spans),
-            t.tracing.max_export_batch_size,
-            signal,
-            Arc::clone(&stats),
-            t.service_name.clone(),
-        );
-        let recycler = tracer.recycler().unwrap_or_default();
-        let feed = Feed {
-            items: Source::Shared { items: spans, wake },
-            // Exported spans hand their attribute lists back to new spans.
-            reclaim: Box::new(move |batch: &mut Vec<SpanData>| recycler.recycle(batch)),
+        let (tracer, feed) = if t.tracing.exporter == TraceExporter::Console {
+            let spans = Arc::new(SharedQueue::new(queue));
+            let queue = Queue::Export {
+                spans: Arc::clone(&spans),
+                batch,
+                signal,
+            };
+            let tracer = Tracer::build(sampler, queue, stats_, service);
+            let recycler = tracer.recycler().unwrap_or_default();
+            let feed = Feed {
+                items: Source::Shared { items: spans, wake },
+                // Exported spans hand their attribute lists back to new spans.
+                reclaim: Box::new(move |batch: &mut Vec<SpanData>| recycler.recycle(batch)),
+            };
+            (tracer, feed)
+        } else {
+            let spans = Arc::new(EncodedQueue::new(queue, queue * MAX_SPAN_BYTES));
+            let queue = Queue::Encoded {
+                spans: Arc::clone(&spans),
+                batch,
+                signal,
+            };
+            let tracer = Tracer::build(sampler, queue, stats_, service);
+            let feed = Feed {
+                items: Source::Encoded { spans, wake },
+                reclaim: Box::new(Vec::clear),
+            };
+            (tracer, feed)
         };
         let exporter = t.tracing.exporter;
         let sink = move |config: &Config| match exporter {
@@ -208,6 +231,11 @@ pub(crate) enum Source<T> {
         items: Arc<SharedQueue<T>>,
         wake: Receiver<()>,
     },
+    /// Spans encoded as they ended, signalled as `Shared` is (OTLP traces only).
+    Encoded {
+        spans: Arc<EncodedQueue>,
+        wake: Receiver<()>,
+    },
 }
 
 impl<T: 'static> Feed<T> {
@@ -263,6 +291,7 @@ impl Worker {
                 },
                 final_flush: false,
                 buffers: crate::otlp::Buffers::default(),
+                encoded: EncodedSpans::default(),
                 stop: stop_rx,
             };
             batcher.run();
@@ -347,6 +376,8 @@ struct Batcher<T> {
     final_flush: bool,
     /// Encoding memory reused from batch to batch.
     buffers: crate::otlp::Buffers,
+    /// Spans taken from an [`Source::Encoded`] queue, not yet sent.
+    encoded: EncodedSpans,
     /// Signalled at shutdown; retry backoffs wait on it instead of sleeping.
     stop: Receiver<()>,
 }
@@ -359,7 +390,9 @@ impl<T: Signal> Batcher<T> {
             let timeout = next.saturating_duration_since(Instant::now());
             // Ok(Some(item)): an item to keep; Ok(None): woken to drain the queue.
             let event = match &self.feed.items {
-                Source::Shared { wake, .. } => wake.recv_timeout(timeout).map(|()| None),
+                Source::Shared { wake, .. } | Source::Encoded { wake, .. } => {
+                    wake.recv_timeout(timeout).map(|()| None)
+                }
                 Source::Channel(items) => items.recv_timeout(timeout).map(Some),
             };
             match event {
@@ -395,11 +428,12 @@ impl<T: Signal> Batcher<T> {
             let took = match &self.feed.items {
                 Source::Shared { items, .. } => items.take(batch, self.batch_size),
                 Source::Channel(items) => items.try_recv().map(|item| batch.push(item)).is_ok(),
+                Source::Encoded { spans, .. } => spans.take(&mut self.encoded),
             };
             if !took {
                 return exported;
             }
-            if batch.len() >= self.batch_size {
+            if batch.len() + self.encoded.count >= self.batch_size {
                 let deadline = deadline.unwrap_or_else(|| Instant::now() + self.export_timeout);
                 self.export(batch, deadline);
                 exported = true;
@@ -408,46 +442,76 @@ impl<T: Signal> Batcher<T> {
     }
 
     fn export(&mut self, batch: &mut Vec<T>, deadline: Instant) {
-        if batch.is_empty() {
+        if !batch.is_empty() {
+            let started = Instant::now();
+            let count = batch.len() as u64;
+            match &self.sink {
+                Sink::Console(line) => {
+                    for item in batch.iter() {
+                        crate::logging::write_line(&line(item));
+                    }
+                    self.stats.exported.add(count);
+                }
+                Sink::Otlp(_) => {
+                    T::encode(&self.resource, &self.scope, batch, &mut self.buffers);
+                    self.send(count, deadline);
+                }
+            }
+            (self.feed.reclaim)(batch);
+            // One batch's buffer goes back to the queue (a backlog may have grown it).
+            // Handing it back smaller saves up to 100 kB of peak RSS (512 spans), but the
+            // queue's regrowth through musl's realloc cost 0.2-0.3 us per span in
+            // benches/spans.rs, and from nothing still more: not taken.
+            batch.shrink_to(self.batch_size);
+            self.batch_done(started);
+        }
+        // Encoded spans, in requests of at most a batch each.
+        let mut encoded = std::mem::take(&mut self.encoded);
+        let mut rest = &encoded.bytes[..];
+        while !rest.is_empty() {
+            let started = Instant::now();
+            let (len, count) = crate::otlp::split_encoded_spans(rest, self.batch_size);
+            crate::otlp::encode_encoded_trace_request_into(
+                &self.resource,
+                &self.scope,
+                &rest[..len],
+                &mut self.buffers,
+            );
+            self.send(count as u64, deadline);
+            rest = &rest[len..];
+            self.batch_done(started);
+        }
+        encoded.clear();
+        self.encoded = encoded;
+    }
+
+    /// Sends the request body in `self.buffers`, holding `count` items, and counts
+    /// the outcome.
+    fn send(&mut self, count: u64, deadline: Instant) {
+        let Sink::Otlp(otlp) = &self.sink else {
             return;
-        }
-        let started = Instant::now();
-        let count = batch.len() as u64;
-        match &self.sink {
-            Sink::Console(line) => {
-                for item in batch.iter() {
-                    crate::logging::write_line(&line(item));
-                }
-                self.stats.exported.add(count);
+        };
+        match otlp.send::<T>(
+            self.buffers.bytes(),
+            deadline,
+            (!self.final_flush).then_some(&self.stop),
+            &self.stats,
+        ) {
+            Ok(rejected) => {
+                self.stats.exported.add(count.saturating_sub(rejected));
+                self.stats.rejected.add(rejected);
+                self.stats.record_success();
+                self.failures.success::<T>(&otlp.url);
             }
-            Sink::Otlp(otlp) => {
-                T::encode(&self.resource, &self.scope, batch, &mut self.buffers);
-                match otlp.send::<T>(
-                    self.buffers.bytes(),
-                    deadline,
-                    (!self.final_flush).then_some(&self.stop),
-                    &self.stats,
-                ) {
-                    Ok(rejected) => {
-                        self.stats.exported.add(count.saturating_sub(rejected));
-                        self.stats.rejected.add(rejected);
-                        self.stats.record_success();
-                        self.failures.success::<T>(&otlp.url);
-                    }
-                    Err(reason) => {
-                        self.stats.failed.add(count);
-                        self.stats.record_failure(&reason);
-                        self.failures.failure::<T>(&otlp.url, count, &reason);
-                    }
-                }
+            Err(reason) => {
+                self.stats.failed.add(count);
+                self.stats.record_failure(&reason);
+                self.failures.failure::<T>(&otlp.url, count, &reason);
             }
         }
-        (self.feed.reclaim)(batch);
-        // One batch's buffer goes back to the queue (a backlog may have grown it).
-        // Handing it back smaller saves up to 100 kB of peak RSS (512 spans), but the
-        // queue's regrowth through musl's realloc cost 0.2-0.3 us per span in
-        // benches/spans.rs, and from nothing still more: not taken.
-        batch.shrink_to(self.batch_size);
+    }
+
+    fn batch_done(&self, started: Instant) {
         self.stats.batches.inc();
         self.stats
             .export_micros

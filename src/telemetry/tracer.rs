@@ -4,17 +4,20 @@
 //! it. An unsampled span carries its ids (for logs and children) and nothing else:
 //! no attribute is built, nothing is queued.
 //!
-//! A sampled span allocates nothing of its own in steady state: its data lives
-//! inline in the span (no box), and its attribute list is one the export thread
-//! handed back through the [`Recycler`] after encoding (musl's allocator made the
-//! box and the growing list most of a span's cost; see `benches/spans.rs`).
+//! A sampled span allocates nothing of its own in steady state: its data lives in a
+//! box kept per thread, with the attribute list of the span that used the box last.
+//! With OTLP the span is encoded into the export queue when it ends, so its data
+//! never leaves the thread; the console exporter takes the data itself and hands the
+//! attribute lists back through the [`Recycler`] (musl's allocator, freeing on one
+//! thread what another allocated, made the box and the list most of a span's cost;
+//! see `benches/spans.rs`).
 
 use super::context::{SpanContext, new_span_id, new_trace_id};
 use super::model::{
     Event, FLAG_HAS_IS_REMOTE, FLAG_IS_REMOTE, FLAG_RANDOM, FLAG_SAMPLED, KeyValue, SpanData,
     SpanKind, Status, StatusCode, Text, Value,
 };
-use super::queue::{Pushed, SharedQueue};
+use super::queue::{EncodedQueue, Pushed, SharedQueue};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use std::borrow::Cow;
@@ -53,7 +56,7 @@ struct Inner {
 
 /// Where ended spans go.
 #[derive(Debug)]
-enum Queue {
+pub(crate) enum Queue {
     /// A channel whose owner drains it (tests, benches).
     Channel(SyncSender<SpanData>),
     /// The export thread's queue. The thread sleeps on `signal`, which is sent once a
@@ -64,6 +67,13 @@ enum Queue {
         /// Spans that make a batch (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
         batch: usize,
         /// Holds at most one pending wake-up; its receiver sees all tracers gone.
+        signal: SyncSender<()>,
+    },
+    /// The OTLP export thread's queue: a span is encoded into it when it ends, so
+    /// that nothing of it crosses threads but its bytes. Signalled as `Export` is.
+    Encoded {
+        spans: Arc<EncodedQueue>,
+        batch: usize,
         signal: SyncSender<()>,
     },
 }
@@ -124,25 +134,8 @@ impl Tracer {
         Tracer::build(sampler, Queue::Channel(queue), stats, service_name)
     }
 
-    /// A tracer feeding the export thread's `spans`, signalling it on `signal` each
-    /// time `batch` spans are waiting (its own schedule covers the rest).
-    pub(crate) fn exporting(
-        sampler: Sampler,
-        spans: Arc<SharedQueue<SpanData>>,
-        batch: usize,
-        signal: SyncSender<()>,
-        stats: Arc<ExportStats>,
-        service_name: String,
-    ) -> Tracer {
-        let queue = Queue::Export {
-            spans,
-            batch,
-            signal,
-        };
-        Tracer::build(sampler, queue, stats, service_name)
-    }
-
-    fn build(
+    /// A tracer sampling with `sampler` and handing ended spans to `queue`.
+    pub(crate) fn build(
         sampler: Sampler,
         queue: Queue,
         stats: Arc<ExportStats>,
@@ -228,12 +221,17 @@ impl Tracer {
     ) -> Span {
         let recording = match &self.inner {
             Some(inner) if context.is_sampled() => {
-                let mut attributes = inner.recycled.take();
+                let mut data = spare_box();
+                // The list of the span that used this box last (spans encoded when
+                // they end leave theirs), else one the export thread gave back.
+                let mut attributes = std::mem::take(&mut data.attributes);
+                if attributes.capacity() == 0 {
+                    attributes = inner.recycled.take();
+                }
                 attributes.push(KeyValue::new(
                     "service.name",
                     Value::Str(Text::Static(inner.service_name)),
                 ));
-                let mut data = spare_box();
                 // Both clocks are read together, after anything that may allocate: a
                 // span ends at its wall-clock start plus monotonic time, so a gap
                 // between the two readings would shift its end past its parent's.
@@ -315,6 +313,21 @@ fn unbox(mut data: Box<SpanData>) -> SpanData {
         }
     });
     taken
+}
+
+/// Keeps the box of an encoded span, and its attribute list, for the next span.
+fn keep_box(mut data: Box<SpanData>) {
+    data.attributes.clear();
+    // Grown by a larger span (an error, a Claude call): not kept at that size.
+    if data.attributes.capacity() > 2 * ATTRIBUTES_CAPACITY {
+        data.attributes = Vec::new();
+    }
+    BOXES.with(|boxes| {
+        let mut boxes = boxes.borrow_mut();
+        if boxes.len() < BOXES_MAX {
+            boxes.push(data);
+        }
+    });
 }
 
 /// What a kept box holds: nothing allocated.
@@ -441,16 +454,34 @@ impl Span {
                 spans,
                 batch,
                 signal,
-            } => match spans.push(unbox(rec.data)) {
-                Pushed::Queued { waiting } if waiting >= *batch => {
-                    // Full: a wake-up is already pending. Disconnected: the export
-                    // thread is gone, and its last flush has taken what it could.
-                    let _ = signal.try_send(());
-                }
-                Pushed::Queued { .. } => {}
-                Pushed::Full => stats.dropped_queue_full.inc(),
-            },
+            } => {
+                let pushed = spans.push(unbox(rec.data));
+                signal_export(pushed, *batch, signal, stats);
+            }
+            Queue::Encoded {
+                spans,
+                batch,
+                signal,
+            } => {
+                let data = &*rec.data;
+                let pushed = spans.push(|lens, out| crate::otlp::encode_span_item(data, lens, out));
+                keep_box(rec.data);
+                signal_export(pushed, *batch, signal, stats);
+            }
         }
+    }
+}
+
+/// Wakes the export thread once `batch` spans wait, or counts a span the full queue dropped.
+fn signal_export(pushed: Pushed, batch: usize, signal: &SyncSender<()>, stats: &ExportStats) {
+    match pushed {
+        Pushed::Queued { waiting } if waiting >= batch => {
+            // Full: a wake-up is already pending. Disconnected: the export thread is
+            // gone, and its last flush has taken what it could.
+            let _ = signal.try_send(());
+        }
+        Pushed::Queued { .. } => {}
+        Pushed::Full => stats.dropped_queue_full.inc(),
     }
 }
 
