@@ -1,10 +1,15 @@
 //! `ExportTraceServiceRequest` (trace.proto, trace_service.proto) from finished
 //! [`SpanData`], and the reading of `ExportTraceServiceResponse`.
 
-use super::common::{Envelope, Item, Request, attributes};
+use super::common::{Envelope, Item, Request, any_value, attributes, key_value};
 use super::response::{self, DecodeError, PartialSuccess, PartialSuccessFields};
-use super::wire::{Buffers, Message, Sink, encode_append, fields};
-use crate::telemetry::model::{Event, Resource, Scope, SpanData, Status, StatusCode};
+use super::wire::{
+    Buffers, Message, Sink, WireType, Writer, encode_append, encoded_len_varint, fields, key_len,
+    len_delimited_len, write_exact,
+};
+use crate::telemetry::model::{
+    Event, KeyValue, Resource, Scope, SpanData, Status, StatusCode, Value,
+};
 
 fields! {
     /// `ExportTraceServiceRequest` (trace_service.proto): the POST body of `/v1/traces`.
@@ -134,7 +139,153 @@ fn request<'a>(
 /// and its bytes): how a span is queued when it ends, so that the export thread only
 /// frames a run of them ([`encode_encoded_trace_request_into`]). `lens` is scratch.
 pub fn encode_span_item(span: &SpanData, lens: &mut Vec<u32>, out: &mut Vec<u8>) {
-    encode_append(&SpanItem(span), lens, out);
+    match direct_len(span) {
+        Some(len) => write_exact(out, len_delimited_len(scope_spans::SPANS, len), |w| {
+            write_direct(span, len, w);
+        }),
+        None => encode_append(&SpanItem(span), lens, out),
+    }
+}
+
+// The spans of every request (no events, scalar attributes) are encoded by hand:
+// lengths by arithmetic, bytes by index, with none of the generic two-pass walk that
+// records every nested length (a KeyValue and its AnyValue per attribute); on musl at
+// opt-level "z" that cut the instructions per span by about 60% (callgrind). The
+// bytes are the same as the generic encoder's, which a test checks on random spans.
+
+/// The body length of an `AnyValue` holding a scalar (`None` for an array).
+#[inline(always)]
+fn scalar_len(value: &Value) -> Option<usize> {
+    Some(match value {
+        Value::Str(s) => len_delimited_len(any_value::STRING_VALUE, s.as_bytes().len()),
+        Value::Bool(_) => key_len(any_value::BOOL_VALUE) + 1,
+        Value::Int(i) => key_len(any_value::INT_VALUE) + encoded_len_varint(*i as u64),
+        Value::Double(_) => key_len(any_value::DOUBLE_VALUE) + 8,
+        Value::StrArray(_) => return None,
+    })
+}
+
+/// The body length of a `KeyValue` with a scalar value: (key value, value body).
+#[inline(always)]
+fn key_value_len(kv: &KeyValue) -> Option<(usize, usize)> {
+    let value = scalar_len(&kv.value)?;
+    let key = match kv.key.len() {
+        0 => 0,
+        n => len_delimited_len(key_value::KEY, n),
+    };
+    Some((key + len_delimited_len(key_value::VALUE, value), value))
+}
+
+/// The body length of `span` when [`write_direct`] can write it: no events, only
+/// scalar attributes.
+fn direct_len(span: &SpanData) -> Option<usize> {
+    if !span.events.is_empty() {
+        return None;
+    }
+    let mut len = len_delimited_len(span::TRACE_ID, span.trace_id.0.len())
+        + len_delimited_len(span::SPAN_ID, span.span_id.0.len())
+        + key_len(span::KIND)
+        + encoded_len_varint(span.kind as u64);
+    if !span.trace_state.is_empty() {
+        len += len_delimited_len(span::TRACE_STATE, span.trace_state.len());
+    }
+    if let Some(parent) = &span.parent_span_id {
+        len += len_delimited_len(span::PARENT_SPAN_ID, parent.0.len());
+    }
+    if !span.name.is_empty() {
+        len += len_delimited_len(span::NAME, span.name.len());
+    }
+    if span.start_time_unix_nano != 0 {
+        len += key_len(span::START_TIME_UNIX_NANO) + 8;
+    }
+    if span.end_time_unix_nano != 0 {
+        len += key_len(span::END_TIME_UNIX_NANO) + 8;
+    }
+    for kv in &span.attributes {
+        len += len_delimited_len(span::ATTRIBUTES, key_value_len(kv)?.0);
+    }
+    if span.dropped_attributes_count != 0 {
+        len += key_len(span::DROPPED_ATTRIBUTES_COUNT)
+            + encoded_len_varint(u64::from(span.dropped_attributes_count));
+    }
+    if span.dropped_events_count != 0 {
+        len += key_len(span::DROPPED_EVENTS_COUNT)
+            + encoded_len_varint(u64::from(span.dropped_events_count));
+    }
+    if span.status.code != StatusCode::Unset {
+        len += len_delimited_len(span::STATUS, status_len(&span.status));
+    }
+    if span.flags != 0 {
+        len += key_len(span::FLAGS) + 4;
+    }
+    Some(len)
+}
+
+fn status_len(status: &Status) -> usize {
+    let message = if status.code == StatusCode::Error && !status.message.is_empty() {
+        len_delimited_len(status::MESSAGE, status.message.len())
+    } else {
+        0
+    };
+    message + key_len(status::CODE) + encoded_len_varint(status.code as u64)
+}
+
+/// Writes `span` (whose body is `len` bytes, from [`direct_len`]) as a
+/// `ScopeSpans.spans` field, in field order, as `Message for SpanData` does.
+fn write_direct(span: &SpanData, len: usize, w: &mut Writer<'_>) {
+    w.key(scope_spans::SPANS, WireType::Len);
+    w.raw_varint(len as u64);
+    w.bytes(span::TRACE_ID, &span.trace_id.0);
+    w.bytes(span::SPAN_ID, &span.span_id.0);
+    if !span.trace_state.is_empty() {
+        w.bytes(span::TRACE_STATE, span.trace_state.as_bytes());
+    }
+    if let Some(parent) = &span.parent_span_id {
+        w.bytes(span::PARENT_SPAN_ID, &parent.0);
+    }
+    if !span.name.is_empty() {
+        w.bytes(span::NAME, span.name.as_bytes());
+    }
+    w.varint(span::KIND, span.kind as u64);
+    if span.start_time_unix_nano != 0 {
+        w.fixed64(span::START_TIME_UNIX_NANO, span.start_time_unix_nano);
+    }
+    if span.end_time_unix_nano != 0 {
+        w.fixed64(span::END_TIME_UNIX_NANO, span.end_time_unix_nano);
+    }
+    for kv in &span.attributes {
+        let Some((kv_len, value_len)) = key_value_len(kv) else {
+            continue; // direct_len refused such spans
+        };
+        w.key(span::ATTRIBUTES, WireType::Len);
+        w.raw_varint(kv_len as u64);
+        if !kv.key.is_empty() {
+            w.bytes(key_value::KEY, kv.key.as_bytes());
+        }
+        w.key(key_value::VALUE, WireType::Len);
+        w.raw_varint(value_len as u64);
+        kv.value.fields(w);
+    }
+    if span.dropped_attributes_count != 0 {
+        w.varint(
+            span::DROPPED_ATTRIBUTES_COUNT,
+            u64::from(span.dropped_attributes_count),
+        );
+    }
+    if span.dropped_events_count != 0 {
+        w.varint(
+            span::DROPPED_EVENTS_COUNT,
+            u64::from(span.dropped_events_count),
+        );
+    }
+    if span.status.code != StatusCode::Unset {
+        w.key(span::STATUS, WireType::Len);
+        w.raw_varint(status_len(&span.status) as u64);
+        span.status.fields(w);
+    }
+    if span.flags != 0 {
+        w.fixed32(span::FLAGS, span.flags);
+    }
 }
 
 /// [`encode_trace_request_into`] for spans already encoded by [`encode_span_item`]
@@ -514,6 +665,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn spans_written_by_hand_match_the_generic_encoder() {
+        let mut rng = Rng::new(0xd1ec7);
+        let mut direct = 0;
+        for round in 0..300 {
+            let mut span = random_span(&mut rng);
+            if round % 3 != 0 {
+                // Most spans take the hand-written path: no events, scalar attributes.
+                span.events.clear();
+                span.attributes
+                    .retain(|kv| !matches!(kv.value, crate::telemetry::model::Value::StrArray(_)));
+            }
+            direct += usize::from(direct_len(&span).is_some());
+            let (mut lens, mut out) = (Vec::new(), vec![0xEE]);
+            encode_span_item(&span, &mut lens, &mut out);
+            assert_eq!(
+                out[1..],
+                encode_to_vec(&SpanItem(&span))[..],
+                "round {round}: {span:?}"
+            );
+            assert_eq!(out[0], 0xEE, "round {round}: appended after what was there");
+        }
+        assert!(
+            direct >= 200,
+            "the hand-written path was taken {direct} times"
+        );
     }
 
     #[test]

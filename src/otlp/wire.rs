@@ -288,16 +288,10 @@ fn encode_at<M: Message>(message: &M, lens: &mut Vec<u32>, out: &mut Vec<u8>, st
     };
     recorder.lens.clear();
     message.fields(&mut recorder);
-    // Only growth is zero-filled, by whole blocks (a byte-at-a-time fill at opt-level
-    // "z" was a third of the encoder's time when done for a whole body); the writer
-    // overwrites all of it.
+    // Only growth is zero-filled; the writer overwrites all of it.
     let end = start + recorder.total;
     out.truncate(end);
-    const ZEROS: [u8; 256] = [0; 256];
-    while out.len() < end {
-        let n = (end - out.len()).min(ZEROS.len());
-        out.extend_from_slice(&ZEROS[..n]);
-    }
+    grow_zeroed(out, end);
     let mut writer = Writer {
         buf: &mut out[start..],
         pos: 0,
@@ -310,6 +304,31 @@ fn encode_at<M: Message>(message: &M, lens: &mut Vec<u32>, out: &mut Vec<u8>, st
         "length pass and write pass disagree"
     );
     *lens = recorder.lens;
+}
+
+/// Appends exactly `len` bytes to `out`, written by `write` (a hand-written encoder
+/// that computed `len` itself): the buffer is sized once and written by index.
+pub(crate) fn write_exact(out: &mut Vec<u8>, len: usize, write: impl FnOnce(&mut Writer<'_>)) {
+    let start = out.len();
+    grow_zeroed(out, start + len);
+    let mut writer = Writer {
+        buf: &mut out[start..],
+        pos: 0,
+        lens: &[],
+        next: 0,
+    };
+    write(&mut writer);
+    debug_assert_eq!(writer.pos, len, "a hand-written encoder's length");
+}
+
+/// Extends `out` to `end` bytes with zeros, by whole blocks (a byte-at-a-time fill at
+/// opt-level "z" was a third of the encoder's time when done for a whole body).
+fn grow_zeroed(out: &mut Vec<u8>, end: usize) {
+    const ZEROS: [u8; 256] = [0; 256];
+    while out.len() < end {
+        let n = (end - out.len()).min(ZEROS.len());
+        out.extend_from_slice(&ZEROS[..n]);
+    }
 }
 
 /// The length pass of [`encode_to_vec`].
@@ -363,7 +382,7 @@ impl Sink for Recorder {
 /// The write pass of [`encode_to_vec`]: into a buffer already of the recorded size,
 /// by index (at opt-level "z" a `Vec::push` per byte was a call with a capacity
 /// check); nested lengths come from the record.
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
     lens: &'a [u32],
@@ -373,7 +392,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// Writes `bytes` at the cursor. Past the end (the passes disagreed, a bug the
     /// length tests catch) nothing is written rather than panicking the export thread.
-    fn put(&mut self, bytes: &[u8]) {
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
         let end = self.pos + bytes.len();
         if let Some(to) = self.buf.get_mut(self.pos..end) {
             copy_small(to, bytes);
@@ -394,7 +413,7 @@ impl Writer<'_> {
     /// of short fields) are one byte, and staging them in an array first made a
     /// store-then-reload on every key and length.
     #[inline(always)]
-    fn raw_varint(&mut self, mut value: u64) {
+    pub(crate) fn raw_varint(&mut self, mut value: u64) {
         while value >= 0x80 {
             // Truncation is the point: the low 7 bits plus the continuation bit.
             self.byte((value as u8 & 0x7F) | 0x80);
@@ -404,7 +423,7 @@ impl Writer<'_> {
     }
 
     #[inline(always)]
-    fn key(&mut self, field: u32, wire_type: WireType) {
+    pub(crate) fn key(&mut self, field: u32, wire_type: WireType) {
         self.raw_varint(u64::from(field) << 3 | wire_type as u64);
     }
 }

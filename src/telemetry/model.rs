@@ -112,6 +112,7 @@ impl Text {
     }
 
     /// The UTF-8 bytes (what the encoder writes; no validation).
+    #[inline(always)]
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Text::Static(s) => s.as_bytes(),
