@@ -31,6 +31,12 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+/// How long the loop waits for a first request before it counts as idle and starts
+/// the background threads (see [`Stdio::when_started`]).
+const IDLE_START: rustix::event::Timespec = rustix::event::Timespec {
+    tv_sec: 0,
+    tv_nsec: 5_000_000,
+};
 /// Bytes read from stdin at once.
 const READ_CHUNK: usize = 64 * 1024;
 /// Bytes of encoded messages gathered for stdout before the outbox is left to fill.
@@ -140,7 +146,8 @@ impl<'fd> Stdio<'fd> {
     }
 
     /// Sets what to run once the first answer is written or the loop is first
-    /// idle: work that should not delay the first answer.
+    /// idle (nothing read for `IDLE_START`): work that should not delay the first
+    /// answer.
     pub(crate) fn when_started(&mut self, started: Box<dyn FnOnce()>) {
         self.on_started = Some(started);
     }
@@ -166,17 +173,20 @@ impl<'fd> Stdio<'fd> {
             if self.wake.notified.load(SeqCst) {
                 continue;
             }
-            if self.on_started.is_some() && self.out.is_empty() {
-                self.started();
-                continue;
-            }
             self.wake.sleeping.store(true, SeqCst);
             if self.wake.notified.load(SeqCst) {
                 self.wake.sleeping.store(false, SeqCst);
                 continue;
             }
-            self.wait(None);
+            // Before the first answer, the loop is idle once nothing has arrived for
+            // `IDLE_START`: a client sends `initialize` as soon as it has spawned us,
+            // and that answer goes out before any thread is created.
+            let waiting_to_start = self.on_started.is_some() && self.out.is_empty();
+            let moved = self.wait(waiting_to_start.then_some(&IDLE_START));
             self.wake.sleeping.store(false, SeqCst);
+            if waiting_to_start && !moved {
+                self.started();
+            }
         }
     }
 
@@ -239,8 +249,9 @@ impl<'fd> Stdio<'fd> {
         }
     }
 
-    /// Sleeps in `poll(2)` until something can move, then moves it.
-    fn wait(&mut self, timeout: Option<&rustix::event::Timespec>) {
+    /// Sleeps in `poll(2)` until something can move, then moves it; false when
+    /// `timeout` passed with nothing to do.
+    fn wait(&mut self, timeout: Option<&rustix::event::Timespec>) -> bool {
         let want_input =
             self.inbox.is_some() && self.stdin_side == Side::Open && self.pending.is_empty();
         let want_output = !self.out.is_empty() && self.stdout_side == Side::Open;
@@ -270,11 +281,12 @@ impl<'fd> Stdio<'fd> {
             &mut fds[..1]
         };
         match rustix::event::poll(n, timeout) {
+            Ok(0) => return false,
             Ok(_) => {}
-            Err(Errno::INTR) => return,
+            Err(Errno::INTR) => return true,
             Err(e) => {
                 log::error!(error:% = e; "poll on stdio failed");
-                return;
+                return true;
             }
         }
         let woken = !fds[0].revents().is_empty();
@@ -290,6 +302,7 @@ impl<'fd> Stdio<'fd> {
         if writable {
             self.write();
         }
+        true
     }
 
     fn read(&mut self) {
@@ -421,6 +434,57 @@ mod tests {
         client_out.read_to_string(&mut text).expect("read");
         let want: String = (0..100).map(|i| format!("got line {i}\n")).collect();
         assert_eq!(text, want, "one message per line, in order");
+    }
+
+    #[test]
+    fn background_work_waits_for_the_first_answer_or_an_idle_loop() {
+        // A request that arrives late (after IDLE_START): the loop is idle first.
+        // One already waiting: its answer is written before the hook runs.
+        for late in [false, true] {
+            let (mut client_in, client_out, server_in, server_out) = sockets();
+            let (in_tx, in_rx) = smol::channel::bounded(2);
+            let (out_tx, out_rx) = smol::channel::bounded(2);
+            let mut stdio = Stdio::new(
+                server_in.as_fd(),
+                server_out.as_fd(),
+                1024,
+                in_tx,
+                out_rx,
+                Box::new(|| {}),
+            )
+            .expect("eventfd");
+            client_out.set_nonblocking(true).expect("nonblocking");
+            let answered_first = Arc::new(AtomicBool::new(false));
+            let seen = Arc::clone(&answered_first);
+            stdio.when_started(Box::new(move || {
+                let mut buf = [0u8; 64];
+                seen.store((&client_out).read(&mut buf).is_ok_and(|n| n > 0), SeqCst);
+            }));
+            let writer = std::thread::spawn(move || {
+                if late {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                client_in.write_all(b"initialize\n").expect("write");
+                client_in
+            });
+            if !late {
+                // The request is in the pipe before the loop first looks.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            stdio.block_on(async move {
+                if let Ok(Input::Line(_)) = in_rx.recv().await {
+                    out_tx.send("answer".into()).await.expect("open");
+                }
+            });
+            stdio.flush(Instant::now() + Duration::from_secs(5));
+            drop(writer.join().expect("writer"));
+            assert_eq!(
+                answered_first.load(SeqCst),
+                !late,
+                "late request: the idle loop starts the work before any answer; \
+                 waiting request: its answer is out before the work starts"
+            );
+        }
     }
 
     #[test]
