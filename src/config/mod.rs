@@ -428,16 +428,37 @@ impl Config {
     /// any key whose name looks secret, and secret-looking text in other values is cut out.
     pub fn effective(&self) -> Vec<(&'static str, String)> {
         KEYS.iter()
-            .map(|key| {
+            .map(|key| (key.name, shown(key, (key.show)(self))))
+            .collect()
+    }
+
+    /// [`Config::effective`] for the keys whose value is not the default (compared
+    /// before masking), in table order: what the start record lists.
+    pub fn changed(&self) -> Vec<(&'static str, String)> {
+        let default = Config::default();
+        KEYS.iter()
+            .filter_map(|key| {
                 let value = (key.show)(self);
-                let value = if crate::redact::is_secret_key(key.name) && !value.is_empty() {
-                    REDACTED.to_string()
-                } else {
-                    crate::redact::redact_text(&value).into_owned()
-                };
-                (key.name, value)
+                (value != (key.show)(&default)).then(|| (key.name, shown(key, value)))
             })
             .collect()
+    }
+
+    /// The value of the key `name` as [`Config::effective`] shows it ("" for no such key).
+    pub fn shown(&self, name: &str) -> String {
+        KEYS.iter()
+            .find(|key| key.name == name)
+            .map_or_else(String::new, |key| shown(key, (key.show)(self)))
+    }
+}
+
+/// `value` of `key` as it may be shown: masked when the key names a secret, with
+/// secret-looking text cut out otherwise.
+fn shown(key: &Key, value: String) -> String {
+    if crate::redact::is_secret_key(key.name) && !value.is_empty() {
+        REDACTED.to_string()
+    } else {
+        crate::redact::redact_text(&value).into_owned()
     }
 }
 

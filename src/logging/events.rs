@@ -52,24 +52,20 @@ pub fn request_finished(method: &str, duration: Duration, error: Option<&str>) {
 /// The start record: version, the main settings and every non-default setting,
 /// written as `validate` shows them (secrets masked).
 pub fn starting(config: &Config) {
-    let effective = config.effective();
-    let show = |key: &str| {
-        effective
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    let changed: Vec<String> = effective
-        .iter()
-        .zip(Config::default().effective())
-        .filter(|((_, value), (_, default))| *value != *default)
-        .map(|((key, value), _)| format!("{key}={value}"))
+    // Showing the settings costs more than the rest of a start: not when unseen.
+    if log::Level::Info > log::max_level() {
+        return;
+    }
+    let changed: Vec<String> = config
+        .changed()
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
         .collect();
     log::info!(
         version = env!("CARGO_PKG_VERSION"),
-        log_level = show("TELEMETRYFLOW_MCP_LOG_LEVEL"),
-        log_output = show("TELEMETRYFLOW_MCP_LOG_OUTPUT"),
-        tracing_exporter = show("TELEMETRYFLOW_MCP_TRACING_EXPORTER"),
+        log_level = config.shown("TELEMETRYFLOW_MCP_LOG_LEVEL").as_str(),
+        log_output = config.shown("TELEMETRYFLOW_MCP_LOG_OUTPUT").as_str(),
+        tracing_exporter = config.shown("TELEMETRYFLOW_MCP_TRACING_EXPORTER").as_str(),
         otlp_logs = config.telemetry.logging.otlp_logs,
         max_in_flight = config.server.max_in_flight,
         max_line_bytes = config.server.max_line_bytes,

@@ -432,7 +432,7 @@ impl Server {
 
     fn list_tools(&self, request: &Request, version: Version) -> Result<Value, RpcError> {
         let tools: Vec<Value> = self
-            .tools
+            .tools()
             .all()
             .iter()
             .map(|t| t.describe(version))
@@ -497,7 +497,7 @@ impl Server {
         };
         // The spec's `len(command.arguments)`: how many arguments were given.
         span.set("mcp.tool.input.size", args.len() as i64);
-        let Some(tool) = self.tools.get(name) else {
+        let Some(tool) = self.tools().get(name) else {
             let message = format!("invalid params: unknown tool: {}", jsonrpc::clip(name));
             return refuse(span, RpcError::invalid_params(message));
         };

@@ -111,7 +111,9 @@ fn encode_answer(id: &Id, answer: &Answer) -> String {
 pub struct Server {
     /// Configuration, observability and what tools use, shared with every request.
     services: Rc<Services>,
-    tools: Registry,
+    /// Built on first use: the schemas are parsed from text, a third of a start's
+    /// instructions, and `initialize` needs none of them.
+    tools: std::cell::OnceCell<Registry>,
     /// Resources and resource templates.
     resources: crate::resources::Registry,
     state: RefCell<dispatch::Era>,
@@ -138,7 +140,7 @@ impl Server {
             Arc::clone(&obs.metrics),
         ));
         Rc::new(Server {
-            tools: Registry::builtin(&config),
+            tools: std::cell::OnceCell::new(),
             resources: crate::resources::Registry::builtin(),
             slots: Arc::new(Semaphore::new(config.server.max_in_flight)),
             services: Rc::new(Services::new(config, obs)),
@@ -154,7 +156,8 @@ impl Server {
 
     /// The tools this server serves.
     pub fn tools(&self) -> &Registry {
-        &self.tools
+        self.tools
+            .get_or_init(|| Registry::builtin(&self.services.config))
     }
 
     /// Serves lines from `input` until it closes or `stop` fires, then lets
