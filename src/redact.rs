@@ -62,9 +62,11 @@ pub fn is_secret_key(key: &str) -> bool {
 }
 
 /// Whether `word` is one of [`SECRET_WORDS`], ignoring case; most words are not of
-/// any of their lengths and are turned away without a comparison.
+/// any of their lengths or do not start with any of their letters, and are turned
+/// away without a comparison.
 fn is_secret_word(word: &[u8]) -> bool {
     matches!(word.len(), 6 | 8 | 11 | 13)
+        && matches!(word[0].to_ascii_lowercase(), b'a' | b'c' | b'p' | b's')
         && SECRET_WORDS
             .iter()
             .any(|w| w.len() == word.len() && word.eq_ignore_ascii_case(w.as_bytes()))

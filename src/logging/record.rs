@@ -15,6 +15,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// level); it is taken off the record and shows as its level instead.
 pub const CRITICAL_FIELD: &str = "log.critical";
 
+/// Fields a record's list has room for before it grows (ours carry at most eight).
+const FIELDS_CAPACITY: usize = 8;
+
 /// A field value, borrowed from the record where possible.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Field<'a> {
@@ -49,15 +52,20 @@ pub(crate) struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     /// Reads `record`: fields under secret keys become `[REDACTED]`, secret-looking
-    /// text is cut out of strings and the message.
+    /// text is cut out of strings and of a formatted message (a message without
+    /// arguments is a literal of the program's source, taken as it is).
     pub(crate) fn new(record: &'a log::Record<'a>, context: Option<Arc<LogContext>>) -> Entry<'a> {
         let mut visitor = Visitor {
-            fields: Vec::with_capacity(record.key_values().count()),
+            // Room for the fields our records carry; counting them first would visit
+            // them twice.
+            fields: Vec::with_capacity(FIELDS_CAPACITY),
             critical: false,
         };
         let _ = record.key_values().visit(&mut visitor);
         let message = match record.args().as_str() {
-            Some(text) => redact::redact_text(text),
+            // A message with no arguments is a literal of the program's own source:
+            // nothing secret to cut out of it.
+            Some(text) => Cow::Borrowed(text),
             None => Cow::Owned(redact::redact_text(&record.args().to_string()).into_owned()),
         };
         let level = match record.level() {
@@ -118,16 +126,18 @@ impl<'a> Entry<'a> {
         line.push_str(",\"message\":");
         json_string(line, &self.message);
         for (key, value) in &self.fields {
-            line.push(',');
-            json_string(line, key);
-            line.push(':');
+            line.push_str(",\"");
+            json_text(line, key);
+            line.push_str("\":");
             json_field(line, value);
         }
+        // The context keys are our own names: nothing in them to escape.
         for (key, value) in self.context_fields() {
-            line.push(',');
-            json_string(line, key);
-            line.push(':');
-            json_string(line, value);
+            line.push_str(",\"");
+            line.push_str(key);
+            line.push_str("\":\"");
+            json_text(line, value);
+            line.push('"');
         }
         line.push_str("}\n");
     }
@@ -235,27 +245,56 @@ fn json_field(out: &mut String, value: &Field<'_>) {
 /// Writes `s` as a JSON string (RFC 8259 escapes; control characters as `\u00XX`).
 pub(crate) fn json_string(out: &mut String, s: &str) {
     out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
+    json_text(out, s);
     out.push('"');
+}
+
+/// The inside of [`json_string`]: `s` escaped, without quotes.
+fn json_text(out: &mut String, mut s: &str) {
+    // Most text needs no escape: found out eight bytes at a time, then copied whole.
+    while let Some(at) = first_to_escape(s.as_bytes()) {
+        out.push_str(&s[..at]);
+        let b = s.as_bytes()[at];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        s = &s[at + 1..];
+    }
+    out.push_str(s);
+}
+
+/// The index of the first byte JSON must escape (`"`, `\\`, a control character).
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `w` is zero (exact for "any"; which byte is left to the scan).
+    let any_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // A byte below 0x20 (bytes of 0x80 and up have their high bit set in `w`).
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        if control
+            || any_zero(w ^ (ONES * u64::from(b'"')))
+            || any_zero(w ^ (ONES * u64::from(b'\\')))
+        {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.
@@ -288,29 +327,25 @@ fn write_rfc3339(out: &mut String, unix_nanos: u64) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    // Digits pushed by hand: `write!` would cost more than the rest of a record.
+    // Digits set by hand in a fixed buffer: `write!` would cost more than the rest
+    // of a record, and a push per character about as much.
     let year = year.clamp(0, 9999) as u64;
-    push_digits(out, year / 100, 2);
-    push_digits(out, year % 100, 2);
-    out.push('-');
-    push_digits(out, month as u64, 2);
-    out.push('-');
-    push_digits(out, day as u64, 2);
-    out.push('T');
-    push_digits(out, rem / 3600, 2);
-    out.push(':');
-    push_digits(out, rem % 3600 / 60, 2);
-    out.push(':');
-    push_digits(out, rem % 60, 2);
-    out.push('.');
-    push_digits(out, millis, 3);
-    out.push('Z');
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    set_digits(&mut text[0..4], year);
+    set_digits(&mut text[5..7], month as u64);
+    set_digits(&mut text[8..10], day as u64);
+    set_digits(&mut text[11..13], rem / 3600);
+    set_digits(&mut text[14..16], rem % 3600 / 60);
+    set_digits(&mut text[17..19], rem % 60);
+    set_digits(&mut text[20..23], millis);
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
-/// The last `width` decimal digits of `n`, zero-padded.
-fn push_digits(out: &mut String, n: u64, width: u32) {
-    for i in (0..width).rev() {
-        out.push(char::from(b'0' + (n / 10u64.pow(i) % 10) as u8));
+/// Fills `to` with the last `to.len()` decimal digits of `n`, zero-padded.
+fn set_digits(to: &mut [u8], mut n: u64) {
+    for digit in to.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
     }
 }
 
@@ -319,6 +354,29 @@ mod tests {
     use super::*;
     use crate::telemetry::model::{SpanId, TraceId};
     use serde_json::Value;
+
+    #[test]
+    fn json_strings_escape_at_every_position_around_the_eight_byte_scan() {
+        for special in [
+            '"', '\\', '\n', '\r', '\t', '\u{1}', '\u{1f}', 'é', ' ', '\u{7f}',
+        ] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let mut text: String = "abcdefghijklmnopqrstu"[..len].into();
+                    text.insert(at, special);
+                    let mut out = String::new();
+                    json_string(&mut out, &text);
+                    let back: String = serde_json::from_str(&out)
+                        .unwrap_or_else(|e| panic!("{out:?} is not a JSON string: {e}"));
+                    assert_eq!(back, text, "{special:?} at {at} of {len}: round trip");
+                    assert!(
+                        !out.bytes().any(|b| b < 0x20),
+                        "{special:?} at {at} of {len}: no raw control byte in {out:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn rfc3339_at_calendar_edges() {
