@@ -7,7 +7,7 @@
 //! polled; [`scope`] does the same around synchronous code, and [`unblock`]
 //! carries the caller's context into a `smol::unblock` thread explicitly.
 
-use crate::telemetry::hex;
+use crate::telemetry::hex_digits;
 use crate::telemetry::model::{SpanId, TraceId};
 use std::cell::RefCell;
 use std::future::Future;
@@ -24,8 +24,8 @@ pub struct LogContext {
     pub request_id: String,
     /// The ids of the request's `request.process` span (none: no span).
     pub trace: Option<(TraceId, SpanId)>,
-    /// `trace` in hex, written once per request rather than once per record.
-    trace_hex: Option<(String, String)>,
+    /// `trace` in hex, written by the request's first record (if any) for all of them.
+    trace_hex: OnceLock<([u8; 32], [u8; 16])>,
     conversation_id: OnceLock<String>,
 }
 
@@ -40,7 +40,7 @@ impl LogContext {
         LogContext {
             session_id,
             request_id,
-            trace_hex: trace.map(|(t, s)| (hex(&t.0), hex(&s.0))),
+            trace_hex: OnceLock::new(),
             trace,
             conversation_id: OnceLock::new(),
         }
@@ -48,9 +48,15 @@ impl LogContext {
 
     /// The trace and span ids in lower-case hex, as W3C writes them.
     pub fn trace_hex(&self) -> Option<(&str, &str)> {
-        self.trace_hex
-            .as_ref()
-            .map(|(t, s)| (t.as_str(), s.as_str()))
+        let (trace, span) = self.trace?;
+        let (trace, span) = self
+            .trace_hex
+            .get_or_init(|| (hex_digits(&trace.0), hex_digits(&span.0)));
+        // Hex digits are ASCII.
+        Some((
+            std::str::from_utf8(trace).unwrap_or_default(),
+            std::str::from_utf8(span).unwrap_or_default(),
+        ))
     }
 
     /// Names the Claude conversation this request belongs to; records from then on

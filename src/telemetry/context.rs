@@ -117,13 +117,28 @@ fn valid_tracestate(state: &str) -> bool {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+        let pair = hex_pair(*b);
+        s.push(char::from(pair[0]));
+        s.push(char::from(pair[1]));
     }
     s
+}
+
+/// `bytes` (`N` of them) in lower-case hex, `2N` ASCII digits, without allocating.
+pub fn hex_digits<const N: usize, const D: usize>(bytes: &[u8; N]) -> [u8; D] {
+    const { assert!(D == 2 * N, "two digits per byte") };
+    let mut out = [0u8; D];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&hex_pair(*b));
+    }
+    out
+}
+
+fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
 }
 
 thread_local! {
@@ -195,6 +210,11 @@ mod tests {
         let ctx = parse_traceparent(good).expect("valid");
         assert_eq!(hex(&ctx.trace_id.0), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(hex(&ctx.span_id.0), "00f067aa0ba902b7");
+        let digits: [u8; 32] = hex_digits(&ctx.trace_id.0);
+        assert_eq!(
+            &digits, b"4bf92f3577b34da6a3ce929d0e0e4736",
+            "digits without allocating"
+        );
         assert!(ctx.is_sampled() && ctx.is_remote);
         assert_eq!(ctx.traceparent(), good, "round trip");
         let cases = [

@@ -11,7 +11,7 @@ mod sampler;
 mod stats;
 mod tracer;
 
-pub use context::{SpanContext, hex, new_session_id, parse_traceparent};
+pub use context::{SpanContext, hex, hex_digits, new_session_id, parse_traceparent};
 pub(crate) use export::{Otlp, Wire, signal_url};
 pub use export::{Telemetry, resource};
 pub use model::SpanKind;
