@@ -93,13 +93,16 @@ impl<'a> Entry<'a> {
     pub(crate) fn context_fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
         let fields = match &self.context {
             None => [None, None, None, None, None],
-            Some(ctx) => [
-                Some(("session_id", ctx.session_id.as_str())),
-                Some(("request_id", ctx.request_id.as_str())),
-                ctx.trace_hex().map(|(trace, _)| ("trace_id", trace)),
-                ctx.trace_hex().map(|(_, span)| ("span_id", span)),
-                ctx.conversation_id().map(|id| ("conversation_id", id)),
-            ],
+            Some(ctx) => {
+                let trace = ctx.trace_hex();
+                [
+                    Some(("session_id", ctx.session_id.as_str())),
+                    Some(("request_id", ctx.request_id.as_str())),
+                    trace.map(|(trace, _)| ("trace_id", trace)),
+                    trace.map(|(_, span)| ("span_id", span)),
+                    ctx.conversation_id().map(|id| ("conversation_id", id)),
+                ]
+            }
         };
         fields.into_iter().flatten().filter(move |(key, value)| {
             !value.is_empty() && !self.fields.iter().any(|(k, _)| k == key)
