@@ -467,10 +467,16 @@ impl<T: Signal> Batcher<T> {
         }
         // Encoded spans, in requests of at most a batch each.
         let mut encoded = std::mem::take(&mut self.encoded);
-        let mut rest = &encoded.bytes[..];
+        let (mut rest, mut left) = (&encoded.bytes[..], encoded.count);
         while !rest.is_empty() {
             let started = Instant::now();
-            let (len, count) = crate::otlp::split_encoded_spans(rest, self.batch_size);
+            // Only a backlog of more than a batch is walked span by span to be cut.
+            let (len, count) = if left <= self.batch_size {
+                (rest.len(), left)
+            } else {
+                crate::otlp::split_encoded_spans(rest, self.batch_size)
+            };
+            left = left.saturating_sub(count);
             crate::otlp::encode_encoded_trace_request_into(
                 &self.resource,
                 &self.scope,
@@ -820,6 +826,67 @@ fn console_json(span: &SpanData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backlog_of_encoded_spans_goes_out_in_requests_of_at_most_a_batch() {
+        const NAMES: [&str; 10] = [
+            "span-zero",
+            "span-one",
+            "span-two",
+            "span-three",
+            "span-four",
+            "span-five",
+            "span-six",
+            "span-seven",
+            "span-eight",
+            "span-nine",
+        ];
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
+        let receiver = std::thread::spawn(move || {
+            let mut per_request = Vec::new();
+            while let Ok(Some(mut request)) = server.recv_timeout(Duration::from_secs(5)) {
+                let mut body = Vec::new();
+                let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
+                let names = NAMES
+                    .iter()
+                    .filter(|n| {
+                        body.windows(n.len() + 1)
+                            .any(|w| w[1..] == *n.as_bytes() && w[0] == n.len() as u8)
+                    })
+                    .count();
+                per_request.push(names);
+                let _ = request.respond(tiny_http::Response::empty(200));
+                if per_request.iter().sum::<usize>() == NAMES.len() {
+                    break;
+                }
+            }
+            per_request
+        });
+        let mut config = Config::default();
+        config.telemetry.tracing.sampler = crate::config::SamplerKind::AlwaysOn;
+        config.telemetry.tracing.otlp_endpoint = url;
+        config.telemetry.tracing.max_export_batch_size = 3;
+        config.telemetry.tracing.schedule_delay = Duration::from_secs(60);
+        let telemetry = Telemetry::from_config(&config, None);
+        for name in NAMES {
+            telemetry
+                .tracer
+                .start_root(name, crate::telemetry::SpanKind::Internal, "x", None)
+                .end();
+        }
+        telemetry.shutdown(Instant::now() + Duration::from_secs(10));
+        let per_request = receiver.join().expect("receiver");
+        assert_eq!(
+            per_request.iter().sum::<usize>(),
+            10,
+            "every span, once: {per_request:?}"
+        );
+        assert!(
+            per_request.iter().all(|&n| (1..=3).contains(&n)),
+            "no request holds more than a batch: {per_request:?}"
+        );
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
