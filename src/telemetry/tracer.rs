@@ -497,7 +497,13 @@ impl Drop for Span {
 
 impl Recording {
     fn set(&mut self, key: Cow<'static, str>, value: Value) {
-        if let Some(kv) = self.data.attributes.iter_mut().find(|kv| kv.key == key) {
+        // Keys are mostly the same static strings: equal lengths and addresses settle
+        // it without comparing bytes, and most keys differ in length.
+        let same = |kv: &&mut KeyValue| {
+            kv.key.len() == key.len()
+                && (kv.key.as_ptr() == key.as_ptr() || kv.key.as_bytes() == key.as_bytes())
+        };
+        if let Some(kv) = self.data.attributes.iter_mut().find(same) {
             kv.value = value;
         } else if self.data.attributes.len() < MAX_PER_SPAN {
             self.data.attributes.push(KeyValue { key, value });
