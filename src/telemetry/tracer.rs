@@ -29,11 +29,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
 const MAX_PER_SPAN: usize = 128;
 /// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
-/// nine), so that a list rarely grows. Twelve rather than nine by measurement: with
-/// lists of nine or ten attributes (648 or 720 bytes) musl's allocator mapped and
-/// unmapped a 16 kB group on the executor thread every ten spans or so, with twelve
-/// (864 bytes) it does not; in the edge bench that took the CPU per echo call from
-/// 54 to 40 µs for about 300 kB more peak RSS (a batch holds 512 lists).
+/// nine), so that a list rarely grows. With OTLP a list stays in its span's box on the
+/// MCP thread and is reused there. Twelve rather than nine for the console path, whose
+/// lists go to the export thread and back: with lists of nine or ten attributes (648 or
+/// 720 bytes) musl's allocator mapped and unmapped a 16 kB group every ten spans or so,
+/// with twelve (864 bytes) it does not.
 const ATTRIBUTES_CAPACITY: usize = 12;
 /// Attribute lists kept for reuse: one export batch's worth (the default
 /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`); more are freed.
