@@ -33,7 +33,7 @@ pub fn request_received(method: &str, params: Option<&Map<String, Value>>) {
 /// "MCP request completed" (info) or, with `error`, "MCP request failed" (error),
 /// with `mcp_method` and `duration_ms`.
 pub fn request_finished(method: &str, duration: Duration, error: Option<&str>) {
-    let duration_ms = duration.as_secs_f64() * 1000.0;
+    let duration_ms = millis(duration);
     match error {
         None => log::info!(
             mcp_method = method,
@@ -77,4 +77,31 @@ pub fn starting(config: &Config) {
 /// The stop record.
 pub fn stopped() {
     log::info!("tfo-mcp stopped");
+}
+
+/// `duration` in milliseconds: nanoseconds divided once, which `Display` writes as
+/// the shortest decimal (`as_secs_f64() * 1000.0` rounds twice and wrote
+/// 0.015930000000000003 for 15,930 ns).
+fn millis(duration: Duration) -> f64 {
+    duration.as_nanos() as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_written_as_short_decimals() {
+        for (nanos, text) in [
+            (15_930, "0.01593"),
+            (1_000_000, "1"),
+            (2_500_123_000, "2500.123"),
+        ] {
+            assert_eq!(
+                millis(Duration::from_nanos(nanos)).to_string(),
+                text,
+                "{nanos} ns"
+            );
+        }
+    }
 }
