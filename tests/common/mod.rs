@@ -25,6 +25,8 @@ pub struct Server {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// Signalled when stderr reaches EOF: everything the process wrote has been read.
+    stderr_eof: Receiver<()>,
 }
 
 /// The binary under test: `TFO_MCP_BIN` when set (CI runs the suite against the
@@ -91,6 +93,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = Arc::clone(&stderr);
         let mut err = child.stderr.take().expect("stderr piped");
+        let (eof_tx, stderr_eof) = channel();
         thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = err.read(&mut buf) {
@@ -101,12 +104,14 @@ impl Server {
                     .expect("stderr lock")
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
+            let _ = eof_tx.send(());
         });
         Server {
             stdin: child.stdin.take(),
             child,
             lines,
             stderr,
+            stderr_eof,
         }
     }
 
@@ -206,7 +211,11 @@ impl Server {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return (status, start.elapsed());
+                let elapsed = start.elapsed();
+                // The exit does not mean its last log lines have been read yet: wait for
+                // EOF on stderr (bounded: a grandchild could hold the pipe open).
+                let _ = self.stderr_eof.recv_timeout(Duration::from_secs(2));
+                return (status, elapsed);
             }
             if start.elapsed() > limit {
                 let _ = self.child.kill();
