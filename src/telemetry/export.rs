@@ -470,11 +470,13 @@ impl<T: Signal> Batcher<T> {
         let (mut rest, mut left) = (&encoded.bytes[..], encoded.count);
         while !rest.is_empty() {
             let started = Instant::now();
-            // Only a backlog of more than a batch is walked span by span to be cut.
-            let (len, count) = if left <= self.batch_size {
+            // Only a backlog of more than a batch is walked span by span to be cut. (The
+            // configuration allows no batch below 1; a 0 here would never move on.)
+            let batch = self.batch_size.max(1);
+            let (len, count) = if left <= batch {
                 (rest.len(), left)
             } else {
-                crate::otlp::split_encoded_spans(rest, self.batch_size)
+                crate::otlp::split_encoded_spans(rest, batch)
             };
             left = left.saturating_sub(count);
             crate::otlp::encode_encoded_trace_request_into(
