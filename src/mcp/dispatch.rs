@@ -143,9 +143,9 @@ impl Server {
                     });
                     match step {
                         Step::Reply(answer) => {
-                            self.request_outcome(&method, started, &answer, &mut span);
-                            finish_request_span(&mut span, &answer);
-                            span.end();
+                            let context = Some(Arc::clone(&log_context));
+                            self.request_outcome(&method, started, &answer, span, context)
+                                .complete();
                             Outcome::Line(encode_answer(&id, &answer))
                         }
                         Step::Work(mut work) => {

@@ -129,6 +129,10 @@ pub struct Server {
     finished: (Sender<()>, Receiver<()>),
     /// When the session began (`initialize`, or the first 2026-07-28 request).
     session_opened: Cell<Option<Instant>>,
+    /// Completions of answered requests whose answers may not be written yet.
+    deferred: RefCell<Vec<outcome::Completion>>,
+    /// Whether completions wait for [`Server::complete_written`] (the stdio loop).
+    defer: Cell<bool>,
 }
 
 impl Server {
@@ -151,7 +155,34 @@ impl Server {
             busy: Cell::new(0),
             finished: smol::channel::bounded(1),
             session_opened: Cell::new(None),
+            deferred: RefCell::new(Vec::new()),
+            defer: Cell::new(false),
         })
+    }
+
+    /// From now on a request answered by its own task leaves its log record and the
+    /// end of its span until [`Server::complete_written`] is called: the stdio loop
+    /// calls it after each write, so that the answer reaches the client first (the
+    /// record and the span's encoding are most of the telemetry on a request's path).
+    /// Without it (in memory) they are done at once.
+    pub fn defer_completions(&self) {
+        self.defer.set(true);
+    }
+
+    /// Does the deferred completions of the answers queued so far.
+    pub fn complete_written(&self) {
+        let done = std::mem::take(&mut *self.deferred.borrow_mut());
+        for completion in done {
+            completion.complete();
+        }
+    }
+
+    fn finish(&self, completion: outcome::Completion) {
+        if self.defer.get() {
+            self.deferred.borrow_mut().push(completion);
+        } else {
+            completion.complete();
+        }
     }
 
     /// The tools this server serves.
@@ -235,8 +266,9 @@ impl Server {
                     let slot = self.acquire_slot().await;
                     let server = Rc::clone(self);
                     ex.spawn(async move {
-                        if let Some(line) = Rc::clone(&server).run(work).await {
+                        if let Some((line, completion)) = Rc::clone(&server).run(work).await {
                             server.notifier.send(line).await;
+                            server.finish(completion);
                         }
                         server.release_slot(slot);
                     })
@@ -281,7 +313,15 @@ impl Server {
                         let slot = self.acquire_slot().await;
                         let server = Rc::clone(self);
                         let task = ex.spawn(async move {
-                            let line = Rc::clone(&server).run(work).await;
+                            // A batch's reply is one message: its items complete at once.
+                            let line =
+                                Rc::clone(&server)
+                                    .run(work)
+                                    .await
+                                    .map(|(line, completion)| {
+                                        completion.complete();
+                                        line
+                                    });
                             server.release_slot(slot);
                             line
                         });
@@ -334,13 +374,15 @@ impl Server {
         let _ = self.finished.0.try_send(());
     }
 
-    /// Runs a request's work to its response, or to nothing when it is cancelled.
-    async fn run(self: Rc<Self>, work: Work) -> Option<String> {
+    /// Runs a request's work to its response, or to nothing when it is cancelled. The
+    /// response comes with what is left of the request's end ([`Completion`]): its
+    /// record and the end of its span, for after the answer is written.
+    async fn run(self: Rc<Self>, work: Work) -> Option<(String, outcome::Completion)> {
         let Work {
             id,
             future,
             cancel,
-            mut span,
+            span,
             method,
             started,
             log_context,
@@ -367,12 +409,10 @@ impl Server {
         match guarded.or(cancelled).await {
             Some(answer) => {
                 self.inflight.borrow_mut().remove(&id);
-                crate::logging::scope(log_context.as_ref(), || {
-                    self.request_outcome(&method, started, &answer, &mut span);
+                let completion = crate::logging::scope(log_context.as_ref(), || {
+                    self.request_outcome(&method, started, &answer, span, log_context.clone())
                 });
-                dispatch::finish_request_span(&mut span, &answer);
-                span.end();
-                Some(encode_answer(&id, &answer))
+                Some((encode_answer(&id, &answer), completion))
             }
             // Dropping the span unfinished marks it with a `cancelled` event.
             None => None,

@@ -1,32 +1,70 @@
-//! What the end of every answered request reports besides its span: the
-//! `mcp_messages_total{method,status}` count (issue 4), the completion record, the
-//! tracked error of a failure and the slow-request check (issue 5). One function,
-//! deciding once whether the answer failed, called exactly once per answered request
-//! for inline replies (`dispatch::accept`) and task answers (`Server::run`) alike,
-//! inside the request's log context.
+//! What the end of every answered request reports: the
+//! `mcp_messages_total{method,status}` count (issue 4), the tracked error of a
+//! failure, the slow-request check (issue 5), the span's outcome, and then the
+//! completion record and the span's end ([`Completion`]), which a single request's
+//! task leaves until its answer is written. One function, deciding once whether the
+//! answer failed, called exactly once per answered request for inline replies
+//! (`dispatch::accept`) and task answers (`Server::run`) alike, inside the request's
+//! log context.
 
 use super::{Answer, Server, dispatch};
 use crate::jsonrpc;
+use crate::logging::LogContext;
 use crate::telemetry::Span;
 use serde_json::Value;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What an answer that is a tool's `isError: true` result is reported as; its
 /// content is never logged (it may hold file contents or command output).
 const TOOL_ERROR: &str = "the tool reported an error (isError: true)";
 
+/// The part of a request's end that can wait until its answer is written: its
+/// "MCP request completed" / "MCP request failed" record and the end of its span
+/// (which encodes it). The counts, the tracked error and the slow-request check come
+/// before the answer, so that a client that reads `/metrics` right after an answer
+/// sees it counted.
+#[derive(Debug)]
+pub(crate) struct Completion {
+    method: String,
+    elapsed: Duration,
+    failure: Option<String>,
+    span: Span,
+    log_context: Option<Arc<LogContext>>,
+}
+
+impl Completion {
+    /// Writes the record (in the request's log context) and ends the span.
+    pub(crate) fn complete(self) {
+        let Completion {
+            method,
+            elapsed,
+            failure,
+            span,
+            log_context,
+        } = self;
+        crate::logging::scope(log_context.as_ref(), || {
+            crate::logging::request_finished(&method, elapsed, failure.as_deref());
+        });
+        span.end();
+    }
+}
+
 impl Server {
     /// Counts the answer in `mcp_messages_total` (a result with `isError: true` is an
-    /// error, as its span is), logs "MCP request completed" or "MCP request failed"
-    /// for `method`, tracks a failure (`ErrorTracker::track_error`) and flags the
-    /// request when it was slow (`PerformanceMonitor`), before its span ends.
+    /// error, as its span is), tracks a failure (`ErrorTracker::track_error`), flags
+    /// the request when it was slow (`PerformanceMonitor`) and sets the span's
+    /// outcome; what is left ("MCP request completed" or "MCP request failed" for
+    /// `method`, and the span's end) is returned to be done now or once the answer is
+    /// written. Runs inside the request's log context.
     pub(super) fn request_outcome(
         &self,
         method: &str,
         started: Instant,
         answer: &Answer,
-        span: &mut Span,
-    ) {
+        mut span: Span,
+        log_context: Option<Arc<LogContext>>,
+    ) -> Completion {
         let elapsed = started.elapsed();
         let obs = &self.services.obs;
         // A client-chosen method name is clipped before it is written anywhere; the
@@ -46,12 +84,19 @@ impl Server {
             "success"
         };
         obs.metrics.record_message(raw_method, status);
-        crate::logging::request_finished(&method, elapsed, failure.map(|(_, message)| message));
         if let Some((error_type, message)) = failure {
             obs.errors.track_error(&method, error_type, message, &[]);
         }
         self.services
             .performance
-            .observe(&method, elapsed, span, &obs.metrics);
+            .observe(&method, elapsed, &mut span, &obs.metrics);
+        dispatch::finish_request_span(&mut span, answer);
+        Completion {
+            method,
+            elapsed,
+            failure: failure.map(|(_, message)| message.to_string()),
+            span,
+            log_context,
+        }
     }
 }

@@ -542,3 +542,50 @@ fn blocking_readers_run_as_tasks_and_empty_or_failed_reads_are_errors() {
         (StatusCode::Error, "Resource not found".into())
     );
 }
+
+#[test]
+fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() {
+    use super::{Input, Server};
+    use crate::observability::Observability;
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    let ex = smol::LocalExecutor::new();
+    let (out_tx, out_rx) = smol::channel::unbounded();
+    let (in_tx, in_rx) = smol::channel::unbounded();
+    let (_stop_tx, stop_rx) = smol::channel::bounded(1);
+    for line in lines(&[
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "hi"}}}),
+    ]) {
+        in_tx.try_send(Input::Line(line)).expect("unbounded");
+    }
+    in_tx.close();
+    let server = Server::new(config, out_tx, Observability::traced(tracer));
+    server.defer_completions();
+    smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
+    while ex.try_tick() {}
+    let answers: Vec<String> = std::iter::from_fn(|| out_rx.try_recv().ok()).collect();
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.contains("\"id\":2") && a.contains("hi")),
+        "the tool's answer is queued: {answers:?}"
+    );
+    let request_span = |spans: &[SpanData]| {
+        spans
+            .iter()
+            .any(|s| s.name == "request.process" && text(s, "mcp.request.id") == "2")
+    };
+    let ended: Vec<SpanData> = spans.try_iter().collect();
+    assert!(
+        !request_span(&ended),
+        "the request's span waits until its answer is written"
+    );
+    assert!(
+        ended.iter().any(|s| s.name == "mcp.tool.call"),
+        "the tool's own span ended with the tool"
+    );
+    server.complete_written();
+    let ended: Vec<SpanData> = spans.try_iter().collect();
+    assert!(request_span(&ended), "written: the request's span ends");
+}

@@ -17,6 +17,7 @@ use smol::LocalExecutor;
 use smol::future::BoxedLocal;
 use smol::stream::StreamExt;
 use std::io;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -128,7 +129,13 @@ pub fn serve_stdio(config: Config, flush: impl FnOnce(Instant)) -> Result<(), Er
         .detach();
     let health = Arc::clone(&obs.health);
     let server = Server::new(config, out_tx, obs);
+    // A request's log record and the end of its span wait until its answer is written.
+    server.defer_completions();
+    let written = Rc::clone(&server);
+    stdio.when_written(Some(Box::new(move || written.complete_written())));
     stdio.block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
+    stdio.when_written(None);
+    server.complete_written();
     crate::threads::release();
     // Dropping the executor drops every remaining task, and with them the last
     // senders of the outbox: what they queued is written now.

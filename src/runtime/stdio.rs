@@ -98,6 +98,8 @@ pub(crate) struct Stdio<'fd> {
     /// Called once, after the first write to stdout or when the loop first has
     /// nothing to do, whichever comes first.
     on_started: Option<Box<dyn FnOnce()>>,
+    /// Called after every write to stdout.
+    on_written: Option<Box<dyn FnMut()>>,
 }
 
 impl std::fmt::Debug for Stdio<'_> {
@@ -142,6 +144,7 @@ impl<'fd> Stdio<'fd> {
             stdout_side: Side::Open,
             on_eof: Some(on_eof),
             on_started: None,
+            on_written: None,
         })
     }
 
@@ -150,6 +153,12 @@ impl<'fd> Stdio<'fd> {
     /// answer.
     pub(crate) fn when_started(&mut self, started: Box<dyn FnOnce()>) {
         self.on_started = Some(started);
+    }
+
+    /// Sets what to run after each write to stdout (`None`: nothing): work that may
+    /// wait until the answers queued so far are out.
+    pub(crate) fn when_written(&mut self, written: Option<Box<dyn FnMut()>>) {
+        self.on_written = written;
     }
 
     fn started(&mut self) {
@@ -337,6 +346,9 @@ impl<'fd> Stdio<'fd> {
         match rustix::io::write(self.stdout, &self.out[self.written..end]) {
             Ok(n) => {
                 self.started();
+                if let Some(written) = &mut self.on_written {
+                    written();
+                }
                 self.written += n;
                 if self.written == self.out.len() {
                     self.out.clear();
@@ -415,6 +427,11 @@ mod tests {
             Box::new(move || seen_eof.store(true, SeqCst)),
         )
         .expect("eventfd");
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&writes);
+        stdio.when_written(Some(Box::new(move || {
+            counted.fetch_add(1, SeqCst);
+        })));
         let count = stdio.block_on(async move {
             let mut count = 0;
             while let Ok(Input::Line(line)) = in_rx.recv().await {
@@ -428,6 +445,10 @@ mod tests {
         writer.join().expect("writer");
         assert_eq!(count, 100, "every line reached the server");
         assert!(eof.load(SeqCst), "the EOF callback ran");
+        assert!(
+            writes.load(SeqCst) >= 1,
+            "the after-write hook ran after the writes"
+        );
         drop(stdio);
         drop(server_out);
         let mut text = String::new();
