@@ -106,6 +106,9 @@ fn encode_answer(id: &Id, answer: &Answer) -> String {
     }
 }
 
+/// Completions kept waiting for a write at most; beyond them they are done at once.
+const MAX_DEFERRED: usize = 1024;
+
 /// The server for one stdio connection.
 #[derive(Debug)]
 pub struct Server {
@@ -178,9 +181,13 @@ impl Server {
     }
 
     fn finish(&self, completion: outcome::Completion) {
-        if self.defer.get() {
-            self.deferred.borrow_mut().push(completion);
+        let mut deferred = self.deferred.borrow_mut();
+        // Bounded: a client that stops reading but goes on writing gets no more
+        // answers written, and would otherwise make the list grow without end.
+        if self.defer.get() && deferred.len() < MAX_DEFERRED {
+            deferred.push(completion);
         } else {
+            drop(deferred);
             completion.complete();
         }
     }

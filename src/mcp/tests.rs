@@ -543,20 +543,20 @@ fn blocking_readers_run_as_tasks_and_empty_or_failed_reads_are_errors() {
     );
 }
 
-#[test]
-fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() {
+/// A session of `messages` on a server whose task answers wait for a write (as under
+/// the stdio loop, which is not here): the server and the answers it queued.
+fn deferred_session(
+    config: Config,
+    tracer: Tracer,
+    messages: &[serde_json::Value],
+) -> (std::rc::Rc<super::Server>, Vec<String>) {
     use super::{Input, Server};
     use crate::observability::Observability;
-    let config = Config::default();
-    let (tracer, spans, _) = traced(&config);
     let ex = smol::LocalExecutor::new();
     let (out_tx, out_rx) = smol::channel::unbounded();
     let (in_tx, in_rx) = smol::channel::unbounded();
     let (_stop_tx, stop_rx) = smol::channel::bounded(1);
-    for line in lines(&[
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "hi"}}}),
-    ]) {
+    for line in lines(messages) {
         in_tx.try_send(Input::Line(line)).expect("unbounded");
     }
     in_tx.close();
@@ -564,7 +564,22 @@ fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() 
     server.defer_completions();
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     while ex.try_tick() {}
-    let answers: Vec<String> = std::iter::from_fn(|| out_rx.try_recv().ok()).collect();
+    let answers = std::iter::from_fn(|| out_rx.try_recv().ok()).collect();
+    (server, answers)
+}
+
+#[test]
+fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() {
+    let config = Config::default();
+    let (tracer, spans, _) = traced(&config);
+    let (server, answers) = deferred_session(
+        config,
+        tracer,
+        &[
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "hi"}}}),
+        ],
+    );
     assert!(
         answers
             .iter()
@@ -588,4 +603,36 @@ fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() 
     server.complete_written();
     let ended: Vec<SpanData> = spans.try_iter().collect();
     assert!(request_span(&ended), "written: the request's span ends");
+}
+
+#[test]
+fn deferred_completions_are_bounded() {
+    use super::MAX_DEFERRED;
+    let config = Config::default();
+    let calls = MAX_DEFERRED + 10;
+    // Room for every span of the session (two per call).
+    let (queue, spans) = sync_channel(4 * calls);
+    let tracer = Tracer::new(
+        Sampler::new(&config.telemetry.tracing),
+        queue,
+        Arc::default(),
+        "telemetryflow-mcp".into(),
+    );
+    let mut messages = vec![
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
+    ];
+    messages.extend((1..=calls).map(|i| {
+        json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "x"}}})
+    }));
+    let (server, _answers) = deferred_session(config, tracer, &messages);
+    assert_eq!(
+        server.deferred.borrow().len(),
+        MAX_DEFERRED,
+        "no more completions wait than the bound, however many answers are unwritten"
+    );
+    let ended = spans
+        .try_iter()
+        .filter(|s| s.name == "request.process" && text(s, "mcp.request.id") != "0")
+        .count();
+    assert_eq!(ended, calls - MAX_DEFERRED, "the rest completed at once");
 }
