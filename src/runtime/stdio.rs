@@ -386,6 +386,17 @@ mod tests {
         (client_in, client_out, server_in, server_out)
     }
 
+    /// A loop on `stdin` and `stdout` with lines of at most 1 kB.
+    fn stdio_loop<'a>(
+        stdin: &'a UnixStream,
+        stdout: &'a UnixStream,
+        inbox: Sender<Input>,
+        outbox: Receiver<String>,
+        on_eof: Box<dyn FnOnce()>,
+    ) -> Stdio<'a> {
+        Stdio::new(stdin.as_fd(), stdout.as_fd(), 1024, inbox, outbox, on_eof).expect("eventfd")
+    }
+
     /// A loop whose client sends nothing (its inbox is never read).
     fn quiet_loop<'a>(
         stdin: &'a UnixStream,
@@ -393,15 +404,7 @@ mod tests {
         outbox: Receiver<String>,
     ) -> Stdio<'a> {
         let (in_tx, _in_rx) = smol::channel::bounded(1);
-        Stdio::new(
-            stdin.as_fd(),
-            stdout.as_fd(),
-            1024,
-            in_tx,
-            outbox,
-            Box::new(|| {}),
-        )
-        .expect("eventfd")
+        stdio_loop(stdin, stdout, in_tx, outbox, Box::new(|| {}))
     }
 
     #[test]
@@ -418,15 +421,13 @@ mod tests {
                     .expect("write");
             }
         });
-        let mut stdio = Stdio::new(
-            server_in.as_fd(),
-            server_out.as_fd(),
-            1024,
+        let mut stdio = stdio_loop(
+            &server_in,
+            &server_out,
             in_tx,
             out_rx,
             Box::new(move || seen_eof.store(true, SeqCst)),
-        )
-        .expect("eventfd");
+        );
         let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = Arc::clone(&writes);
         stdio.when_written(Some(Box::new(move || {
@@ -465,15 +466,7 @@ mod tests {
             let (mut client_in, client_out, server_in, server_out) = sockets();
             let (in_tx, in_rx) = smol::channel::bounded(2);
             let (out_tx, out_rx) = smol::channel::bounded(2);
-            let mut stdio = Stdio::new(
-                server_in.as_fd(),
-                server_out.as_fd(),
-                1024,
-                in_tx,
-                out_rx,
-                Box::new(|| {}),
-            )
-            .expect("eventfd");
+            let mut stdio = stdio_loop(&server_in, &server_out, in_tx, out_rx, Box::new(|| {}));
             client_out.set_nonblocking(true).expect("nonblocking");
             let answered_first = Arc::new(AtomicBool::new(false));
             let seen = Arc::clone(&answered_first);
