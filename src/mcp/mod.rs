@@ -538,6 +538,17 @@ fn run_in_memory_obs(
     lines: Vec<Vec<u8>>,
     setup: impl FnOnce(&mut Server),
 ) -> Vec<String> {
+    session_in_memory(config, obs, lines, setup).1
+}
+
+/// [`run_in_memory_obs`], keeping the server: the lines it answered, and the server
+/// itself for what is left to look at (its deferred completions).
+pub(crate) fn session_in_memory(
+    config: Config,
+    obs: Observability,
+    lines: Vec<Vec<u8>>,
+    setup: impl FnOnce(&mut Server),
+) -> (Rc<Server>, Vec<String>) {
     let ex = LocalExecutor::new();
     let (out_tx, out_rx) = smol::channel::unbounded();
     let (in_tx, in_rx) = smol::channel::unbounded();
@@ -551,7 +562,8 @@ fn run_in_memory_obs(
     smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
     // Let detached tasks that already have their answer hand it over.
     while ex.try_tick() {}
-    std::iter::from_fn(|| out_rx.try_recv().ok()).collect()
+    let answers = std::iter::from_fn(|| out_rx.try_recv().ok()).collect();
+    (server, answers)
 }
 
 #[cfg(test)]

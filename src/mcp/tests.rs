@@ -550,22 +550,12 @@ fn deferred_session(
     tracer: Tracer,
     messages: &[serde_json::Value],
 ) -> (std::rc::Rc<super::Server>, Vec<String>) {
-    use super::{Input, Server};
-    use crate::observability::Observability;
-    let ex = smol::LocalExecutor::new();
-    let (out_tx, out_rx) = smol::channel::unbounded();
-    let (in_tx, in_rx) = smol::channel::unbounded();
-    let (_stop_tx, stop_rx) = smol::channel::bounded(1);
-    for line in lines(messages) {
-        in_tx.try_send(Input::Line(line)).expect("unbounded");
-    }
-    in_tx.close();
-    let server = Server::new(config, out_tx, Observability::traced(tracer));
-    server.defer_completions();
-    smol::block_on(ex.run(server.serve(&ex, in_rx, stop_rx)));
-    while ex.try_tick() {}
-    let answers = std::iter::from_fn(|| out_rx.try_recv().ok()).collect();
-    (server, answers)
+    super::session_in_memory(
+        config,
+        crate::observability::Observability::traced(tracer),
+        lines(messages),
+        |server| server.defer_completions(),
+    )
 }
 
 #[test]
