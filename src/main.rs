@@ -69,8 +69,6 @@ fn serve(config: Config, warnings: &[String]) -> ExitCode {
         log::warn!("{warning}");
     }
     tfo_mcp::logging::starting(&config);
-    // Before any agent makes an https request (OTLP export, Claude).
-    tfo_mcp::tls::install();
     let result = tfo_mcp::runtime::serve_stdio(config, |deadline| {
         tfo_mcp::logging::stopped();
         logging.shutdown(deadline);

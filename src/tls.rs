@@ -1,27 +1,31 @@
-//! The TLS settings shared by every HTTPS client of the crate (the OTLP exporters and the
-//! Claude client, all ureq agents): ring's AES-GCM suites for TLS 1.3 and 1.2, key
-//! exchanges and certificate checks, with the webpki roots compiled in (ureq's), but
-//! neither ChaCha20-Poly1305 nor client-certificate signing, which cost 107 kB of the
+//! The TLS settings of every HTTPS client of the crate (the OTLP exporters and the
+//! Claude client, all through `outbound`): ring's AES-GCM suites for TLS 1.3 and 1.2,
+//! key exchanges and certificate checks, with the webpki roots compiled in, but neither
+//! ChaCha20-Poly1305 nor client-certificate signing, which cost 107 kB of the
 //! size-budgeted binary (README "Size after the feature merges").
 
 use std::sync::Arc;
 
-use rustls::SignatureScheme;
 use rustls::crypto::{
     CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms,
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
+use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 use webpki::ring as alg;
 
-/// Makes this crate's provider the process-wide rustls default, which ureq's agents use
-/// when their own TLS settings name none. Call it before the first https request; later
-/// calls change nothing.
-pub fn install() {
-    if CryptoProvider::get_default().is_none() {
-        // Err only when another thread installed one first, which is then the same provider.
-        let _ = provider().install_default();
-    }
+/// A client configuration with this crate's provider, TLS 1.3 and 1.2, trusting `roots`
+/// or, when `None`, Mozilla's roots (webpki-roots).
+pub(crate) fn client_config(roots: Option<RootCertStore>) -> Arc<ClientConfig> {
+    let roots = roots.unwrap_or_else(|| RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    });
+    let config = ClientConfig::builder_with_provider(Arc::new(provider()))
+        .with_safe_default_protocol_versions()
+        .expect("the provider has suites for TLS 1.3 and 1.2")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
 }
 
 /// ring's provider without what we never use: no private-key loader (that leaves ring's
@@ -282,49 +286,37 @@ mod tests {
         }
     }
 
-    /// One https GET through a ureq agent with the installed provider, against a loopback
-    /// TLS 1.3 server; `roots` replaces the webpki roots when given.
-    fn ureq_get(roots: Option<ureq::tls::RootCerts>) -> Result<String, ureq::Error> {
-        install();
+    /// One https GET through an `outbound` agent against a loopback TLS 1.3 server;
+    /// `roots` replaces the webpki roots when given.
+    fn https_get(roots: Option<RootCertStore>) -> Result<Vec<u8>, crate::outbound::Error> {
         let (port, server) = serve_once(&rustls::version::TLS13);
-        let mut tls = ureq::tls::TlsConfig::builder();
+        let mut agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT));
         if let Some(roots) = roots {
-            tls = tls.root_certs(roots);
+            agent = agent.with_roots(roots);
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls.build())
-            .timeout_global(Some(TIMEOUT))
-            .build()
-            .into();
         let body = agent
-            .get(&format!("https://localhost:{port}/"))
-            .call()
-            .and_then(|mut response| response.body_mut().read_to_string());
+            .get(&format!("https://localhost:{port}/"), &[], TIMEOUT)
+            .and_then(|mut response| response.read_to_vec(1024));
         let _ = server.join();
         body
     }
 
     #[test]
-    fn ureq_agents_use_the_installed_provider_for_https() {
-        let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_der(CA)]);
-        let body = ureq_get(Some(roots)).expect("an https request through the default provider");
-        assert_eq!(body, "ok", "the body comes through TLS");
+    fn https_requests_go_through_the_provider() {
+        let body = https_get(Some(test_roots())).expect("an https request");
+        assert_eq!(body, b"ok", "the body comes through TLS");
     }
 
     #[test]
-    fn ureq_agents_check_certificates_against_the_webpki_roots() {
-        let error = ureq_get(None).expect_err("the test CA is not a public root");
-        // ureq hands rustls' alert up as an I/O error of kind InvalidData.
-        let rustls_error = match &error {
-            ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
-            _ => None,
-        };
+    fn https_requests_check_certificates_against_the_webpki_roots() {
+        let error = https_get(None).expect_err("the test CA is not a public root");
         assert_eq!(
-            rustls_error,
-            Some(&rustls::Error::InvalidCertificate(
+            error,
+            crate::outbound::Error::Tls(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::UnknownIssuer
             )),
-            "the handshake reaches the certificate check and refuses the unknown issuer, got {error:?}"
+            "the handshake reaches the certificate check and refuses the unknown issuer"
         );
+        assert!(!error.is_transient(), "a certificate refused stays refused");
     }
 }

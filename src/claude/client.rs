@@ -1,9 +1,9 @@
 //! The blocking HTTP side: one `POST /v1/messages` attempt (JSON or
 //! server-sent events), [`Client::send_with_retry`] around it, and the
 //! token-free health probe `GET /v1/models`. Runs on a blocking thread
-//! (`smol::unblock`), never on the executor. The ureq agent, and with it
-//! rustls, is built on the first call, so a server that never calls Claude
-//! pays nothing for it at startup.
+//! (`smol::unblock`), never on the executor. The TLS configuration is built
+//! on the first call, so a server that never calls Claude pays nothing for it
+//! at startup.
 
 use super::error::{ApiErrorType, Error};
 use super::retry::{self, Decision};
@@ -11,9 +11,10 @@ use super::sse::{Accumulator, Decoder};
 use super::types::{Request, Response};
 use crate::config::{ClaudeConfig, Secret};
 use crate::jsonrpc::clip;
+use crate::outbound::{self, Agent};
 use serde_json::Value;
 use std::io::Read;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The one `anthropic-version` this client speaks (notes §0: switching is one line).
@@ -24,8 +25,6 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 const MAX_BODY: u64 = 16 << 20;
 /// Connection setup limit of one attempt (the SDKs use 5 s too).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// ureq's buffer per direction of a connection.
-const IO_BUFFER: usize = 16 * 1024;
 
 /// A Claude Messages API client; shared (`Arc`) between calls and the health probe.
 pub struct Client {
@@ -33,7 +32,9 @@ pub struct Client {
     base_url: String,
     max_retries: u32,
     timeout: Duration,
-    agent: OnceLock<ureq::Agent>,
+    agent: Agent,
+    /// Whether a call or probe was made (the agent connects on the first).
+    used: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -42,7 +43,7 @@ impl std::fmt::Debug for Client {
             .field("base_url", &self.base_url)
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
-            .field("connected", &self.agent.get().is_some())
+            .field("connected", &self.is_connected())
             .finish_non_exhaustive()
     }
 }
@@ -116,7 +117,11 @@ impl Client {
             base_url: config.base_url.clone(),
             max_retries: config.max_retries,
             timeout: config.timeout,
-            agent: OnceLock::new(),
+            agent: Agent::new(
+                concat!("tfo-mcp/", env!("CARGO_PKG_VERSION")),
+                Some(CONNECT_TIMEOUT),
+            ),
+            used: AtomicBool::new(false),
         })
     }
 
@@ -132,29 +137,12 @@ impl Client {
 
     /// Whether the HTTP agent (and TLS) has been set up, i.e. a call was made.
     pub fn is_connected(&self) -> bool {
-        self.agent.get().is_some()
+        self.used.load(Ordering::Relaxed)
     }
 
-    fn agent(&self) -> &ureq::Agent {
-        self.agent.get_or_init(|| {
-            crate::tls::install();
-            let config = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_connect(Some(CONNECT_TIMEOUT))
-                .user_agent(concat!("tfo-mcp/", env!("CARGO_PKG_VERSION")))
-                // ureq's 128 kB per direction, zero-filled for each connection, is far
-                // more than a request body or a streamed event needs.
-                .input_buffer_size(IO_BUFFER)
-                .output_buffer_size(IO_BUFFER)
-                .build();
-            // No lookup thread per request: the API host's addresses are looked up at
-            // most once a minute (`telemetry::resolve`).
-            ureq::Agent::with_parts(
-                config,
-                ureq::unversioned::transport::DefaultConnector::default(),
-                crate::telemetry::resolve::CachingResolver::default(),
-            )
-        })
+    fn agent(&self) -> &Agent {
+        self.used.store(true, Ordering::Relaxed);
+        &self.agent
     }
 
     /// `POST /v1/messages`, retrying what may be retried until `deadline`
@@ -224,27 +212,21 @@ impl Client {
             return Err((self.timed_out(), false));
         }
         let url = format!("{}/v1/messages", self.base_url);
-        let result = self
-            .agent()
-            .post(&url)
-            .header("x-api-key", self.api_key.expose())
-            .header("anthropic-version", API_VERSION)
-            .header("content-type", "application/json")
-            .header(
-                "accept",
-                if stream {
-                    "text/event-stream"
-                } else {
-                    "application/json"
-                },
-            )
-            .config()
-            .timeout_global(Some(remaining))
-            .build()
-            .send(body);
+        let accept = if stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        let headers = [
+            ("x-api-key", self.api_key.expose()),
+            ("anthropic-version", API_VERSION),
+            ("content-type", "application/json"),
+            ("accept", accept),
+        ];
+        let result = self.agent().post(&url, &headers, body, remaining);
         let mut response = result.map_err(|e| self.transport(e))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| header(&response, name);
+        let status = response.status();
+        let header = |name: &str| response.header(name).map(str::to_string);
         let request_id = header("request-id");
         if !(200..300).contains(&status) {
             let hint = retry::retry_after(
@@ -261,13 +243,10 @@ impl Client {
         }
         let is_stream = header("content-type").is_some_and(|t| t.starts_with("text/event-stream"));
         if stream && is_stream {
-            return self.read_stream(response.into_body().into_reader(), request_id, observer);
+            return self.read_stream(response, request_id, observer);
         }
         let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
+            .read_to_vec(MAX_BODY)
             .map_err(|e| self.transport(e))?;
         Response::parse(&bytes, request_id.clone()).map_err(|detail| {
             let error = Error::Malformed {
@@ -337,35 +316,21 @@ impl Client {
     }
 
     /// A transport error, and whether a retry may help (connection problems: yes).
-    fn transport(&self, error: ureq::Error) -> (Error, bool) {
+    fn transport(&self, error: outbound::Error) -> (Error, bool) {
         match error {
-            ureq::Error::Timeout(_) => (self.timed_out(), false),
-            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                (self.timed_out(), false)
-            }
-            ureq::Error::BodyExceedsLimit(limit) => (
+            outbound::Error::Timeout(_) => (self.timed_out(), false),
+            outbound::Error::TooLarge(limit) => (
                 Error::Malformed {
                     detail: format!("the answer exceeds {limit} bytes"),
                     request_id: None,
                 },
                 false,
             ),
-            e @ (ureq::Error::Io(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::HostNotFound
-            | ureq::Error::Protocol(_)
-            | ureq::Error::BodyStalled) => (
-                Error::Connection {
-                    detail: e.to_string(),
-                },
-                true,
-            ),
-            e => (
-                Error::Connection {
-                    detail: e.to_string(),
-                },
-                false,
-            ),
+            e => {
+                let retryable = e.is_transient();
+                let detail = e.to_string();
+                (Error::Connection { detail }, retryable)
+            }
         }
     }
 
@@ -374,18 +339,15 @@ impl Client {
     /// it failed (the API's message and request id, never the key).
     pub fn probe(&self, timeout: Duration) -> Result<Duration, String> {
         let started = Instant::now();
-        let result = self
-            .agent()
-            .get(format!("{}/v1/models?limit=1", self.base_url))
-            .header("x-api-key", self.api_key.expose())
-            .header("anthropic-version", API_VERSION)
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .call();
+        let url = format!("{}/v1/models?limit=1", self.base_url);
+        let headers = [
+            ("x-api-key", self.api_key.expose()),
+            ("anthropic-version", API_VERSION),
+        ];
+        let result = self.agent().get(&url, &headers, timeout);
         let mut response = result.map_err(|e| self.transport(e).0.to_string())?;
-        let status = response.status().as_u16();
-        let request_id = header(&response, "request-id");
+        let status = response.status();
+        let request_id = response.header("request-id").map(str::to_string);
         let bytes = read_error_body(&mut response);
         if (200..300).contains(&status) {
             Ok(started.elapsed())
@@ -395,20 +357,9 @@ impl Client {
     }
 }
 
-/// A response header as text.
-fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
-    let value = response.headers().get(name)?;
-    value.to_str().ok().map(str::to_string)
-}
-
 /// A short body (an error envelope or the models list), read up to `MAX_ERROR_BODY`.
-fn read_error_body(response: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
-    response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ERROR_BODY)
-        .read_to_vec()
-        .unwrap_or_default()
+fn read_error_body(response: &mut outbound::Response<'_>) -> Vec<u8> {
+    response.read_to_vec(MAX_ERROR_BODY).unwrap_or_default()
 }
 
 /// The error an error response stands for, and whether it is the monthly spend cap.

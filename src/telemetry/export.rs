@@ -9,13 +9,13 @@
 use super::context::hex;
 use super::model::{KeyValue, Resource, Scope, SpanData, StatusCode, Value};
 use super::queue::{EncodedQueue, EncodedSpans, SharedQueue};
-use super::resolve::CachingResolver;
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use super::tracer::{Queue, Tracer};
 use crate::config::{Config, TraceExporter};
 use crate::logging::ErrorTracker;
 use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
+use crate::outbound::Agent;
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -29,8 +29,6 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A dead collector is reported once, then at most this often.
 const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
-/// ureq's output buffer per connection (its input buffer is half of it).
-const IO_BUFFER: usize = 16 * 1024;
 /// Encoded bytes per queued span allowed on average before the queue counts as full
 /// (our spans take about 330): `OTEL_BSP_MAX_QUEUE_SIZE` bounds the count, this the
 /// memory, whatever the attributes hold.
@@ -533,38 +531,21 @@ pub(crate) struct Otlp {
     pub(crate) url: String,
     headers: Vec<(String, String)>,
     timeout: Duration,
-    agent: ureq::Agent,
+    agent: Agent,
 }
 
 impl Otlp {
     /// A sender to `url` with the OTLP headers and timeout of `config`.
     pub(crate) fn new(config: &Config, url: String) -> Otlp {
-        // An https endpoint needs the crate's TLS provider (the binary installs it at
-        // start; a library caller may not have).
-        crate::tls::install();
         let tracing = &config.telemetry.tracing;
-        let agent_config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .user_agent(concat!("tfo-mcp-otlp-exporter/", env!("CARGO_PKG_VERSION")))
-            // ureq zero-fills 128 kB for each direction of a pooled connection: 256 kB
-            // resident for answers of a few hundred bytes and bodies that are written
-            // through anyway. The input buffer grows when a response head needs it, but
-            // not below 10 kB: ureq borrows that much of it to copy each chunk of a
-            // body, and from a smaller one it grew it and cut it back for every chunk,
-            // zero-filling the difference (a quarter of the export thread's CPU).
-            .input_buffer_size(IO_BUFFER)
-            .output_buffer_size(IO_BUFFER)
-            .build();
-        let agent = ureq::Agent::with_parts(
-            agent_config,
-            ureq::unversioned::transport::DefaultConnector::default(),
-            CachingResolver::default(),
-        );
         Otlp {
             url,
             headers: tracing.otlp_headers.clone(),
             timeout: tracing.otlp_timeout,
-            agent,
+            agent: Agent::new(
+                concat!("tfo-mcp-otlp-exporter/", env!("CARGO_PKG_VERSION")),
+                None,
+            ),
         }
     }
 
@@ -591,6 +572,9 @@ impl Otlp {
         retry: Option<&Receiver<()>>,
         stats: &ExportStats,
     ) -> Result<u64, String> {
+        let mut headers = Vec::with_capacity(self.headers.len() + 1);
+        headers.push(("content-type", "application/x-protobuf"));
+        headers.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         let mut attempt = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -598,51 +582,35 @@ impl Otlp {
                 return Err("export deadline passed".into());
             }
             stats.requests.inc();
-            let mut request = self
-                .agent
-                .post(&self.url)
-                .header("content-type", "application/x-protobuf");
-            for (name, value) in &self.headers {
-                request = request.header(name.as_str(), value.as_str());
-            }
             let attempt_timeout = if self.timeout.is_zero() {
                 remaining
             } else {
                 remaining.min(self.timeout)
             };
-            let result = request
-                .config()
-                .timeout_global(Some(attempt_timeout))
-                .build()
-                .send(body);
-            let (wait, reason) = match result {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
+            let result = self
+                .agent
+                .post(&self.url, &headers, body, attempt_timeout)
+                .map(|mut response| {
+                    let status = response.status();
                     let retry_after = response
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
+                        .header("retry-after")
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
-                    let bytes = response
-                        .body_mut()
-                        .with_config()
-                        .limit(MAX_RESPONSE)
-                        .read_to_vec()
-                        .unwrap_or_default();
-                    match status {
-                        200..=299 => return Ok(partial_success(wire, &bytes)),
-                        429 | 502 | 503 | 504 => (retry_after, format!("HTTP {status}")),
-                        _ => {
-                            let detail =
-                                crate::otlp::decode_status_message(&bytes).unwrap_or_default();
-                            return Err(format!("HTTP {status} (not retried) {detail}")
-                                .trim_end()
-                                .to_string());
-                        }
+                    let bytes = response.read_to_vec(MAX_RESPONSE).unwrap_or_default();
+                    (status, retry_after, bytes)
+                });
+            let (wait, reason) = match result {
+                Ok((status, retry_after, bytes)) => match status {
+                    200..=299 => return Ok(partial_success(wire, &bytes)),
+                    429 | 502 | 503 | 504 => (retry_after, format!("HTTP {status}")),
+                    _ => {
+                        let detail = crate::otlp::decode_status_message(&bytes).unwrap_or_default();
+                        return Err(format!("HTTP {status} (not retried) {detail}")
+                            .trim_end()
+                            .to_string());
                     }
-                }
-                Err(e) if retryable(&e) => (None, format!("{e}")),
+                },
+                Err(e) if e.is_transient() => (None, format!("{e}")),
                 Err(e) => return Err(format!("{e} (not retried)")),
             };
             let backoff = wait.unwrap_or_else(|| backoff(attempt));
@@ -706,19 +674,6 @@ fn partial_success((name, read): WireFns, body: &[u8]) -> u64 {
             0
         }
     }
-}
-
-/// Connection problems are transient; configuration problems (bad URL, TLS setup) are not.
-fn retryable(error: &ureq::Error) -> bool {
-    matches!(
-        error,
-        ureq::Error::Io(_)
-            | ureq::Error::Timeout(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::HostNotFound
-            | ureq::Error::Protocol(_)
-            | ureq::Error::BodyStalled
-    )
 }
 
 /// `min(max, first · 2^attempt)` scaled by a jitter factor in [0.5, 1.5).

@@ -6,7 +6,6 @@ mod context;
 pub(crate) mod export;
 pub mod model;
 mod queue;
-pub(crate) mod resolve;
 mod sampler;
 mod stats;
 mod tracer;

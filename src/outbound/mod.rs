@@ -1,0 +1,431 @@
+//! The crate's blocking HTTP/1.1 client, for its outbound calls: OTLP exports to a
+//! collector and the Claude Messages API. A request's body goes out whole with its
+//! `Content-Length`; the response is framed by length, chunks or close; idle connections
+//! are kept for the next request; https goes through rustls with the crate's provider
+//! and the webpki roots; one deadline bounds the whole exchange, lookup to last byte.
+//! No redirects, proxies or compression: neither peer uses them, and each would be
+//! code in a size-budgeted binary.
+
+mod conn;
+mod url;
+mod wire;
+
+use conn::{Conn, Resolver};
+use rustls::{ClientConfig, RootCertStore};
+use std::io;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+use wire::{Chunked, Framing, Head};
+
+/// Idle connections kept per agent (an exporter needs one; the Claude client one per
+/// concurrent call that ended recently).
+const MAX_IDLE: usize = 4;
+/// How long an idle connection is kept (collectors close theirs after a minute or more).
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// Where in an exchange a deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Looking the host up.
+    Resolve,
+    /// Opening the connection.
+    Connect,
+    /// Sending the request (the TLS handshake included).
+    Send,
+    /// Waiting for or reading the response.
+    Receive,
+}
+
+/// Why a request failed. No variant carries a header value or a URL's text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Error {
+    /// The URL cannot be used (why).
+    Url(&'static str),
+    /// A request header's name or value cannot be sent (its name).
+    Header(String),
+    /// The host name did not resolve.
+    Resolve(String),
+    /// No connection could be opened.
+    Connect(io::ErrorKind),
+    /// The TLS handshake or a record failed.
+    Tls(rustls::Error),
+    /// Sending or receiving failed.
+    Io(io::ErrorKind),
+    /// The deadline passed in this stage.
+    Timeout(Stage),
+    /// The response broke HTTP/1.1.
+    Protocol(&'static str),
+    /// The server closed the connection before answering.
+    Closed,
+    /// The body is longer than the limit it was read with.
+    TooLarge(u64),
+}
+
+impl Error {
+    /// Whether trying again later may succeed: network trouble, not a bad URL, header,
+    /// certificate or answer size.
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Resolve(_)
+                | Error::Connect(_)
+                | Error::Io(_)
+                | Error::Timeout(_)
+                | Error::Protocol(_)
+                | Error::Closed
+        )
+    }
+
+    /// Whether a kept connection failed because the server had closed it meanwhile:
+    /// nothing of a response arrived, so the request can go again on a new one.
+    fn is_stale(&self) -> bool {
+        matches!(
+            self,
+            Error::Closed
+                | Error::Io(
+                    io::ErrorKind::BrokenPipe
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                )
+        )
+    }
+
+    /// As an I/O error for [`io::Read`], a timeout as `TimedOut`.
+    fn into_io(self) -> io::Error {
+        let kind = match self {
+            Error::Timeout(_) => io::ErrorKind::TimedOut,
+            Error::Io(kind) => kind,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, self)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Url(why) => write!(f, "http: unusable URL: {why}"),
+            Error::Header(name) => write!(f, "http: request header {name:?} cannot be sent"),
+            Error::Resolve(detail) => write!(f, "http: host lookup failed: {detail}"),
+            Error::Connect(kind) => write!(f, "http: connection failed: {kind}"),
+            Error::Tls(e) => write!(f, "http: tls: {e}"),
+            Error::Io(kind) => write!(f, "http: i/o error: {kind}"),
+            Error::Timeout(stage) => f.write_str(match stage {
+                Stage::Resolve => "http: timed out looking the host up",
+                Stage::Connect => "http: timed out connecting",
+                Stage::Send => "http: timed out sending the request",
+                Stage::Receive => "http: timed out waiting for the response",
+            }),
+            Error::Protocol(why) => write!(f, "http: invalid response: {why}"),
+            Error::Closed => f.write_str("http: the server closed the connection before answering"),
+            Error::TooLarge(limit) => write!(f, "http: the body exceeds {limit} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Sends requests and keeps their connections; shared by the threads of one client.
+pub(crate) struct Agent {
+    user_agent: &'static str,
+    connect_timeout: Option<Duration>,
+    /// Trust anchors other than the webpki roots (tests).
+    roots: Option<RootCertStore>,
+    tls: OnceLock<Arc<ClientConfig>>,
+    resolver: Resolver,
+    idle: Mutex<Vec<Conn>>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// An agent sending `user_agent`; connecting may take at most `connect_timeout` of a
+    /// request's time (all of it when `None`).
+    pub(crate) fn new(user_agent: &'static str, connect_timeout: Option<Duration>) -> Agent {
+        Agent {
+            user_agent,
+            connect_timeout,
+            roots: None,
+            tls: OnceLock::new(),
+            resolver: Resolver::default(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The same agent trusting only `roots` for https.
+    #[cfg(test)]
+    pub(crate) fn with_roots(mut self, roots: RootCertStore) -> Agent {
+        self.roots = Some(roots);
+        self
+    }
+
+    /// `POST url` with `headers` and `body`, answered within `timeout`.
+    pub(crate) fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Response<'_>, Error> {
+        self.send("POST", url, headers, Some(body), timeout)
+    }
+
+    /// `GET url` with `headers`, answered within `timeout`.
+    pub(crate) fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<Response<'_>, Error> {
+        self.send("GET", url, headers, None, timeout)
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<Response<'_>, Error> {
+        let deadline = Instant::now() + timeout;
+        let url = url::Url::parse(url)?;
+        let mut head = Vec::with_capacity(256);
+        wire::write_head(
+            &mut head,
+            method,
+            &url,
+            self.user_agent,
+            headers,
+            body.map(<[u8]>::len),
+        )?;
+        let body = body.unwrap_or_default();
+        loop {
+            let (mut conn, reused) = match self.take_idle(&url) {
+                Some(conn) => (conn, true),
+                None => {
+                    let tls = || self.tls.get_or_init(|| self.tls_config()).clone();
+                    let conn =
+                        Conn::open(&url, &self.resolver, self.connect_timeout, deadline, tls)?;
+                    (conn, false)
+                }
+            };
+            match exchange(&mut conn, &head, body, deadline) {
+                Ok(head) => return Ok(Response::new(self, conn, head, deadline)),
+                // A kept connection that the server closed meanwhile: again on another.
+                Err(e) if reused && e.is_stale() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn tls_config(&self) -> Arc<ClientConfig> {
+        crate::tls::client_config(self.roots.clone())
+    }
+
+    /// An open idle connection to `url`'s host, the most recently used first.
+    fn take_idle(&self, url: &url::Url<'_>) -> Option<Conn> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain(|c| c.idle_since.elapsed() < IDLE_FOR);
+        while let Some(at) = idle.iter().rposition(|c| c.serves(url)) {
+            let conn = idle.remove(at);
+            if conn.is_idle_and_open() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    fn release(&self, mut conn: Conn) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() == MAX_IDLE {
+            idle.remove(0);
+        }
+        conn.idle_since = Instant::now();
+        idle.push(conn);
+    }
+
+    /// Idle connections kept (tests).
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.idle.lock().expect("lock").len()
+    }
+}
+
+/// Sends a request on `conn` and reads the head of its final response (interim 1xx
+/// responses are skipped).
+fn exchange(conn: &mut Conn, head: &[u8], body: &[u8], deadline: Instant) -> Result<Head, Error> {
+    conn.send(head, body, deadline)?;
+    loop {
+        if let Some((head, used)) = wire::parse_head(conn.buffered())? {
+            conn.consume(used);
+            if head.status >= 200 {
+                return Ok(head);
+            }
+            continue;
+        }
+        if conn.fill(deadline, Stage::Receive)? == 0 {
+            return Err(if conn.buffered().is_empty() {
+                Error::Closed
+            } else {
+                Error::Protocol("the connection closed inside the response head")
+            });
+        }
+    }
+}
+
+/// What is left of a response body.
+#[derive(Debug)]
+enum Body {
+    Length(u64),
+    Chunked(Chunked),
+    UntilClose,
+    Done,
+}
+
+/// A response: status and headers at once, the body as it is read ([`io::Read`] or
+/// [`Response::read_to_vec`]). Its connection goes back to the agent when the body was
+/// read to its end; a response dropped before that closes it.
+#[derive(Debug)]
+pub(crate) struct Response<'a> {
+    agent: &'a Agent,
+    conn: Option<Conn>,
+    head: Head,
+    body: Body,
+    deadline: Instant,
+}
+
+impl<'a> Response<'a> {
+    fn new(agent: &'a Agent, conn: Conn, head: Head, deadline: Instant) -> Response<'a> {
+        let body = match head.framing {
+            Framing::Empty | Framing::Length(0) => Body::Done,
+            Framing::Length(n) => Body::Length(n),
+            Framing::Chunked => Body::Chunked(Chunked::default()),
+            Framing::UntilClose => Body::UntilClose,
+        };
+        let mut response = Response {
+            agent,
+            conn: Some(conn),
+            head,
+            body,
+            deadline,
+        };
+        if matches!(response.body, Body::Done) {
+            response.finish();
+        }
+        response
+    }
+
+    /// The status code.
+    pub(crate) fn status(&self) -> u16 {
+        self.head.status
+    }
+
+    /// The first value of header `name`, in any case.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.head.header(name)
+    }
+
+    /// The rest of the body, at most `limit` bytes.
+    pub(crate) fn read_to_vec(&mut self, limit: u64) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        loop {
+            if out.len() == out.capacity() {
+                out.reserve(8 * 1024);
+            }
+            let len = out.len();
+            out.resize(out.capacity(), 0);
+            let n = self.read_body(&mut out[len..]);
+            out.truncate(len + *n.as_ref().unwrap_or(&0));
+            match n? {
+                0 => return Ok(out),
+                _ if out.len() as u64 > limit => return Err(Error::TooLarge(limit)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads body bytes into `out`; 0 at the end of the body.
+    fn read_body(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        while !out.is_empty() {
+            let Some(conn) = self.conn.as_mut() else {
+                return Ok(0);
+            };
+            let input = conn.buffered();
+            let (used, filled, complete) = match &mut self.body {
+                Body::Done => return Ok(0),
+                Body::Length(left) => {
+                    let n = (*left).min(input.len().min(out.len()) as u64) as usize;
+                    out[..n].copy_from_slice(&input[..n]);
+                    *left -= n as u64;
+                    (n, n, *left == 0)
+                }
+                Body::UntilClose => {
+                    let n = input.len().min(out.len());
+                    out[..n].copy_from_slice(&input[..n]);
+                    (n, n, false)
+                }
+                Body::Chunked(chunked) => {
+                    let (used, filled) = chunked.decode(input, out)?;
+                    (used, filled, chunked.is_done())
+                }
+            };
+            conn.consume(used);
+            if complete {
+                self.finish();
+                return Ok(filled);
+            }
+            if filled > 0 {
+                return Ok(filled);
+            }
+            if used > 0 {
+                continue;
+            }
+            if conn.fill(self.deadline, Stage::Receive)? == 0 {
+                if !matches!(self.body, Body::UntilClose) {
+                    self.conn = None;
+                    return Err(Error::Protocol("the connection closed inside the body"));
+                }
+                self.body = Body::Done;
+                self.conn = None;
+                return Ok(0);
+            }
+        }
+        Ok(0)
+    }
+
+    /// The body was read to its end: the connection goes back to the agent when the
+    /// response allows another request on it and nothing unasked-for followed.
+    fn finish(&mut self) {
+        self.body = Body::Done;
+        if let Some(conn) = self.conn.take()
+            && self.head.keep_alive
+            && conn.buffered().is_empty()
+        {
+            self.agent.release(conn);
+        }
+    }
+}
+
+impl io::Read for Response<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_body(buf).map_err(Error::into_io)
+    }
+}
+
+#[cfg(test)]
+mod tests;

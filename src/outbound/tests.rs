@@ -1,0 +1,279 @@
+//! The client against loopback servers that answer with scripted bytes.
+
+use super::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads one request (head and `content-length` body) from `tcp`; `None` at EOF.
+fn read_request(tcp: &mut TcpStream) -> Option<String> {
+    let mut got = Vec::new();
+    let mut byte = [0; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match tcp.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let text = String::from_utf8(got).expect("a text head");
+    let len = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |n| n.parse::<usize>().expect("a length"));
+    let mut body = vec![0; len];
+    tcp.read_exact(&mut body).ok()?;
+    Some(text + &String::from_utf8_lossy(&body))
+}
+
+/// What a scripted server does with a request.
+enum Reply {
+    /// Writes these bytes and waits for the next request.
+    Answer(Vec<u8>),
+    /// Writes these bytes and closes the connection.
+    AnswerAndClose(Vec<u8>),
+    /// Closes the connection without answering.
+    Close,
+}
+
+fn answer(bytes: &[u8]) -> Reply {
+    Reply::Answer(bytes.to_vec())
+}
+
+/// A loopback server: `script(connection number, request number on it, request text)`
+/// says what to do.
+fn serve(
+    script: impl Fn(usize, usize, &str) -> Reply + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let script = Arc::new(script);
+    let server = std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { return };
+            let number = counted.fetch_add(1, Ordering::SeqCst);
+            let script = script.clone();
+            std::thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(TIMEOUT));
+                let mut n = 0;
+                while let Some(request) = read_request(&mut tcp) {
+                    match script(number, n, &request) {
+                        Reply::Answer(bytes) => {
+                            if tcp.write_all(&bytes).is_err() {
+                                return;
+                            }
+                        }
+                        Reply::AnswerAndClose(bytes) => {
+                            let _ = tcp.write_all(&bytes);
+                            return;
+                        }
+                        Reply::Close => return,
+                    }
+                    n += 1;
+                }
+            });
+        }
+    });
+    (url, connections, server)
+}
+
+fn agent() -> Agent {
+    Agent::new("tfo-test/1", Some(Duration::from_secs(5)))
+}
+
+#[test]
+fn a_kept_connection_carries_the_next_request() {
+    let (url, connections, _server) = serve(|_, n, request| {
+        assert!(
+            request.starts_with("POST /v1/traces HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains("\r\nuser-agent: tfo-test/1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains("\r\ncontent-type: application/x-protobuf\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.ends_with("\r\n\r\nbody"),
+            "the body follows the head: {request}"
+        );
+        answer(format!("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nr{n}").as_bytes())
+    });
+    let agent = agent();
+    for n in 0..3 {
+        let mut response = agent
+            .post(
+                &format!("{url}/v1/traces"),
+                &[("content-type", "application/x-protobuf")],
+                b"body",
+                TIMEOUT,
+            )
+            .expect("answered");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.header("Content-Length"), Some("2"));
+        assert_eq!(response.read_to_vec(100), Ok(format!("r{n}").into_bytes()));
+        assert_eq!(
+            agent.idle_count(),
+            1,
+            "the connection went back to the agent"
+        );
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "one connection for three requests"
+    );
+}
+
+#[test]
+fn a_connection_the_server_closed_is_replaced() {
+    let ok = b"HTTP/1.1 204 No Content\r\n\r\n";
+    let status = |agent: &Agent, url: &str| agent.get(url, &[], TIMEOUT).map(|r| r.status());
+    let agent = agent();
+
+    // Closed while idle: seen before the request is sent, which goes on a new connection.
+    let (url, connections, _server) = serve(move |_, _, _| Reply::AnswerAndClose(ok.to_vec()));
+    assert_eq!(status(&agent, &url), Ok(204));
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(status(&agent, &url), Ok(204));
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        2,
+        "the closed one is not used"
+    );
+
+    // Closed when the next request arrives: sent once more, on a new connection; a new
+    // connection closed unanswered is an error.
+    let (url, connections, _server) = serve(move |c, n, _| match (c, n) {
+        (0, 0) | (2, _) => answer(ok),
+        _ => Reply::Close,
+    });
+    assert_eq!(status(&agent, &url), Ok(204));
+    assert_eq!(
+        status(&agent, &url),
+        Err(Error::Closed),
+        "connection 1 closed unanswered"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        2,
+        "connection 0 was tried, then 1"
+    );
+    assert_eq!(status(&agent, &url), Ok(204));
+    assert_eq!(status(&agent, &url), Ok(204), "connection 2 is kept");
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn bodies_are_framed_by_length_chunks_or_close() {
+    let (url, _, _server) = serve(|_, _, request| {
+        let path = request.split_whitespace().nth(1).unwrap_or_default();
+        let bytes = match path {
+            "/chunked" => {
+                &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\
+                transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"[..]
+            }
+            "/close" => b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end",
+            "/short" => b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\nconnection: close\r\n\r\nabc",
+            _ => b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world",
+        };
+        match path {
+            "/close" | "/short" => Reply::AnswerAndClose(bytes.to_vec()),
+            _ => answer(bytes),
+        }
+    });
+    let agent = agent();
+    let body = |path: &str, limit: u64| {
+        agent
+            .get(&format!("{url}{path}"), &[], TIMEOUT)
+            .and_then(|mut r| r.read_to_vec(limit))
+    };
+    assert_eq!(
+        body("/chunked", 100),
+        Ok(b"hello world".to_vec()),
+        "after a 100 Continue"
+    );
+    assert_eq!(
+        agent.idle_count(),
+        1,
+        "a chunked body read to its end frees the connection"
+    );
+    assert_eq!(body("/length", 100), Ok(b"hello world".to_vec()));
+    assert_eq!(body("/length", 10), Err(Error::TooLarge(10)));
+    assert_eq!(body("/close", 100), Ok(b"until the end".to_vec()));
+    assert_eq!(
+        body("/short", 100),
+        Err(Error::Protocol("the connection closed inside the body"))
+    );
+}
+
+#[test]
+fn a_slow_server_times_out_at_the_deadline() {
+    let (url, _, _server) = serve(|_, _, _| {
+        std::thread::sleep(Duration::from_secs(2));
+        answer(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+    });
+    let started = Instant::now();
+    let result = agent()
+        .get(&url, &[], Duration::from_millis(200))
+        .map(|r| r.status());
+    assert_eq!(result, Err(Error::Timeout(Stage::Receive)));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(190) && took < Duration::from_millis(1500),
+        "stopped at the deadline, took {took:?}"
+    );
+    assert!(Error::Timeout(Stage::Receive).is_transient());
+}
+
+#[test]
+fn a_refused_connection_and_a_bad_url_fail_at_once() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port();
+    let refused = agent()
+        .get(&format!("http://127.0.0.1:{port}/"), &[], TIMEOUT)
+        .map(|r| r.status());
+    assert_eq!(
+        refused,
+        Err(Error::Connect(io::ErrorKind::ConnectionRefused))
+    );
+    let bad = agent()
+        .get("localhost:4318", &[], TIMEOUT)
+        .map(|r| r.status());
+    assert_eq!(bad, Err(Error::Url("no scheme (http:// or https://)")));
+    assert!(!Error::Url("x").is_transient(), "a bad URL stays bad");
+}
+
+#[test]
+fn streamed_bodies_read_piece_by_piece_and_time_out_as_io_errors() {
+    let (url, _, _server) = serve(|_, _, _| {
+        answer(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    });
+    let agent = agent();
+    let mut response = agent
+        .post(&url, &[], b"", Duration::from_millis(300))
+        .expect("head");
+    let mut buf = [0; 64];
+    assert_eq!(response.read(&mut buf).expect("first chunk"), 3);
+    assert_eq!(&buf[..3], b"abc");
+    let error = response
+        .read(&mut buf)
+        .expect_err("nothing more before the deadline");
+    assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+    drop(response);
+    assert_eq!(
+        agent.idle_count(),
+        0,
+        "an unfinished body closes its connection"
+    );
+}

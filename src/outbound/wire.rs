@@ -1,0 +1,636 @@
+//! HTTP/1.1 on the wire, sans-IO (RFC 9112): the request head written into a buffer,
+//! the response head parsed from bytes, how the body that follows is framed, and a
+//! chunked-body decoder that turns received bytes into body bytes. No sockets here.
+
+use super::Error;
+use super::url::Url;
+use std::io::Write;
+
+/// Longest response head accepted (status line and headers).
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+/// Most response headers accepted.
+const MAX_HEADERS: usize = 128;
+/// Longest chunk-size line (size and extensions) and longest trailer section.
+const MAX_CHUNK_LINE: u32 = 4096;
+const MAX_TRAILERS: u32 = 16 * 1024;
+
+/// Writes the request line and headers of `method url` into `out`. `body` is the body's
+/// length, sent as `Content-Length` (a body is always sent whole, never chunked). Header
+/// names must be tokens and values free of control characters; an error names the
+/// header, never its value (values carry API keys).
+pub(crate) fn write_head(
+    out: &mut Vec<u8>,
+    method: &str,
+    url: &Url<'_>,
+    user_agent: &str,
+    headers: &[(&str, &str)],
+    body: Option<usize>,
+) -> Result<(), Error> {
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    if !url.target.starts_with('/') {
+        out.push(b'/');
+    }
+    out.extend_from_slice(url.target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(url.authority.as_bytes());
+    out.extend_from_slice(b"\r\nuser-agent: ");
+    out.extend_from_slice(user_agent.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        if name.is_empty() || !name.bytes().all(is_token) {
+            return Err(Error::Header(name.to_string()));
+        }
+        if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
+            return Err(Error::Header(name.to_string()));
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(len) = body {
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "content-length: {len}\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// RFC 9110 §5.6.2 `tchar`.
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// How the body after a response head ends (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body (1xx, 204, 304).
+    Empty,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Everything until the server closes the connection.
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub(crate) status: u16,
+    /// Names in lower case, values trimmed, in the order received.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) framing: Framing,
+    /// Whether the connection may carry another request after this body.
+    pub(crate) keep_alive: bool,
+}
+
+impl Head {
+    /// The first value of header `name` (lower case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses a response head from the start of `buf`: `Ok(None)` while it is incomplete,
+/// else the head and the number of bytes it took (the body starts after them).
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, Error> {
+    // The head ends at the first empty line; a bare LF ends a line too (§2.2).
+    let Some(end) = head_end(buf) else {
+        return if buf.len() > MAX_HEAD {
+            Err(Error::Protocol("a response head over 64 kB"))
+        } else {
+            Ok(None)
+        };
+    };
+    let text = std::str::from_utf8(&buf[..end])
+        .map_err(|_| Error::Protocol("a response head that is not text"))?;
+    let mut lines = text.lines();
+    let status_line = lines.next().unwrap_or_default();
+    let (version, rest) = status_line
+        .split_once(' ')
+        .ok_or(Error::Protocol("a malformed status line"))?;
+    let minor = match version {
+        "HTTP/1.1" => 1,
+        "HTTP/1.0" => 0,
+        _ => return Err(Error::Protocol("a response that is not HTTP/1.x")),
+    };
+    let code = rest
+        .get(..3)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+    let status = code
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|s| (100..600).contains(s) && rest.get(3..4).is_none_or(|sp| sp == " "))
+        .ok_or(Error::Protocol("a malformed status code"))?;
+    let mut headers = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            return Err(Error::Protocol("a folded header line"));
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or(Error::Protocol("a header line without a colon"))?;
+        if name.is_empty() || !name.bytes().all(is_token) {
+            return Err(Error::Protocol("a malformed header name"));
+        }
+        if headers.len() == MAX_HEADERS {
+            return Err(Error::Protocol("more than 128 response headers"));
+        }
+        headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let mut head = Head {
+        status,
+        headers,
+        framing: Framing::UntilClose,
+        keep_alive: minor == 1,
+    };
+    head.keep_alive &= !head
+        .headers
+        .iter()
+        .any(|(n, v)| n == "connection" && has_token(v, "close"));
+    head.framing = framing(&head)?;
+    if head.framing == Framing::UntilClose {
+        head.keep_alive = false;
+    }
+    let taken = end
+        + if buf[end..].starts_with(b"\r\n") {
+            2
+        } else {
+            1
+        };
+    Ok(Some((head, taken)))
+}
+
+/// Where the empty line that ends a head starts (after the LF of the last header line).
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let limit = buf.len().min(MAX_HEAD + 2);
+    let mut at = 0;
+    while let Some(lf) = buf[at..limit].iter().position(|&b| b == b'\n') {
+        let next = at + lf + 1;
+        match buf.get(next..next + 2) {
+            Some([b'\r', b'\n']) => return Some(next),
+            Some([b'\n', _]) => return Some(next),
+            None if buf.get(next) == Some(&b'\n') => return Some(next),
+            _ => at = next,
+        }
+    }
+    None
+}
+
+fn has_token(list: &str, token: &str) -> bool {
+    list.split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+fn framing(head: &Head) -> Result<Framing, Error> {
+    if head.status < 200 || head.status == 204 || head.status == 304 {
+        return Ok(Framing::Empty);
+    }
+    let mut codings = head
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "transfer-encoding")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .peekable();
+    if codings.peek().is_some() {
+        // Only the last coding decides where the body ends (§6.3, item 4).
+        return Ok(match codings.last() {
+            Some(c) if c.eq_ignore_ascii_case("chunked") => Framing::Chunked,
+            _ => Framing::UntilClose,
+        });
+    }
+    let mut length = None;
+    for (_, value) in head.headers.iter().filter(|(n, _)| n == "content-length") {
+        for part in value.split(',') {
+            let part = part.trim();
+            let n = part
+                .parse::<u64>()
+                .ok()
+                .filter(|_| part.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or(Error::Protocol("an invalid Content-Length"))?;
+            if length.is_some_and(|l| l != n) {
+                return Err(Error::Protocol("conflicting Content-Length values"));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length.map_or(Framing::UntilClose, Framing::Length))
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1): feed it received bytes, get body bytes.
+///
+/// ```text
+///   Size ──LF──► Data(n) ──n bytes──► DataEnd ──LF──► Size
+///    │ size 0
+///    └──LF──► Trailer ──empty line──► Done
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Chunked {
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading a chunk-size line: the value so far, its digits, whether an extension began,
+    /// and the line's length.
+    Size {
+        value: u64,
+        digits: u8,
+        ext: bool,
+        len: u32,
+    },
+    Data(u64),
+    /// After a chunk's data: its CRLF (`cr`: the CR was seen).
+    DataEnd {
+        cr: bool,
+    },
+    /// The trailer section: whether the current line is still empty, bytes read.
+    Trailer {
+        empty: bool,
+        len: u32,
+    },
+    Done,
+}
+
+const SIZE_START: State = State::Size {
+    value: 0,
+    digits: 0,
+    ext: false,
+    len: 0,
+};
+
+impl Default for Chunked {
+    fn default() -> Chunked {
+        Chunked { state: SIZE_START }
+    }
+}
+
+impl Chunked {
+    /// Whether the last chunk and the trailers were read.
+    pub(crate) fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes from `input` into `out`; returns the bytes of `input` used and of `out`
+    /// filled. Stops at the end of the body, when `out` is full, or when `input` runs out.
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), Error> {
+        let (mut used, mut filled) = (0, 0);
+        while used < input.len() {
+            let b = input[used];
+            self.state = match self.state {
+                State::Done => break,
+                State::Data(left) => {
+                    let n =
+                        (left.min((input.len() - used) as u64) as usize).min(out.len() - filled);
+                    if n == 0 {
+                        break;
+                    }
+                    out[filled..filled + n].copy_from_slice(&input[used..used + n]);
+                    used += n;
+                    filled += n;
+                    self.state = match left - n as u64 {
+                        0 => State::DataEnd { cr: false },
+                        left => State::Data(left),
+                    };
+                    continue;
+                }
+                State::Size {
+                    value,
+                    digits,
+                    ext,
+                    len,
+                } => {
+                    if len >= MAX_CHUNK_LINE {
+                        return Err(Error::Protocol("a chunk-size line over 4 kB"));
+                    }
+                    let len = len + 1;
+                    match b {
+                        b'\n' if digits == 0 => {
+                            return Err(Error::Protocol("a chunk without a size"));
+                        }
+                        b'\n' if value == 0 => State::Trailer {
+                            empty: true,
+                            len: 0,
+                        },
+                        b'\n' => State::Data(value),
+                        _ if ext => State::Size {
+                            value,
+                            digits,
+                            ext,
+                            len,
+                        },
+                        b';' | b' ' | b'\t' | b'\r' if digits > 0 => State::Size {
+                            value,
+                            digits,
+                            ext: true,
+                            len,
+                        },
+                        _ => {
+                            let digit = (b as char)
+                                .to_digit(16)
+                                .ok_or(Error::Protocol("a malformed chunk size"))?;
+                            if digits == 15 {
+                                return Err(Error::Protocol("a chunk size over 2^60 bytes"));
+                            }
+                            State::Size {
+                                value: value << 4 | u64::from(digit),
+                                digits: digits + 1,
+                                ext,
+                                len,
+                            }
+                        }
+                    }
+                }
+                State::DataEnd { cr } => match b {
+                    b'\r' if !cr => State::DataEnd { cr: true },
+                    b'\n' => SIZE_START,
+                    _ => return Err(Error::Protocol("chunk data longer than its size")),
+                },
+                State::Trailer { empty, len } => {
+                    if len >= MAX_TRAILERS {
+                        return Err(Error::Protocol("trailers over 16 kB"));
+                    }
+                    match b {
+                        b'\n' if empty => State::Done,
+                        b'\n' => State::Trailer {
+                            empty: true,
+                            len: len + 1,
+                        },
+                        b'\r' => State::Trailer {
+                            empty,
+                            len: len + 1,
+                        },
+                        _ => State::Trailer {
+                            empty: false,
+                            len: len + 1,
+                        },
+                    }
+                }
+            };
+            used += 1;
+        }
+        Ok((used, filled))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(text: &str) -> Result<Option<(Head, usize)>, Error> {
+        parse_head(text.as_bytes())
+    }
+
+    #[test]
+    fn request_heads_are_written_whole() {
+        let url = Url::parse("http://127.0.0.1:4318/v1/traces").expect("url");
+        let mut out = Vec::new();
+        write_head(
+            &mut out,
+            "POST",
+            &url,
+            "tfo/1",
+            &[("content-type", "application/x-protobuf"), ("x-k", "a\tb")],
+            Some(1234),
+        )
+        .expect("valid head");
+        assert_eq!(
+            String::from_utf8(out).expect("text"),
+            "POST /v1/traces HTTP/1.1\r\nhost: 127.0.0.1:4318\r\nuser-agent: tfo/1\r\n\
+             content-type: application/x-protobuf\r\nx-k: a\tb\r\ncontent-length: 1234\r\n\r\n"
+        );
+        let url = Url::parse("https://[::1]?limit=1").expect("url");
+        let mut out = Vec::new();
+        write_head(&mut out, "GET", &url, "u", &[], None).expect("valid head");
+        assert_eq!(
+            out, b"GET /?limit=1 HTTP/1.1\r\nhost: [::1]\r\nuser-agent: u\r\n\r\n",
+            "a target without a path gets '/', a GET no Content-Length"
+        );
+    }
+
+    #[test]
+    fn header_injection_is_refused_without_quoting_the_value() {
+        let url = Url::parse("http://h/").expect("url");
+        for (name, value) in [
+            ("x-api-key", "sk-secret\r\nx-evil: 1"),
+            ("x-api-key", "sk-secret\n"),
+            ("bad name", "v"),
+            ("", "v"),
+            ("x:y", "v"),
+        ] {
+            let error = write_head(&mut Vec::new(), "GET", &url, "u", &[(name, value)], None)
+                .expect_err("refused");
+            assert_eq!(error, Error::Header(name.to_string()), "{name:?}");
+            assert!(!error.to_string().contains("secret"), "the value stays out");
+        }
+    }
+
+    #[test]
+    fn response_heads_give_status_headers_and_framing() {
+        let (h, used) = head(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length:  5 \r\n\r\nhello",
+        )
+        .expect("valid")
+        .expect("complete");
+        assert_eq!(used, 78, "the body starts after the empty line");
+        assert_eq!(h.status, 200);
+        assert_eq!(h.header("content-type"), Some("application/x-protobuf"));
+        assert_eq!(
+            h.header("Content-Length"),
+            Some("5"),
+            "names match in any case"
+        );
+        assert_eq!((h.framing, h.keep_alive), (Framing::Length(5), true));
+        let table: &[(&str, Framing, bool)] = &[
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Framing::Chunked,
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 9\r\n\r\n",
+                Framing::Chunked,
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
+                Framing::UntilClose,
+                false,
+            ),
+            ("HTTP/1.1 200 OK\r\n\r\n", Framing::UntilClose, false),
+            (
+                "HTTP/1.1 204 No Content\r\ncontent-length: 7\r\n\r\n",
+                Framing::Empty,
+                true,
+            ),
+            ("HTTP/1.1 304 Not Modified\r\n\r\n", Framing::Empty, true),
+            ("HTTP/1.1 100 Continue\r\n\r\n", Framing::Empty, true),
+            (
+                "HTTP/1.1 503 x\r\ncontent-length: 0\r\nconnection: Close\r\n\r\n",
+                Framing::Length(0),
+                false,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 3, 3\r\n\r\n",
+                Framing::Length(3),
+                true,
+            ),
+            (
+                "HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\n",
+                Framing::Length(3),
+                false,
+            ),
+            (
+                "HTTP/1.1 200\r\ncontent-length: 1\r\n\r\n",
+                Framing::Length(1),
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\ncontent-length: 2\n\n",
+                Framing::Length(2),
+                true,
+            ),
+        ];
+        for (text, framing, keep_alive) in table {
+            let (h, used) = head(text).expect("valid").expect("complete");
+            assert_eq!(
+                (h.framing, h.keep_alive),
+                (*framing, *keep_alive),
+                "{text:?}"
+            );
+            assert_eq!(used, text.len(), "{text:?}: the whole head is used");
+        }
+    }
+
+    #[test]
+    fn incomplete_heads_wait_for_more_and_broken_ones_are_refused() {
+        let whole = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        for cut in 0..whole.len() {
+            assert_eq!(head(&whole[..cut]), Ok(None), "cut at {cut}");
+        }
+        let table: &[(&str, &str)] = &[
+            ("HTTP/2 200\r\n\r\n", "not HTTP/1.x"),
+            ("SSH-2.0-OpenSSH\r\n\r\n", "status line"),
+            ("HTTP/1.1 2000 OK\r\n\r\n", "status code"),
+            ("HTTP/1.1 099 OK\r\n\r\n", "status code"),
+            ("HTTP/1.1 20 OK\r\n\r\n", "status code"),
+            ("HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n", "folded"),
+            ("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "without a colon"),
+            ("HTTP/1.1 200 OK\r\nbad name: 1\r\n\r\n", "header name"),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+                "invalid Content-Length",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: +1\r\n\r\n",
+                "invalid Content-Length",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+                "conflicting",
+            ),
+        ];
+        for (text, why) in table {
+            match head(text) {
+                Err(Error::Protocol(message)) => {
+                    assert!(message.contains(why), "{text:?}: {message}")
+                }
+                other => panic!("{text:?}: expected a protocol error, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nx: \xff\r\n\r\n"),
+            Err(Error::Protocol("a response head that is not text"))
+        );
+        let many: String = (0..129).map(|i| format!("x-{i}: v\r\n")).collect();
+        assert_eq!(
+            head(&format!("HTTP/1.1 200 OK\r\n{many}\r\n")),
+            Err(Error::Protocol("more than 128 response headers"))
+        );
+        let endless = format!("HTTP/1.1 200 OK\r\nx: {}", "a".repeat(MAX_HEAD));
+        assert_eq!(
+            head(&endless),
+            Err(Error::Protocol("a response head over 64 kB")),
+            "a head that never ends is cut off"
+        );
+    }
+
+    /// Decodes `input` fed `step` bytes at a time into an output of `room` bytes a call.
+    fn dechunk(input: &[u8], step: usize, room: usize) -> Result<(Vec<u8>, usize), Error> {
+        let mut chunked = Chunked::default();
+        let (mut body, mut at) = (Vec::new(), 0);
+        let mut out = vec![0; room];
+        while at < input.len() && !chunked.is_done() {
+            let end = (at + step).min(input.len());
+            let (used, filled) = chunked.decode(&input[at..end], &mut out)?;
+            body.extend_from_slice(&out[..filled]);
+            at += used;
+            if used == 0 && filled == 0 {
+                break;
+            }
+        }
+        Ok((body, at))
+    }
+
+    #[test]
+    fn chunked_bodies_decode_at_every_split() {
+        let input =
+            b"5\r\nhello\r\n7;name=\"v\"\r\n, world\r\n1 \r\n!\r\n0\r\nx-trailer: t\r\n\r\nNEXT";
+        let body_end = input.len() - 4;
+        for step in 1..=input.len() {
+            for room in [1, 2, 3, 64] {
+                let (body, used) = dechunk(input, step, room).expect("valid");
+                assert_eq!(body, b"hello, world!", "step {step} room {room}");
+                assert_eq!(
+                    used, body_end,
+                    "step {step} room {room}: stops at the body's end"
+                );
+            }
+        }
+        for (text, body) in [
+            ("0\r\n\r\n", ""),
+            ("0\n\n", ""),
+            ("A\nabcdefghij\n0\n\n", "abcdefghij"),
+            ("a\r\nabcdefghij\r\n0\r\n\r\n", "abcdefghij"),
+        ] {
+            assert_eq!(
+                dechunk(text.as_bytes(), 64, 64).map(|(b, _)| b),
+                Ok(body.as_bytes().to_vec()),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn broken_chunked_bodies_are_refused() {
+        let long_line = format!("1;{}\r\n", "e".repeat(4100));
+        let long_trailer = format!("0\r\nx: {}\r\n\r\n", "t".repeat(17000));
+        let table: &[(&str, &str)] = &[
+            ("\n", "without a size"),
+            ("\r\n", "malformed chunk size"),
+            ("g\r\n", "malformed chunk size"),
+            ("-1\r\n", "malformed chunk size"),
+            ("10000000000000000\r\n", "over 2^60"),
+            ("3\r\nabcd\r\n", "longer than its size"),
+            (&long_line, "over 4 kB"),
+            (&long_trailer, "trailers over 16 kB"),
+        ];
+        for (text, why) in table {
+            match dechunk(text.as_bytes(), 7, 5) {
+                Err(Error::Protocol(message)) => {
+                    assert!(message.contains(why), "{text:.20?}: {message}")
+                }
+                other => panic!("{text:.20?}: expected a protocol error, got {other:?}"),
+            }
+        }
+    }
+}
