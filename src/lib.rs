@@ -25,6 +25,7 @@ mod outbound;
 pub mod prompts;
 pub mod redact;
 pub mod resources;
+mod roots;
 pub mod runtime;
 pub mod sandbox;
 mod sort;

@@ -1,31 +1,40 @@
 //! The TLS settings of every HTTPS client of the crate (the OTLP exporters and the
 //! Claude client, all through `outbound`): ring's AES-GCM suites for TLS 1.3 and 1.2,
-//! key exchanges and certificate checks, with the webpki roots compiled in, but neither
+//! key exchanges and certificate checks against the CAs `roots` loads, but neither
 //! ChaCha20-Poly1305 nor client-certificate signing, which cost 107 kB of the
 //! size-budgeted binary (README "Size after the feature merges").
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::roots::Trust;
 use rustls::crypto::{
     CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms,
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
-use rustls::{ClientConfig, RootCertStore, SignatureScheme};
+use rustls::{ClientConfig, SignatureScheme};
 use webpki::ring as alg;
 
-/// A client configuration with this crate's provider, TLS 1.3 and 1.2, trusting `roots`
-/// or, when `None`, Mozilla's roots (webpki-roots).
-pub(crate) fn client_config(roots: Option<RootCertStore>) -> Arc<ClientConfig> {
-    let roots = roots.unwrap_or_else(|| RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    });
+/// A client configuration with this crate's provider, TLS 1.3 and 1.2, trusting the CAs
+/// of `trust`. The system's is read once and shared; a failed read is tried again on
+/// the next call (the file may appear).
+pub(crate) fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, String> {
+    static SYSTEM: Mutex<Option<Arc<ClientConfig>>> = Mutex::new(None);
+    if *trust == Trust::System
+        && let Some(config) = &*SYSTEM.lock().unwrap_or_else(PoisonError::into_inner)
+    {
+        return Ok(config.clone());
+    }
     let config = ClientConfig::builder_with_provider(Arc::new(provider()))
         .with_safe_default_protocol_versions()
         .expect("the provider has suites for TLS 1.3 and 1.2")
-        .with_root_certificates(roots)
+        .with_root_certificates(trust.load()?)
         .with_no_client_auth();
-    Arc::new(config)
+    let config = Arc::new(config);
+    if *trust == Trust::System {
+        *SYSTEM.lock().unwrap_or_else(PoisonError::into_inner) = Some(config.clone());
+    }
+    Ok(config)
 }
 
 /// ring's provider without what we never use: no private-key loader (that leaves ring's
@@ -140,7 +149,7 @@ mod tests {
     use super::*;
     use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
     use rustls::{ClientConfig, ClientConnection, ProtocolVersion, ServerConfig, ServerConnection};
-    use rustls::{RootCertStore, StreamOwned, SupportedProtocolVersion};
+    use rustls::{StreamOwned, SupportedProtocolVersion};
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
@@ -190,8 +199,8 @@ mod tests {
         (port, server)
     }
 
-    fn test_roots() -> RootCertStore {
-        let mut roots = RootCertStore::empty();
+    fn test_roots() -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
         roots
             .add(CertificateDer::from(CA.to_vec()))
             .expect("the fixture CA parses");
@@ -286,14 +295,11 @@ mod tests {
         }
     }
 
-    /// One https GET through an `outbound` agent against a loopback TLS 1.3 server;
-    /// `roots` replaces the webpki roots when given.
-    fn https_get(roots: Option<RootCertStore>) -> Result<Vec<u8>, crate::outbound::Error> {
+    /// One https GET through an `outbound` agent trusting `trust` against a loopback
+    /// TLS 1.3 server.
+    fn https_get(trust: Trust) -> Result<Vec<u8>, crate::outbound::Error> {
         let (port, server) = serve_once(&rustls::version::TLS13);
-        let mut agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT));
-        if let Some(roots) = roots {
-            agent = agent.with_roots(roots);
-        }
+        let agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT)).trusting(trust);
         let body = agent
             .get(&format!("https://localhost:{port}/"), &[], TIMEOUT)
             .and_then(|mut response| response.read_to_vec(1024));
@@ -301,15 +307,21 @@ mod tests {
         body
     }
 
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name)
+    }
+
     #[test]
-    fn https_requests_go_through_the_provider() {
-        let body = https_get(Some(test_roots())).expect("an https request");
+    fn https_requests_go_through_the_provider_to_a_trusted_ca() {
+        let body = https_get(Trust::File(fixture("ca.pem"))).expect("an https request");
         assert_eq!(body, b"ok", "the body comes through TLS");
     }
 
     #[test]
-    fn https_requests_check_certificates_against_the_webpki_roots() {
-        let error = https_get(None).expect_err("the test CA is not a public root");
+    fn https_requests_refuse_a_certificate_of_another_ca() {
+        let error = https_get(Trust::File(fixture("other-ca.pem"))).expect_err("another CA");
         assert_eq!(
             error,
             crate::outbound::Error::Tls(rustls::Error::InvalidCertificate(
@@ -318,5 +330,10 @@ mod tests {
             "the handshake reaches the certificate check and refuses the unknown issuer"
         );
         assert!(!error.is_transient(), "a certificate refused stays refused");
+        let missing = https_get(Trust::File(fixture("missing.pem"))).expect_err("no CA file");
+        assert!(
+            matches!(&missing, crate::outbound::Error::Trust(why) if why.contains("missing.pem")),
+            "a CA file that cannot be read is named: {missing:?}"
+        );
     }
 }

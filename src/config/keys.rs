@@ -333,6 +333,25 @@ pub const KEYS: &[Key] = &[
         show: |c| show_ms(c.telemetry.tracing.otlp_timeout),
     },
     Key {
+        name: "TELEMETRYFLOW_MCP_OTLP_CERTIFICATE",
+        fallback: Some("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        default: "",
+        allowed: "empty or the path of a PEM file",
+        description: "CA certificates (PEM) trusted for an https OTLP endpoint instead of the \
+                      system's (SSL_CERT_FILE, SSL_CERT_DIR, /etc/ssl/certs/ca-certificates.crt): \
+                      for a collector behind a private CA.",
+        secret: false,
+        section: "tracing",
+        set: |c, v, _| {
+            c.telemetry.tracing.otlp_certificate = (!v.is_empty()).then(|| PathBuf::from(v));
+            Ok(())
+        },
+        show: |c| {
+            let file = c.telemetry.tracing.otlp_certificate.as_ref();
+            file.map(|p| p.display().to_string()).unwrap_or_default()
+        },
+    },
+    Key {
         name: "OTEL_BSP_MAX_QUEUE_SIZE",
         fallback: None,
         default: "2048",

@@ -109,6 +109,9 @@ pub struct TracingConfig {
     pub otlp_headers: Vec<(String, String)>,
     /// `TELEMETRYFLOW_MCP_OTLP_TIMEOUT_MS` / `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
     pub otlp_timeout: Duration,
+    /// `TELEMETRYFLOW_MCP_OTLP_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE`: the PEM file
+    /// of the CAs trusted for an https OTLP endpoint instead of the system's.
+    pub otlp_certificate: Option<PathBuf>,
     /// `OTEL_BSP_MAX_QUEUE_SIZE`.
     pub max_queue_size: usize,
     /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
@@ -352,6 +355,7 @@ impl Default for Config {
                     traces_endpoint: None,
                     otlp_headers: Vec::new(),
                     otlp_timeout: Duration::from_millis(10_000),
+                    otlp_certificate: None,
                     max_queue_size: 2048,
                     max_export_batch_size: 512,
                     schedule_delay: Duration::from_millis(5000),

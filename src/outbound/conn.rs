@@ -67,7 +67,7 @@ impl Conn {
         resolver: &Resolver,
         connect_timeout: Option<Duration>,
         deadline: Instant,
-        tls: impl FnOnce() -> Arc<ClientConfig>,
+        tls: impl FnOnce() -> Result<Arc<ClientConfig>, Error>,
     ) -> Result<Conn, Error> {
         let connect_by = connect_timeout.map_or(deadline, |t| deadline.min(Instant::now() + t));
         let addrs = resolver.resolve(url.host, url.port, connect_by)?;
@@ -95,7 +95,7 @@ impl Conn {
         let stream = if url.tls {
             let name = ServerName::try_from(url.host.to_string())
                 .map_err(|_| Error::Url("the host is not a valid TLS server name"))?;
-            let conn = ClientConnection::new(tls(), name).map_err(Error::Tls)?;
+            let conn = ClientConnection::new(tls()?, name).map_err(Error::Tls)?;
             Stream::Tls(Box::new(StreamOwned::new(conn, tcp)))
         } else {
             Stream::Plain(tcp)

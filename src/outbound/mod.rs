@@ -2,7 +2,7 @@
 //! collector and the Claude Messages API. A request's body goes out whole with its
 //! `Content-Length`; the response is framed by length, chunks or close; idle connections
 //! are kept for the next request; https goes through rustls with the crate's provider
-//! and the webpki roots; one deadline bounds the whole exchange, lookup to last byte.
+//! and the CAs of `roots`; one deadline bounds the whole exchange, lookup to last byte.
 //! No redirects, proxies or compression: neither peer uses them, and each would be
 //! code in a size-budgeted binary.
 
@@ -10,10 +10,11 @@ mod conn;
 mod url;
 mod wire;
 
+use crate::roots::Trust;
 use conn::{Conn, Resolver};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::ClientConfig;
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use wire::{Chunked, Framing, Head};
 
@@ -49,6 +50,8 @@ pub(crate) enum Error {
     Connect(io::ErrorKind),
     /// The TLS handshake or a record failed.
     Tls(rustls::Error),
+    /// No trusted CA certificates could be loaded (why).
+    Trust(String),
     /// Sending or receiving failed.
     Io(io::ErrorKind),
     /// The deadline passed in this stage.
@@ -109,6 +112,7 @@ impl std::fmt::Display for Error {
             Error::Resolve(detail) => write!(f, "http: host lookup failed: {detail}"),
             Error::Connect(kind) => write!(f, "http: connection failed: {kind}"),
             Error::Tls(e) => write!(f, "http: tls: {e}"),
+            Error::Trust(why) => write!(f, "http: tls: {why}"),
             Error::Io(kind) => write!(f, "http: i/o error: {kind}"),
             Error::Timeout(stage) => f.write_str(match stage {
                 Stage::Resolve => "http: timed out looking the host up",
@@ -136,9 +140,10 @@ impl std::error::Error for Error {
 pub(crate) struct Agent {
     user_agent: &'static str,
     connect_timeout: Option<Duration>,
-    /// Trust anchors other than the webpki roots (tests).
-    roots: Option<RootCertStore>,
-    tls: OnceLock<Arc<ClientConfig>>,
+    /// The CAs https connections trust.
+    trust: Trust,
+    /// The TLS configuration, made at the first https connection.
+    tls: Mutex<Option<Arc<ClientConfig>>>,
     resolver: Resolver,
     idle: Mutex<Vec<Conn>>,
 }
@@ -159,17 +164,16 @@ impl Agent {
         Agent {
             user_agent,
             connect_timeout,
-            roots: None,
-            tls: OnceLock::new(),
+            trust: Trust::System,
+            tls: Mutex::new(None),
             resolver: Resolver::default(),
             idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// The same agent trusting only `roots` for https.
-    #[cfg(test)]
-    pub(crate) fn with_roots(mut self, roots: RootCertStore) -> Agent {
-        self.roots = Some(roots);
+    /// The same agent trusting the CAs of `trust` instead of the system's.
+    pub(crate) fn trusting(mut self, trust: Trust) -> Agent {
+        self.trust = trust;
         self
     }
 
@@ -218,7 +222,7 @@ impl Agent {
             let (mut conn, reused) = match self.take_idle(&url) {
                 Some(conn) => (conn, true),
                 None => {
-                    let tls = || self.tls.get_or_init(|| self.tls_config()).clone();
+                    let tls = || self.tls_config();
                     let conn =
                         Conn::open(&url, &self.resolver, self.connect_timeout, deadline, tls)?;
                     (conn, false)
@@ -233,8 +237,14 @@ impl Agent {
         }
     }
 
-    fn tls_config(&self) -> Arc<ClientConfig> {
-        crate::tls::client_config(self.roots.clone())
+    fn tls_config(&self) -> Result<Arc<ClientConfig>, Error> {
+        let mut cached = self.tls.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(config) = &*cached {
+            return Ok(config.clone());
+        }
+        let config = crate::tls::client_config(&self.trust).map_err(Error::Trust)?;
+        *cached = Some(config.clone());
+        Ok(config)
     }
 
     /// An open idle connection to `url`'s host, the most recently used first.

@@ -16,6 +16,7 @@ use crate::config::{Config, TraceExporter};
 use crate::logging::ErrorTracker;
 use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
 use crate::outbound::Agent;
+use crate::roots::Trust;
 use serde_json::{Map, json};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -545,7 +546,11 @@ impl Otlp {
             agent: Agent::new(
                 concat!("tfo-mcp-otlp-exporter/", env!("CARGO_PKG_VERSION")),
                 None,
-            ),
+            )
+            .trusting(match &tracing.otlp_certificate {
+                Some(file) => Trust::File(file.clone()),
+                None => Trust::System,
+            }),
         }
     }
 
