@@ -264,6 +264,43 @@ fn timeout_kills_the_process_group_and_leaves_no_zombie() {
 }
 
 #[test]
+fn an_exit_is_answered_at_once_though_a_background_child_holds_the_pipes() {
+    let root = TempDir::new("exec-background");
+    let mut s = server_in(&root.path, V, &[("TELEMETRYFLOW_MCP_EXEC_ALLOW", "sh")]);
+    let started = Instant::now();
+    let data = ok(
+        &mut s,
+        "execute_command",
+        json!({"command": "sh -c 'sleep 30 & echo started; echo note >&2'", "timeout": 20}),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered when the shell exited, not at the timeout or the sleep's end"
+    );
+    assert_eq!(
+        (
+            &data["exit_code"],
+            &data["timed_out"],
+            &data["stdout"],
+            &data["stderr"]
+        ),
+        (
+            &json!(0),
+            &json!(false),
+            &json!("started\n"),
+            &json!("note\n")
+        ),
+        "{data}"
+    );
+    let pgrp = data["pid"].as_u64().expect("pid") as u32;
+    assert_group_gone(
+        pgrp,
+        "the background sleep, killed with its group at the exit",
+    );
+    assert_no_zombie_children(&s);
+}
+
+#[test]
 fn cancellation_kills_the_process_group() {
     let root = TempDir::new("exec-cancel");
     let mut s = server_in(&root.path, V, &[("TELEMETRYFLOW_MCP_EXEC_ALLOW", "sh")]);

@@ -12,13 +12,11 @@ use super::{Annotations, Tool, ToolResult, arg, schema};
 use crate::config::SandboxConfig;
 use rustix::process::{Pid, Signal, kill_process_group};
 use serde_json::{Value, json};
-use smol::future::FutureExt;
-use smol::io::AsyncReadExt;
-use std::cell::RefCell;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Timeout when the call gives none (capped by the configured maximum).
@@ -308,23 +306,160 @@ struct Capped {
     total: u64,
 }
 
-async fn read_capped(
-    stream: Option<impl smol::io::AsyncRead + Unpin>,
-    sink: Rc<RefCell<Capped>>,
+impl Capped {
+    fn add(&mut self, bytes: &[u8], cap: usize) {
+        self.total += bytes.len() as u64;
+        let take = cap.saturating_sub(self.kept.len()).min(bytes.len());
+        self.kept.extend_from_slice(&bytes[..take]);
+    }
+}
+
+/// The program's group, shared by the blocking thread that watches it and the request
+/// that waits for it: a request dropped before the end (cancellation) kills the group.
+#[derive(Default)]
+struct Watch {
+    group: Mutex<Option<Pid>>,
+    /// The request is gone (set under `group`'s lock).
+    cancelled: AtomicBool,
+}
+
+/// Kills the watched group when the request's future is dropped before the end.
+struct CancelOnDrop(Option<Arc<Watch>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(watch) = self.0.take() {
+            let group = watch.group.lock().unwrap_or_else(PoisonError::into_inner);
+            watch.cancelled.store(true, Ordering::Relaxed);
+            KillGroup(*group).kill();
+        }
+    }
+}
+
+/// What became of a program.
+struct Finished {
+    pid: u32,
+    status: std::io::Result<std::process::ExitStatus>,
+    timed_out: bool,
+    out: Capped,
+    err: Capped,
+}
+
+/// How often a child's exit is checked where `pidfd_open` is refused (Linux before 5.3,
+/// some seccomp profiles): with a pidfd the exit wakes the wait at once.
+const EXIT_TICK: Duration = Duration::from_millis(20);
+
+/// Starts the program and watches it on a blocking thread: reads both streams as they
+/// become readable (capped), and when the program exits kills its group (children left
+/// in the background would hold the pipes open) and reads to the end; at the deadline,
+/// or when the request is cancelled, kills the group. The child is always reaped.
+fn watch(
+    mut cmd: std::process::Command,
+    timeout: Duration,
+    cap: usize,
+    watch: &Watch,
+) -> std::io::Result<Finished> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let deadline = Instant::now() + timeout;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let group = KillGroup(i32::try_from(pid).ok().and_then(Pid::from_raw));
+    {
+        let mut watched = watch.group.lock().unwrap_or_else(PoisonError::into_inner);
+        *watched = group.0;
+        if watch.cancelled.load(Ordering::Relaxed) {
+            group.kill();
+        }
+    }
+    let exited = group
+        .0
+        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let (mut out, mut err) = (Capped::default(), Capped::default());
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut status = None;
+    let mut timed_out = false;
+    loop {
+        if status.is_none()
+            && let Some(done) = child.try_wait()?
+        {
+            status = Some(done);
+            group.kill();
+        }
+        if status.is_some() && stdout.is_none() && stderr.is_none() {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            timed_out = status.is_none();
+            break;
+        }
+        let wait = if status.is_none() && exited.is_none() {
+            left.min(EXIT_TICK)
+        } else {
+            left
+        };
+        let wait = Timespec {
+            tv_sec: wait.as_secs() as i64,
+            tv_nsec: i64::from(wait.subsec_nanos()),
+        };
+        // Which of stdout and stderr are polled (in that order), then the exit.
+        let polled = [stdout.is_some(), stderr.is_some()];
+        let mut fds = Vec::with_capacity(3);
+        fds.extend(stdout.as_ref().map(|s| PollFd::new(s, PollFlags::IN)));
+        fds.extend(stderr.as_ref().map(|s| PollFd::new(s, PollFlags::IN)));
+        if let (Some(fd), None) = (&exited, &status) {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+        }
+        match poll(&mut fds, Some(&wait)) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let mut revents = fds.iter().map(|fd| !fd.revents().is_empty());
+        let ready = polled.map(|on| on && revents.next().unwrap_or(false));
+        drop(fds);
+        if ready[0] {
+            read_some(&mut stdout, &mut buf, &mut out, cap);
+        }
+        if ready[1] {
+            read_some(&mut stderr, &mut buf, &mut err, cap);
+        }
+    }
+    if status.is_none() {
+        group.kill();
+    }
+    let status = match status {
+        Some(status) => Ok(status),
+        None => child.wait(),
+    };
+    Ok(Finished {
+        pid,
+        status,
+        timed_out,
+        out,
+        err,
+    })
+}
+
+/// One read from a readable stream; the stream is closed at its end or on an error.
+fn read_some<R: std::io::Read>(
+    stream: &mut Option<R>,
+    buf: &mut [u8],
+    sink: &mut Capped,
     cap: usize,
 ) {
-    let Some(mut stream) = stream else { return };
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                let mut sink = sink.borrow_mut();
-                sink.total += n as u64;
-                let room = cap.saturating_sub(sink.kept.len());
-                let take = room.min(n);
-                sink.kept.extend_from_slice(&buf[..take]);
-            }
+    if let Some(s) = stream {
+        match s.read(buf) {
+            Ok(0) => *stream = None,
+            Ok(n) => sink.add(&buf[..n], cap),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => *stream = None,
         }
     }
 }
@@ -350,55 +485,26 @@ async fn run(
     if std::env::var_os("PATH").is_none() {
         cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
     }
-    // Stdio is set on the async command: it does not carry over from std's
-    // (the child would write into our stdout, the protocol channel).
-    let mut cmd = smol::process::Command::from(cmd);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
     let started = Instant::now();
-    let spawned = crate::blocking::unblock(move || cmd.spawn()).await;
-    let mut child = match spawned {
-        Ok(child) => child,
+    let shared = Arc::new(Watch::default());
+    let mut cancel = CancelOnDrop(Some(Arc::clone(&shared)));
+    let finished = crate::blocking::unblock(move || watch(cmd, timeout, cap, &shared)).await;
+    // Finished: the group is dead and reaped; its number must not be signalled again.
+    cancel.0 = None;
+    let Finished {
+        pid,
+        status,
+        timed_out,
+        out,
+        err,
+    } = match finished {
+        Ok(finished) => finished,
         Err(e) => return ToolResult::error(format!("cannot start {:?}: {e}", argv[0])),
     };
-    let pid = child.id();
-    let group = KillGroup(i32::try_from(pid).ok().and_then(Pid::from_raw));
-    let out = Rc::new(RefCell::new(Capped::default()));
-    let err = Rc::new(RefCell::new(Capped::default()));
-    let readers = smol::future::zip(
-        read_capped(child.stdout.take(), Rc::clone(&out), cap),
-        read_capped(child.stderr.take(), Rc::clone(&err), cap),
-    );
-    let finished = smol::future::zip(
-        async {
-            let status = child.status().await;
-            // Children left running in the background would hold the pipes open.
-            group.kill();
-            status
-        },
-        readers,
-    );
-    let expired = async {
-        smol::Timer::after(timeout).await;
-        None
-    };
-    let outcome = async { Some(finished.await.0) }.or(expired).await;
-    let timed_out = outcome.is_none();
-    let status = match outcome {
-        Some(status) => status,
-        None => {
-            group.kill();
-            child.status().await
-        }
-    };
-    drop(group);
     let status = match status {
         Ok(status) => status,
         Err(e) => return ToolResult::error(format!("waiting for {:?} failed: {e}", argv[0])),
     };
-    let (out, err) = (out.take(), err.take());
     let data = json!({
         "argv": argv,
         "pid": pid,
