@@ -527,12 +527,13 @@ impl Server {
             span.context().clone(),
             Rc::clone(&self.services),
         ));
+        let server = Rc::clone(self);
         self.work(
             id,
             Box::pin(async move {
                 let result = handler(ctx, args).await;
                 finish_tool_span(&mut span, &result);
-                span.end();
+                server.end_after_answer(span);
                 call.finish(result.is_error);
                 Ok(finish(version, result.into_json(version)))
             }),

@@ -180,6 +180,13 @@ impl Server {
         }
     }
 
+    /// Ends `span` after the answer being prepared is written, with the end time it has
+    /// now: a tool's span, whose encoding need not delay its request's answer.
+    pub(crate) fn end_after_answer(&self, mut span: crate::telemetry::Span) {
+        span.stop();
+        self.finish(outcome::Completion::Span(span));
+    }
+
     fn finish(&self, completion: outcome::Completion) {
         let mut deferred = self.deferred.borrow_mut();
         // Bounded: a client that stops reading but goes on writing gets no more

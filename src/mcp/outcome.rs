@@ -21,32 +21,42 @@ const TOOL_ERROR: &str = "the tool reported an error (isError: true)";
 
 /// The part of a request's end that can wait until its answer is written: its
 /// "MCP request completed" / "MCP request failed" record and the end of its span
-/// (which encodes it). The counts, the tracked error and the slow-request check come
+/// (which encodes it), or the encoding of a child span whose end time is already
+/// fixed (a tool's). The counts, the tracked error and the slow-request check come
 /// before the answer, so that a client that reads `/metrics` right after an answer
 /// sees it counted.
 #[derive(Debug)]
-pub(crate) struct Completion {
-    method: String,
-    elapsed: Duration,
-    failure: Option<String>,
-    span: Span,
-    log_context: Option<Arc<LogContext>>,
+pub(crate) enum Completion {
+    /// A request's record and span.
+    Request {
+        method: String,
+        elapsed: Duration,
+        failure: Option<String>,
+        span: Span,
+        log_context: Option<Arc<LogContext>>,
+    },
+    /// A span stopped ([`Span::stop`]) and not yet ended.
+    Span(Span),
 }
 
 impl Completion {
     /// Writes the record (in the request's log context) and ends the span.
     pub(crate) fn complete(self) {
-        let Completion {
-            method,
-            elapsed,
-            failure,
-            span,
-            log_context,
-        } = self;
-        crate::logging::scope(log_context.as_ref(), || {
-            crate::logging::request_finished(&method, elapsed, failure.as_deref());
-        });
-        span.end();
+        match self {
+            Completion::Request {
+                method,
+                elapsed,
+                failure,
+                span,
+                log_context,
+            } => {
+                crate::logging::scope(log_context.as_ref(), || {
+                    crate::logging::request_finished(&method, elapsed, failure.as_deref());
+                });
+                span.end();
+            }
+            Completion::Span(span) => span.end(),
+        }
     }
 }
 
@@ -91,7 +101,7 @@ impl Server {
             .performance
             .observe(&method, elapsed, &mut span, &obs.metrics);
         dispatch::finish_request_span(&mut span, answer);
-        Completion {
+        Completion::Request {
             method,
             elapsed,
             failure: failure.map(|(_, message)| message.to_string()),

@@ -587,12 +587,25 @@ fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() 
         "the request's span waits until its answer is written"
     );
     assert!(
-        ended.iter().any(|s| s.name == "mcp.tool.call"),
-        "the tool's own span ended with the tool"
+        !ended.iter().any(|s| s.name == "mcp.tool.call"),
+        "the tool's own span is encoded after the answer too"
     );
     server.complete_written();
     let ended: Vec<SpanData> = spans.try_iter().collect();
     assert!(request_span(&ended), "written: the request's span ends");
+    let tool = ended
+        .iter()
+        .find(|s| s.name == "mcp.tool.call")
+        .expect("written: the tool's span ends");
+    let request = ended
+        .iter()
+        .find(|s| s.name == "request.process" && text(s, "mcp.request.id") == "2")
+        .expect("request span");
+    assert!(
+        tool.end_time_unix_nano >= tool.start_time_unix_nano
+            && tool.end_time_unix_nano <= request.end_time_unix_nano,
+        "the tool's span keeps the end time it had when the tool returned, inside its request's"
+    );
 }
 
 #[test]
@@ -620,9 +633,18 @@ fn deferred_completions_are_bounded() {
         MAX_DEFERRED,
         "no more completions wait than the bound, however many answers are unwritten"
     );
-    let ended = spans
-        .try_iter()
-        .filter(|s| s.name == "request.process" && text(s, "mcp.request.id") != "0")
-        .count();
-    assert_eq!(ended, calls - MAX_DEFERRED, "the rest completed at once");
+    // Each call leaves two: its tool's span and its request's record and span; the
+    // initialize answer (inline, two spans) completed at once.
+    let ended = spans.try_iter().count();
+    assert_eq!(
+        ended,
+        2 + 2 * calls - MAX_DEFERRED,
+        "the rest completed at once"
+    );
+    server.complete_written();
+    assert_eq!(
+        spans.try_iter().count(),
+        MAX_DEFERRED,
+        "the waiting ones complete once written"
+    );
 }
