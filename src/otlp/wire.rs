@@ -392,6 +392,7 @@ pub(crate) struct Writer<'a> {
 impl Writer<'_> {
     /// Writes `bytes` at the cursor. Past the end (the passes disagreed, a bug the
     /// length tests catch) nothing is written rather than panicking the export thread.
+    #[inline(always)]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         let end = self.pos + bytes.len();
         if let Some(to) = self.buf.get_mut(self.pos..end) {
@@ -472,22 +473,28 @@ fn window<const N: usize>(to: &mut [u8], from: &[u8], at: usize) {
     }
 }
 
+// Inlined: the hand-written span encoder calls these with constant field numbers,
+// which then fold into single key bytes (at opt-level "z" each was a call).
 impl Sink for Writer<'_> {
+    #[inline(always)]
     fn varint(&mut self, field: u32, value: u64) {
         self.key(field, WireType::Varint);
         self.raw_varint(value);
     }
 
+    #[inline(always)]
     fn fixed32(&mut self, field: u32, value: u32) {
         self.key(field, WireType::I32);
         self.put(&value.to_le_bytes());
     }
 
+    #[inline(always)]
     fn fixed64(&mut self, field: u32, value: u64) {
         self.key(field, WireType::I64);
         self.put(&value.to_le_bytes());
     }
 
+    #[inline(always)]
     fn bytes(&mut self, field: u32, value: &[u8]) {
         self.key(field, WireType::Len);
         self.raw_varint(value.len() as u64);
