@@ -21,12 +21,13 @@ const BATCH: usize = 512;
 const SESSION: &str = "4e217f52a880b0a61b522be6a1ceb3ed";
 
 /// The `request.process` span of a `tools/call`, as `mcp::dispatch` builds it: the
-/// request id twice, the method and the session id as copied text, the transport and
-/// a protocol version replaced once the session's revision is known.
-fn request_span(tracer: &Tracer, id: usize, method: &str, session: &str) -> Span {
+/// request id (its text, as parsed) twice, the method and the session id as copied
+/// text, the transport and a protocol version replaced once the session's revision is
+/// known.
+fn request_span(tracer: &Tracer, id: &str, method: &str, session: &str) -> Span {
     let mut span = tracer.start_root("request.process", SpanKind::Server, method, None);
     if span.is_recording() {
-        let id = Value::display(&id);
+        let id = Value::text(id);
         span.set_with("mcp.request.id", || id.clone());
         span.set_with("jsonrpc.request.id", || id);
         span.set_with("mcp.method.name", || Value::text(method));
@@ -40,7 +41,11 @@ fn request_span(tracer: &Tracer, id: usize, method: &str, session: &str) -> Span
 }
 
 fn make_span(tracer: &Tracer, id: usize) {
-    request_span(tracer, id, "tools/call", SESSION).end();
+    // A server has each id's text from the request it parsed; here it is made up front.
+    thread_local! {
+        static IDS: Vec<String> = (0..BATCH).map(|i| i.to_string()).collect();
+    }
+    IDS.with(|ids| request_span(tracer, &ids[id % BATCH], "tools/call", SESSION).end());
 }
 
 /// The same spans as JSON, roughly what the console exporter writes.

@@ -42,6 +42,13 @@ pub enum Id {
 }
 
 impl Id {
+    /// The id's text: an integer's canonical decimal digits, or the string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Id::Int(text) | Id::Str(text) => text,
+        }
+    }
+
     /// Reads an id from already-parsed JSON (e.g. `requestId` of a cancellation).
     pub fn from_value(value: &Value) -> Option<Id> {
         match value {
@@ -78,9 +85,7 @@ impl Id {
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Id::Int(text) | Id::Str(text) => f.write_str(text),
-        }
+        f.write_str(self.as_str())
     }
 }
 

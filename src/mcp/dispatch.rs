@@ -176,7 +176,8 @@ impl Server {
             remote,
         );
         if span.is_recording() {
-            let id = AttrValue::display(&request.id);
+            // The id's own text: no formatting machinery on every request.
+            let id = AttrValue::text(request.id.as_str());
             span.set_with("mcp.request.id", || id.clone());
             span.set_with("jsonrpc.request.id", || id);
             span.set_with("mcp.method.name", || AttrValue::text(&request.method));
