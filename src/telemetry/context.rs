@@ -145,22 +145,18 @@ thread_local! {
     static RNG: Cell<u64> = Cell::new(seed());
 }
 
-/// Seeds from the kernel's randomness when readable, mixed with time and pid.
+/// Seeds from the kernel's randomness through std's hash keys (drawn with `getrandom(2)`
+/// once per thread, which std does anyway), mixed with time and pid: no file to open at
+/// start (`/dev/urandom` cost four system calls of a cold start).
 fn seed() -> u64 {
-    let mut bytes = [0u8; 8];
-    let from_kernel = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
-        .is_ok();
+    use std::hash::{BuildHasher, Hasher};
     let time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let mixed =
-        u64::from_le_bytes(bytes) ^ time.rotate_left(17) ^ u64::from(std::process::id()) << 32;
-    if from_kernel || mixed != 0 {
-        mixed | 1
-    } else {
-        0x9e37_79b9_7f4a_7c15
-    }
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(time);
+    hasher.write_u32(std::process::id());
+    hasher.finish() | 1
 }
 
 /// wyrand: fast, well distributed, not for cryptography (ids need uniqueness, not secrecy).
@@ -303,5 +299,10 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a.0, [0; 16]);
         assert_ne!(new_span_id(), new_span_id());
+        let seeds: std::collections::HashSet<u64> = (0..8)
+            .map(|_| std::thread::spawn(seed).join().expect("seed thread"))
+            .chain([seed(), seed()])
+            .collect();
+        assert_eq!(seeds.len(), 10, "every thread, and every call, seeds differently");
     }
 }
