@@ -610,6 +610,103 @@ mod tests {
         }
     }
 
+    /// xorshift64*: a fixed sequence, so that a failure repeats.
+    fn rng(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |below| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % below.max(1)
+        }
+    }
+
+    #[test]
+    fn random_chunked_bodies_decode_the_same_however_they_are_cut() {
+        let mut next = rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..500 {
+            // A body of random chunks (with extensions and trailers now and then).
+            let mut wire = Vec::new();
+            let mut body = Vec::new();
+            for _ in 0..next(6) {
+                let data: Vec<u8> = (0..1 + next(300)).map(|_| next(256) as u8).collect();
+                let ext = if next(4) == 0 { ";x=\"y\"" } else { "" };
+                wire.extend_from_slice(format!("{:x}{ext}\r\n", data.len()).as_bytes());
+                wire.extend_from_slice(&data);
+                wire.extend_from_slice(b"\r\n");
+                body.extend_from_slice(&data);
+            }
+            wire.extend_from_slice(b"0\r\n");
+            if next(3) == 0 {
+                wire.extend_from_slice(b"x-checksum: 1\r\n");
+            }
+            wire.extend_from_slice(b"\r\n");
+            let step = 1 + next(64);
+            let room = 1 + next(512);
+            assert_eq!(
+                dechunk(&wire, step, room),
+                Ok((body, wire.len())),
+                "case {case}: step {step}, room {room}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_the_parsers() {
+        let mut next = rng(0x0123_4567_89ab_cdef);
+        let pieces: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\n",
+            b"HTTP/1.0 ",
+            b"content-length: ",
+            b"transfer-encoding: chunked\r\n",
+            b"connection: close\r\n",
+            b"\r\n",
+            b"\n",
+            b":",
+            b" ",
+            b"0",
+            b"ff",
+            b";",
+            b"\xff\xfe",
+            b"99999999999999999999",
+        ];
+        for _ in 0..5000 {
+            let mut input = Vec::new();
+            for _ in 0..next(12) {
+                if next(3) == 0 {
+                    input.push(next(256) as u8);
+                } else {
+                    input.extend_from_slice(pieces[next(pieces.len())]);
+                }
+            }
+            if let Ok(Some((head, used))) = parse_head(&input) {
+                assert!(used <= input.len(), "the head is inside the input");
+                assert!((100..600).contains(&head.status));
+                assert!(head.framing != Framing::UntilClose || !head.keep_alive);
+            }
+            let whole = Chunked::default().decode(&input, &mut [0; 4096]);
+            let mut split = Chunked::default();
+            let mut at = 0;
+            let mut failed = None;
+            while at < input.len() && !split.is_done() {
+                let end = (at + 1 + next(7)).min(input.len());
+                match split.decode(&input[at..end], &mut [0; 3]) {
+                    Ok((0, 0)) => break,
+                    Ok((used, _)) => at += used,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            assert_eq!(
+                whole.is_err(),
+                failed.is_some(),
+                "an error is found whether the input comes whole or cut: {input:?}"
+            );
+        }
+    }
+
     #[test]
     fn broken_chunked_bodies_are_refused() {
         let long_line = format!("1;{}\r\n", "e".repeat(4100));
