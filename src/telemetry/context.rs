@@ -303,6 +303,10 @@ mod tests {
             .map(|_| std::thread::spawn(seed).join().expect("seed thread"))
             .chain([seed(), seed()])
             .collect();
-        assert_eq!(seeds.len(), 10, "every thread, and every call, seeds differently");
+        assert_eq!(
+            seeds.len(),
+            10,
+            "every thread, and every call, seeds differently"
+        );
     }
 }
