@@ -260,7 +260,7 @@ impl Client {
     /// Reads server-sent events to the end of the answer, handing text deltas to `observer`.
     fn read_stream(
         &self,
-        mut reader: impl Read,
+        mut reader: outbound::Response<'_>,
         request_id: Option<String>,
         observer: &mut dyn Observer,
     ) -> Attempt {
@@ -304,6 +304,9 @@ impl Client {
                 }
             }
             if n == 0 || acc.is_complete() {
+                // The stream's end usually came with its last event: the connection
+                // is then kept for the next call.
+                reader.discard_buffered();
                 return acc.finish(request_id).map_err(|e| (e, false));
             }
         }

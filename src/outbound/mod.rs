@@ -369,6 +369,46 @@ impl<'a> Response<'a> {
         }
     }
 
+    /// Reads what of the body has already arrived, without waiting for more; when that
+    /// was the rest of it, the connection goes back to the agent. For a caller done with
+    /// a body whose end is due at once (the chunked end after an event stream's last
+    /// event), so that the next request need not open a connection.
+    pub(crate) fn discard_buffered(&mut self) {
+        let mut scratch = [0u8; 512];
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            let input = conn.buffered();
+            if input.is_empty() {
+                return;
+            }
+            let (used, complete) = match &mut self.body {
+                Body::Length(left) => {
+                    let n = (*left).min(input.len() as u64) as usize;
+                    *left -= n as u64;
+                    (n, *left == 0)
+                }
+                Body::Chunked(chunked) => match chunked.decode(input, &mut scratch) {
+                    Ok((used, _)) => (used, chunked.is_done()),
+                    Err(_) => {
+                        self.conn = None;
+                        return;
+                    }
+                },
+                Body::UntilClose | Body::Done => return,
+            };
+            conn.consume(used);
+            if complete {
+                self.finish();
+                return;
+            }
+            if used == 0 {
+                return;
+            }
+        }
+    }
+
     /// Reads body bytes into `out`; 0 at the end of the body.
     fn read_body(&mut self, out: &mut [u8]) -> Result<usize, Error> {
         while !out.is_empty() {

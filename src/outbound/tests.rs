@@ -277,3 +277,33 @@ fn streamed_bodies_read_piece_by_piece_and_time_out_as_io_errors() {
         "an unfinished body closes its connection"
     );
 }
+
+#[test]
+fn a_stream_read_to_its_last_event_keeps_its_connection_if_the_end_came_with_it() {
+    let (url, connections, _server) = serve(|_, n, _| match n {
+        // The whole chunked body in one write: its end arrives with the last data.
+        0 => answer(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        // The end never comes.
+        _ => answer(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n"),
+    });
+    let agent = agent();
+    for expect_kept in [true, false] {
+        let mut response = agent.post(&url, &[], b"", TIMEOUT).expect("head");
+        let mut buf = [0; 3];
+        response.read_exact(&mut buf).expect("the data");
+        assert_eq!(&buf, b"abc");
+        let started = Instant::now();
+        response.discard_buffered();
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "never waits for bytes that have not arrived"
+        );
+        drop(response);
+        assert_eq!(agent.idle_count(), usize::from(expect_kept));
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "the kept connection carried the second request"
+    );
+}
