@@ -161,40 +161,54 @@ mod tests {
     const SERVER_KEY: &[u8] = include_bytes!("../tests/fixtures/tls/server.key.der");
     const TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// A loopback TLS server (ring's full provider, which can sign) speaking `version`; it
-    /// answers one HTTP request on one connection with `200 ok`.
+    /// A server configuration (ring's full provider, which can sign) speaking `version`
+    /// with the fixture certificate `cert` and its key.
+    fn server_config(
+        version: &'static SupportedProtocolVersion,
+        cert: &[u8],
+        key: &[u8],
+    ) -> ServerConfig {
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[version])
+            .expect("ring supports TLS 1.2 and 1.3")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.to_vec())],
+                PrivatePkcs8KeyDer::from(key.to_vec()).into(),
+            )
+            .expect("the fixture key matches its certificate")
+    }
+
+    /// Reads one HTTP request on `tcp` through TLS and answers it `200 ok`, then closes.
+    fn answer_one(config: ServerConfig, tcp: TcpStream) {
+        tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+        let conn = ServerConnection::new(Arc::new(config)).expect("server connection");
+        let mut tls = StreamOwned::new(conn, tcp);
+        let mut request = Vec::new();
+        let mut buf = [0; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ =
+            tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    }
+
+    /// A loopback TLS server speaking `version` that answers one HTTP request on one
+    /// connection with `200 ok`.
     fn serve_once(
         version: &'static SupportedProtocolVersion,
     ) -> (u16, std::thread::JoinHandle<()>) {
-        let config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_protocol_versions(&[version])
-                .expect("ring supports TLS 1.2 and 1.3")
-                .with_no_client_auth()
-                .with_single_cert(
-                    vec![CertificateDer::from(SERVER_CERT.to_vec())],
-                    PrivatePkcs8KeyDer::from(SERVER_KEY.to_vec()).into(),
-                )
-                .expect("the fixture key matches its certificate");
+        let config = server_config(version, SERVER_CERT, SERVER_KEY);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().expect("bound address").port();
         let server = std::thread::spawn(move || {
             let (tcp, _) = listener.accept().expect("one connection");
-            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-            let conn = ServerConnection::new(Arc::new(config)).expect("server connection");
-            let mut tls = StreamOwned::new(conn, tcp);
-            let mut request = Vec::new();
-            let mut buf = [0; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match tls.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = tls
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-            tls.conn.send_close_notify();
-            let _ = tls.flush();
+            answer_one(config, tcp);
         });
         (port, server)
     }
@@ -317,6 +331,58 @@ mod tests {
     fn https_requests_go_through_the_provider_to_a_trusted_ca() {
         let body = https_get(Trust::File(fixture("ca.pem"))).expect("an https request");
         assert_eq!(body, b"ok", "the body comes through TLS");
+    }
+
+    /// A TLS 1.3 server for `proxied.test` (its own test CA) answering one GET with `ok`,
+    /// behind a loopback proxy that opens `CONNECT` tunnels to it whatever the target;
+    /// returns the proxy's port and the CONNECT request it read.
+    fn tunnelled_server() -> (u16, std::thread::JoinHandle<String>) {
+        const CERT: &[u8] = include_bytes!("../tests/fixtures/tls/proxied.der");
+        const KEY: &[u8] = include_bytes!("../tests/fixtures/tls/proxied.key.der");
+        let config = server_config(&rustls::version::TLS13, CERT, KEY);
+        let proxy = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = proxy.local_addr().expect("address").port();
+        let handle = std::thread::spawn(move || {
+            let (mut client, _) = proxy.accept().expect("the client");
+            client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                client.read_exact(&mut byte).expect("the CONNECT head");
+                head.push(byte[0]);
+            }
+            client
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .expect("answer");
+            // The tunnel's far end is the TLS server itself, on the proxy's socket.
+            answer_one(config, client);
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn https_goes_through_a_connect_tunnel_and_checks_the_host_behind_it() {
+        let (proxy_port, proxy) = tunnelled_server();
+        let proxies = crate::outbound::Proxies::from_vars(|name| {
+            (name == "https_proxy").then(|| format!("http://127.0.0.1:{proxy_port}"))
+        });
+        let agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT))
+            .trusting(Trust::File(fixture("proxied-ca.pem")))
+            .through(proxies);
+        let body = agent
+            .get("https://proxied.test/", &[], TIMEOUT)
+            .and_then(|mut response| response.read_to_vec(1024));
+        assert_eq!(
+            body,
+            Ok(b"ok".to_vec()),
+            "TLS to the host, through the tunnel"
+        );
+        let connect = proxy.join().expect("proxy thread");
+        assert!(
+            connect.starts_with("CONNECT proxied.test:443 HTTP/1.1\r\n"),
+            "the tunnel is asked for the URL's host and port: {connect}"
+        );
     }
 
     #[test]

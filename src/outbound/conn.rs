@@ -2,6 +2,7 @@
 //! minute, on a helper thread bounded by the deadline), the TCP connect, TLS through
 //! rustls, and reads and writes that each stop at the request's deadline.
 
+use super::proxy::Proxy;
 use super::url::Url;
 use super::{Error, Stage};
 use rustls::pki_types::ServerName;
@@ -62,15 +63,19 @@ impl Conn {
     /// Resolves `url`'s host, connects within `connect_timeout` (and the deadline), and
     /// starts TLS for https with the config `tls` gives. The handshake itself happens with
     /// the first write.
+    /// Through `proxy`, the connection is to the proxy, and for https a `CONNECT` tunnel
+    /// to the host is opened before TLS starts.
     pub(crate) fn open(
         url: &Url<'_>,
+        proxy: Option<&Proxy>,
         resolver: &Resolver,
         connect_timeout: Option<Duration>,
         deadline: Instant,
         tls: impl FnOnce() -> Result<Arc<ClientConfig>, Error>,
     ) -> Result<Conn, Error> {
         let connect_by = connect_timeout.map_or(deadline, |t| deadline.min(Instant::now() + t));
-        let addrs = resolver.resolve(url.host, url.port, connect_by)?;
+        let (host, port) = proxy.map_or((url.host, url.port), |p| (p.host.as_str(), p.port));
+        let addrs = resolver.resolve(host, port, connect_by)?;
         let mut last = None;
         let mut tcp = None;
         for addr in addrs {
@@ -83,7 +88,7 @@ impl Conn {
                 Err(e) => last = Some(e),
             }
         }
-        let tcp = match (tcp, last) {
+        let mut tcp = match (tcp, last) {
             (Some(tcp), _) => tcp,
             (None, Some(e)) if is_timeout(&e) => return Err(Error::Timeout(Stage::Connect)),
             (None, Some(e)) => return Err(Error::Connect(e.kind())),
@@ -92,6 +97,9 @@ impl Conn {
         // Head and body go out in one write, but TLS records and later requests should
         // not wait for an acknowledgement (Nagle with delayed ACKs stalls 40 ms).
         tcp.set_nodelay(true).map_err(|e| Error::Io(e.kind()))?;
+        if let Some(proxy) = proxy.filter(|_| url.tls) {
+            tunnel(&mut tcp, url, proxy, connect_by)?;
+        }
         let stream = if url.tls {
             let name = ServerName::try_from(url.host.to_string())
                 .map_err(|_| Error::Url("the host is not a valid TLS server name"))?;
@@ -206,6 +214,59 @@ impl Conn {
         };
         self.end += n;
         Ok(n)
+    }
+}
+
+/// Asks the proxy on `tcp` for a tunnel to `url`'s host (RFC 9110 §9.3.6) and reads
+/// its answer, byte by byte up to the empty line: what follows belongs to TLS.
+fn tunnel(
+    tcp: &mut TcpStream,
+    url: &Url<'_>,
+    proxy: &Proxy,
+    deadline: Instant,
+) -> Result<(), Error> {
+    let io = |e: io::Error| io_error(e, Stage::Connect);
+    let target = if url.host.contains(':') {
+        format!("[{}]:{}", url.host, url.port)
+    } else {
+        format!("{}:{}", url.host, url.port)
+    };
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nhost: {target}\r\n");
+    if let Some(authorization) = &proxy.authorization {
+        request.push_str("proxy-authorization: ");
+        request.push_str(authorization);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    let left = remaining(deadline, Stage::Connect)?;
+    tcp.set_write_timeout(Some(left)).map_err(io)?;
+    tcp.write_all(request.as_bytes()).map_err(io)?;
+    let mut head = Vec::with_capacity(256);
+    let mut byte = [0u8; 1];
+    loop {
+        let left = remaining(deadline, Stage::Connect)?;
+        tcp.set_read_timeout(Some(left)).map_err(io)?;
+        match tcp.read(&mut byte) {
+            Ok(0) => return Err(Error::Closed),
+            Ok(_) => head.push(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        }
+        if head.ends_with(b"\n\n") || head.ends_with(b"\n\r\n") {
+            break;
+        }
+        if head.len() > super::wire::MAX_HEAD {
+            return Err(Error::Protocol("a response head over 64 kB"));
+        }
+    }
+    let status = match super::wire::parse_head(&head)? {
+        Some((answer, _)) => answer.status,
+        None => return Err(Error::Protocol("a malformed answer to CONNECT")),
+    };
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(Error::ProxyRefused(status))
     }
 }
 

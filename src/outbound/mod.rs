@@ -7,11 +7,13 @@
 //! code in a size-budgeted binary.
 
 mod conn;
+mod proxy;
 mod url;
 mod wire;
 
 use crate::roots::Trust;
 use conn::{Conn, Resolver};
+pub(crate) use proxy::Proxies;
 use rustls::ClientConfig;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -62,6 +64,10 @@ pub(crate) enum Error {
     Closed,
     /// The body is longer than the limit it was read with.
     TooLarge(u64),
+    /// The proxy the environment names cannot be used (why).
+    Proxy(&'static str),
+    /// The proxy refused to open a tunnel (its status).
+    ProxyRefused(u16),
 }
 
 impl Error {
@@ -76,7 +82,7 @@ impl Error {
                 | Error::Timeout(_)
                 | Error::Protocol(_)
                 | Error::Closed
-        )
+        ) || matches!(self, Error::ProxyRefused(status) if *status >= 500)
     }
 
     /// Whether a kept connection failed because the server had closed it meanwhile:
@@ -123,6 +129,10 @@ impl std::fmt::Display for Error {
             Error::Protocol(why) => write!(f, "http: invalid response: {why}"),
             Error::Closed => f.write_str("http: the server closed the connection before answering"),
             Error::TooLarge(limit) => write!(f, "http: the body exceeds {limit} bytes"),
+            Error::Proxy(why) => write!(f, "http: proxy: {why}"),
+            Error::ProxyRefused(status) => {
+                write!(f, "http: proxy: the proxy answered {status} to CONNECT")
+            }
         }
     }
 }
@@ -142,6 +152,8 @@ pub(crate) struct Agent {
     connect_timeout: Option<Duration>,
     /// The CAs https connections trust.
     trust: Trust,
+    /// The proxies requests go through (the environment's).
+    proxies: Proxies,
     /// The TLS configuration, made at the first https connection.
     tls: Mutex<Option<Arc<ClientConfig>>>,
     resolver: Resolver,
@@ -165,10 +177,18 @@ impl Agent {
             user_agent,
             connect_timeout,
             trust: Trust::System,
+            proxies: Proxies::from_env(),
             tls: Mutex::new(None),
             resolver: Resolver::default(),
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same agent going through `proxies` instead of the environment's.
+    #[cfg(test)]
+    pub(crate) fn through(mut self, proxies: Proxies) -> Agent {
+        self.proxies = proxies;
+        self
     }
 
     /// The same agent trusting the CAs of `trust` instead of the system's.
@@ -208,7 +228,14 @@ impl Agent {
     ) -> Result<Response<'_>, Error> {
         let deadline = Instant::now() + timeout;
         let url = url::Url::parse(url)?;
+        let proxy = match self.proxies.for_url(&url) {
+            None => None,
+            Some(Ok(proxy)) => Some(proxy),
+            Some(Err(why)) => return Err(Error::Proxy(why)),
+        };
         let mut head = Vec::with_capacity(256);
+        // Plain http through a proxy: the absolute URL, and the proxy's credentials.
+        let forward = proxy.filter(|_| !url.tls);
         wire::write_head(
             &mut head,
             method,
@@ -216,6 +243,7 @@ impl Agent {
             self.user_agent,
             headers,
             body.map(<[u8]>::len),
+            forward.map(|p| p.authorization.as_deref()),
         )?;
         let body = body.unwrap_or_default();
         loop {
@@ -223,8 +251,14 @@ impl Agent {
                 Some(conn) => (conn, true),
                 None => {
                     let tls = || self.tls_config();
-                    let conn =
-                        Conn::open(&url, &self.resolver, self.connect_timeout, deadline, tls)?;
+                    let conn = Conn::open(
+                        &url,
+                        proxy,
+                        &self.resolver,
+                        self.connect_timeout,
+                        deadline,
+                        tls,
+                    )?;
                     (conn, false)
                 }
             };

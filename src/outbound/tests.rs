@@ -307,3 +307,70 @@ fn a_stream_read_to_its_last_event_keeps_its_connection_if_the_end_came_with_it(
         "the kept connection carried the second request"
     );
 }
+
+#[test]
+fn plain_http_through_a_proxy_sends_the_absolute_url_and_its_credentials() {
+    let (proxy_url, connections, _server) = serve(|_, _, request| {
+        assert!(
+            request.starts_with("POST http://collector.example:4318/v1/traces HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains("\r\nproxy-authorization: Basic dXNlcjpwYXNz\r\n"),
+            "{request}"
+        );
+        answer(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\nproxied")
+    });
+    let proxy = proxy_url.replace("http://", "http://user:pass@");
+    let proxies = Proxies::from_vars(|name| (name == "http_proxy").then(|| proxy.clone()));
+    let agent = agent().through(proxies);
+    for _ in 0..2 {
+        let body = agent
+            .post(
+                "http://collector.example:4318/v1/traces",
+                &[],
+                b"x",
+                TIMEOUT,
+            )
+            .and_then(|mut r| r.read_to_vec(100));
+        assert_eq!(body, Ok(b"proxied".to_vec()));
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "the proxy connection is kept"
+    );
+}
+
+#[test]
+fn a_proxy_that_refuses_the_tunnel_is_reported_with_its_status_and_no_credentials() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let seen = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("a connection");
+        let request = read_request(&mut tcp).expect("the CONNECT");
+        let _ = tcp
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n");
+        request
+    });
+    let proxies = Proxies::from_vars(|name| {
+        (name == "HTTPS_PROXY").then(|| format!("http://me:s3cret@{addr}"))
+    });
+    let error = agent()
+        .through(proxies)
+        .get("https://api.example:8443/v1/models", &[], TIMEOUT)
+        .map(|r| r.status())
+        .expect_err("refused");
+    assert_eq!(error, Error::ProxyRefused(407));
+    assert!(
+        !error.is_transient(),
+        "a refused authentication stays refused"
+    );
+    assert!(!error.to_string().contains("s3cret"));
+    let request = seen.join().expect("proxy thread");
+    assert!(
+        request.starts_with("CONNECT api.example:8443 HTTP/1.1\r\nhost: api.example:8443\r\n"),
+        "{request}"
+    );
+    assert!(request.contains("proxy-authorization: Basic "), "{request}");
+}

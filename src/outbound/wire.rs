@@ -17,7 +17,8 @@ const MAX_TRAILERS: u32 = 16 * 1024;
 /// Writes the request line and headers of `method url` into `out`. `body` is the body's
 /// length, sent as `Content-Length` (a body is always sent whole, never chunked). Header
 /// names must be tokens and values free of control characters; an error names the
-/// header, never its value (values carry API keys).
+/// header, never its value (values carry API keys). `forward`: the request goes to an
+/// http proxy, with the absolute URL (RFC 9112 §3.2.2) and the proxy's authorization.
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     method: &str,
@@ -25,9 +26,14 @@ pub(crate) fn write_head(
     user_agent: &str,
     headers: &[(&str, &str)],
     body: Option<usize>,
+    forward: Option<Option<&str>>,
 ) -> Result<(), Error> {
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
+    if forward.is_some() {
+        out.extend_from_slice(b"http://");
+        out.extend_from_slice(url.authority.as_bytes());
+    }
     if !url.target.starts_with('/') {
         out.push(b'/');
     }
@@ -47,6 +53,11 @@ pub(crate) fn write_head(
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(Some(authorization)) = forward {
+        out.extend_from_slice(b"proxy-authorization: ");
+        out.extend_from_slice(authorization.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     if let Some(len) = body {
@@ -401,6 +412,7 @@ mod tests {
             "tfo/1",
             &[("content-type", "application/x-protobuf"), ("x-k", "a\tb")],
             Some(1234),
+            None,
         )
         .expect("valid head");
         assert_eq!(
@@ -410,10 +422,28 @@ mod tests {
         );
         let url = Url::parse("https://[::1]?limit=1").expect("url");
         let mut out = Vec::new();
-        write_head(&mut out, "GET", &url, "u", &[], None).expect("valid head");
+        write_head(&mut out, "GET", &url, "u", &[], None, None).expect("valid head");
         assert_eq!(
             out, b"GET /?limit=1 HTTP/1.1\r\nhost: [::1]\r\nuser-agent: u\r\n\r\n",
             "a target without a path gets '/', a GET no Content-Length"
+        );
+        let url = Url::parse("http://collector:4318/v1/traces").expect("url");
+        let mut out = Vec::new();
+        write_head(
+            &mut out,
+            "POST",
+            &url,
+            "u",
+            &[],
+            Some(0),
+            Some(Some("Basic eA==")),
+        )
+        .expect("valid head");
+        assert_eq!(
+            String::from_utf8(out).expect("text"),
+            "POST http://collector:4318/v1/traces HTTP/1.1\r\nhost: collector:4318\r\n\
+             user-agent: u\r\nproxy-authorization: Basic eA==\r\ncontent-length: 0\r\n\r\n",
+            "to an http proxy: the absolute URL and the proxy's credentials"
         );
     }
 
@@ -427,8 +457,16 @@ mod tests {
             ("", "v"),
             ("x:y", "v"),
         ] {
-            let error = write_head(&mut Vec::new(), "GET", &url, "u", &[(name, value)], None)
-                .expect_err("refused");
+            let error = write_head(
+                &mut Vec::new(),
+                "GET",
+                &url,
+                "u",
+                &[(name, value)],
+                None,
+                None,
+            )
+            .expect_err("refused");
             assert_eq!(error, Error::Header(name.to_string()), "{name:?}");
             assert!(!error.to_string().contains("secret"), "the value stays out");
         }
