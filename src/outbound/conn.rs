@@ -362,16 +362,15 @@ fn lookup(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, E
     let left = remaining(deadline, Stage::Resolve)?;
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let name = host.to_string();
-    std::thread::Builder::new()
-        .name("tfo-dns".into())
-        .stack_size(128 * 1024)
-        .spawn(move || {
-            let found = (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|addrs| addrs.collect::<Vec<_>>());
-            let _ = tx.send(found);
-        })
-        .map_err(|e| Error::Resolve(format!("no lookup thread: {e}")))?;
+    // Through the crate's one boxed thread start (each distinct closure given to
+    // `Builder::spawn` costs its own copy of the thread machinery).
+    crate::threads::spawn("tfo-dns".into(), move || {
+        let found = (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|addrs| addrs.collect::<Vec<_>>());
+        let _ = tx.send(found);
+    })
+    .map_err(|e| Error::Resolve(format!("no lookup thread: {e}")))?;
     match rx.recv_timeout(left) {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
         Ok(Ok(_)) => Err(Error::Resolve(format!("{host} has no addresses"))),
