@@ -40,7 +40,9 @@ pub fn retry_after(retry_after_ms: Option<&str>, retry_after: Option<&str>) -> O
             .parse::<f64>()
             .ok()
             .filter(|x| x.is_finite() && *x >= 0.0)
-            .map(|x| Duration::from_secs_f64(x / scale))
+            // A day at most: `from_secs_f64` panics past `Duration::MAX` (`1e300`), and
+            // a longer wait is refused as too long anyway.
+            .map(|x| Duration::from_secs_f64((x / scale).min(86_400.0)))
     };
     parse(retry_after_ms, 1000.0).or_else(|| parse(retry_after, 1.0))
 }
@@ -139,6 +141,12 @@ mod tests {
             (None, Some("Wed, 21 Oct 2026 07:28:00 GMT"), None),
             (None, Some("-1"), None),
             (None, None, None),
+            (Some("1e300"), None, Some(Duration::from_secs(86_400))),
+            (
+                None,
+                Some("18446744073709551616"),
+                Some(Duration::from_secs(86_400)),
+            ),
         ];
         for (ms, secs, want) in cases {
             assert_eq!(retry_after(*ms, *secs), *want, "{ms:?} {secs:?}");

@@ -34,6 +34,8 @@ const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
 /// (our spans take about 330): `OTEL_BSP_MAX_QUEUE_SIZE` bounds the count, this the
 /// memory, whatever the attributes hold.
 const MAX_SPAN_BYTES: usize = 4096;
+/// Longest `Retry-After` taken as it is (a day, in seconds).
+const MAX_RETRY_AFTER: u64 = 86_400;
 /// Response bodies read at most (the OTLP spec's limit).
 const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
 
@@ -527,12 +529,23 @@ impl<T: Signal> Batcher<T> {
 }
 
 /// OTLP/HTTP protobuf to one signal's URL.
-#[derive(Debug)]
 pub(crate) struct Otlp {
     pub(crate) url: String,
     headers: Vec<(String, String)>,
     timeout: Duration,
     agent: Agent,
+}
+
+impl std::fmt::Debug for Otlp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values are secrets (`OTEL_EXPORTER_OTLP_HEADERS`): names only.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Otlp")
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Otlp {
@@ -597,10 +610,12 @@ impl Otlp {
                 .post(&self.url, &headers, body, attempt_timeout)
                 .map(|mut response| {
                     let status = response.status();
+                    // Capped: a wait beyond a day is as good as none within a deadline,
+                    // and an absurd one must not overflow the clock below.
                     let retry_after = response
                         .header("retry-after")
                         .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                        .map(|secs| Duration::from_secs(secs.min(MAX_RETRY_AFTER)));
                     let bytes = response.read_to_vec(MAX_RESPONSE).unwrap_or_default();
                     (status, retry_after, bytes)
                 });
@@ -622,7 +637,10 @@ impl Otlp {
             let Some(stop) = retry else {
                 return Err(format!("{reason}; not retried during shutdown"));
             };
-            if Instant::now() + backoff >= deadline {
+            if Instant::now()
+                .checked_add(backoff)
+                .is_none_or(|at| at >= deadline)
+            {
                 return Err(format!("{reason}; no time left to retry"));
             }
             stats.retries.inc();
@@ -847,6 +865,37 @@ mod tests {
         assert!(
             per_request.iter().all(|&n| (1..=3).contains(&n)),
             "no request holds more than a batch: {per_request:?}"
+        );
+    }
+
+    #[test]
+    fn an_absurd_retry_after_is_capped_not_a_panic() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            for tcp in listener.incoming() {
+                let Ok(mut tcp) = tcp else { return };
+                let mut buf = [0u8; 4096];
+                let _ = tcp.read(&mut buf);
+                let _ = tcp.write_all(
+                    b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 10000000000000000000\r\n\
+                      content-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        let otlp = Otlp::new(&Config::default(), format!("http://{addr}/v1/traces"));
+        let (_stop_tx, stop) = sync_channel(1);
+        let result = otlp.send::<SpanData>(
+            b"",
+            Instant::now() + Duration::from_secs(5),
+            Some(&stop),
+            &ExportStats::default(),
+        );
+        assert_eq!(
+            result,
+            Err("HTTP 429; no time left to retry".to_string()),
+            "a wait of 10^19 s is not waited for, and does not overflow the clock"
         );
     }
 
