@@ -386,6 +386,73 @@ mod tests {
     }
 
     #[test]
+    fn a_server_dripping_its_records_cannot_stretch_a_request_past_its_deadline() {
+        let config = server_config(&rustls::version::TLS13, SERVER_CERT, SERVER_KEY);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("bound address").port();
+        std::thread::spawn(move || {
+            let (mut tcp, _) = listener.accept().expect("one connection");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let mut conn = ServerConnection::new(Arc::new(config)).expect("server connection");
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    return;
+                }
+            }
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.reader().read(&mut buf) {
+                    Ok(n) if n > 0 => request.extend_from_slice(&buf[..n]),
+                    _ => {
+                        if conn.complete_io(&mut tcp).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            let body = "x".repeat(200);
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: 200\r\n\r\n{body}");
+            conn.writer()
+                .write_all(answer.as_bytes())
+                .expect("plaintext");
+            let mut records = Vec::new();
+            while conn.wants_write() {
+                conn.write_tls(&mut records).expect("records");
+            }
+            // One byte of the records every 100 ms: each read gets a byte well within
+            // any per-read timeout, the whole takes half a minute.
+            for byte in records {
+                std::thread::sleep(Duration::from_millis(100));
+                if tcp.write_all(&[byte]).is_err() {
+                    return;
+                }
+            }
+        });
+        let agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT))
+            .trusting(Trust::File(fixture("ca.pem")));
+        let started = std::time::Instant::now();
+        let result = agent
+            .get(
+                &format!("https://localhost:{port}/"),
+                &[],
+                Duration::from_millis(600),
+            )
+            .and_then(|mut response| response.read_to_vec(1024));
+        let took = started.elapsed();
+        assert_eq!(
+            result,
+            Err(crate::outbound::Error::Timeout(
+                crate::outbound::Stage::Receive
+            ))
+        );
+        assert!(
+            took < Duration::from_millis(1500),
+            "the deadline holds across TLS records arriving a byte at a time: {took:?}"
+        );
+    }
+
+    #[test]
     fn https_requests_refuse_a_certificate_of_another_ca() {
         let error = https_get(Trust::File(fixture("other-ca.pem"))).expect_err("another CA");
         assert_eq!(

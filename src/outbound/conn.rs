@@ -140,28 +140,51 @@ impl Conn {
         matches!(poll(&mut fds, Some(&now)), Ok(0))
     }
 
-    /// Sends a request head and its body before `deadline`.
+    /// Sends a request head and its body before `deadline`, the TLS handshake included.
+    /// Every socket call gets the time left, not a fresh timeout: a peer that takes the
+    /// bytes (or sends handshake records) slowly cannot stretch the exchange past it.
     pub(crate) fn send(
         &mut self,
         head: &[u8],
         body: &[u8],
         deadline: Instant,
     ) -> Result<(), Error> {
-        let left = remaining(deadline, Stage::Send)?;
-        let io = |e: io::Error| io_error(e, Stage::Send);
-        self.stream
-            .tcp()
-            .set_write_timeout(Some(left))
-            .map_err(io)?;
         match &mut self.stream {
-            Stream::Plain(tcp) => write_all_vectored(tcp, head, body).map_err(io),
+            Stream::Plain(tcp) => write_all_vectored(tcp, head, body, deadline),
             Stream::Tls(tls) => {
-                // The handshake reads too: it stops at the deadline as well.
-                tls.sock.set_read_timeout(Some(left)).map_err(io)?;
-                tls.write_all(head).map_err(io)?;
-                tls.write_all(body).map_err(io)?;
-                tls.flush().map_err(io)
+                let StreamOwned { conn, sock } = &mut **tls;
+                while conn.is_handshaking() {
+                    flush_tls(conn, sock, deadline)?;
+                    if !conn.is_handshaking() {
+                        break;
+                    }
+                    if !conn.wants_read() || read_tls(conn, sock, deadline, Stage::Send)? == 0 {
+                        return Err(Error::Closed);
+                    }
+                }
+                for mut data in [head, body] {
+                    while !data.is_empty() {
+                        let n = conn
+                            .writer()
+                            .write(data)
+                            .map_err(|e| io_error(e, Stage::Send))?;
+                        data = &data[n..];
+                        flush_tls(conn, sock, deadline)?;
+                    }
+                }
+                flush_tls(conn, sock, deadline)
             }
+        }
+    }
+
+    /// Whether rustls holds decrypted bytes not yet read (unasked-for data after a body).
+    pub(crate) fn tls_holds_plaintext(&mut self) -> bool {
+        match &mut self.stream {
+            Stream::Plain(_) => false,
+            Stream::Tls(tls) => tls
+                .conn
+                .process_new_packets()
+                .map_or(true, |state| state.plaintext_bytes_to_read() > 0),
         }
     }
 
@@ -192,24 +215,34 @@ impl Conn {
                 self.buf.resize(grown, 0);
             }
         }
-        let left = remaining(deadline, stage)?;
-        self.stream
-            .tcp()
-            .set_read_timeout(Some(left))
-            .map_err(|e| io_error(e, stage))?;
         let into = &mut self.buf[self.end..];
-        let n = loop {
-            let read = match &mut self.stream {
-                Stream::Plain(tcp) => tcp.read(into),
-                Stream::Tls(tls) => tls.read(into),
-            };
-            match read {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A server that closes without close_notify ends the body all the same
-                // when the body runs until the close; framed bodies notice it is short.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break 0,
-                Err(e) => return Err(io_error(e, stage)),
+        let n = match &mut self.stream {
+            Stream::Plain(tcp) => loop {
+                let left = remaining(deadline, stage)?;
+                tcp.set_read_timeout(Some(left))
+                    .map_err(|e| io_error(e, stage))?;
+                match tcp.read(into) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io_error(e, stage)),
+                }
+            },
+            Stream::Tls(tls) => {
+                let StreamOwned { conn, sock } = &mut **tls;
+                loop {
+                    match conn.reader().read(into) {
+                        // 0: the server's close_notify.
+                        Ok(n) => break n,
+                        // Nothing decrypted yet: one more record from the socket.
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        // A server that closes without close_notify ends the body all
+                        // the same when it runs until the close; framed bodies notice.
+                        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break 0,
+                        Err(e) => return Err(io_error(e, stage)),
+                    }
+                    flush_tls(conn, sock, deadline)?;
+                    read_tls(conn, sock, deadline, stage)?;
+                }
             }
         };
         self.end += n;
@@ -270,15 +303,69 @@ fn tunnel(
     }
 }
 
-/// Writes `head` then `body` with as few `writev` calls as the socket allows.
-fn write_all_vectored(tcp: &mut TcpStream, head: &[u8], body: &[u8]) -> io::Result<()> {
+/// Writes what rustls has for the socket (records, alerts), each call within `deadline`.
+fn flush_tls(
+    conn: &mut ClientConnection,
+    sock: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), Error> {
+    while conn.wants_write() {
+        let left = remaining(deadline, Stage::Send)?;
+        sock.set_write_timeout(Some(left))
+            .map_err(|e| io_error(e, Stage::Send))?;
+        match conn.write_tls(sock) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e, Stage::Send)),
+        }
+    }
+    Ok(())
+}
+
+/// One read from the socket into rustls, within `deadline`, and its records processed;
+/// the bytes read (0: the server closed the connection).
+fn read_tls(
+    conn: &mut ClientConnection,
+    sock: &mut TcpStream,
+    deadline: Instant,
+    stage: Stage,
+) -> Result<usize, Error> {
+    let n = loop {
+        let left = remaining(deadline, stage)?;
+        sock.set_read_timeout(Some(left))
+            .map_err(|e| io_error(e, stage))?;
+        match conn.read_tls(sock) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e, stage)),
+        }
+    };
+    if let Err(e) = conn.process_new_packets() {
+        // Tell the server why (an alert), as far as the deadline allows.
+        let _ = flush_tls(conn, sock, deadline);
+        return Err(Error::Tls(e));
+    }
+    Ok(n)
+}
+
+/// Writes `head` then `body` with as few `writev` calls as the socket allows, each
+/// within `deadline`.
+fn write_all_vectored(
+    tcp: &mut TcpStream,
+    head: &[u8],
+    body: &[u8],
+    deadline: Instant,
+) -> Result<(), Error> {
     let (mut head, mut body) = (head, body);
+    let io = |e: io::Error| io_error(e, Stage::Send);
     while !head.is_empty() || !body.is_empty() {
+        tcp.set_write_timeout(Some(remaining(deadline, Stage::Send)?))
+            .map_err(io)?;
         let n = match tcp.write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(0) => return Err(io(io::ErrorKind::WriteZero.into())),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(io(e)),
         };
         let from_head = n.min(head.len());
         head = &head[from_head..];
@@ -441,7 +528,8 @@ mod tests {
             peer.read_to_end(&mut got).expect("read");
             got
         });
-        write_all_vectored(&mut tcp, b"HEAD", &body).expect("write");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        write_all_vectored(&mut tcp, b"HEAD", &body, deadline).expect("write");
         drop(tcp);
         let got = reader.join().expect("reader");
         assert_eq!(got.len(), 4 + body.len(), "every byte once");

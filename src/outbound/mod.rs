@@ -3,8 +3,8 @@
 //! `Content-Length`; the response is framed by length, chunks or close; idle connections
 //! are kept for the next request; https goes through rustls with the crate's provider
 //! and the CAs of `roots`; one deadline bounds the whole exchange, lookup to last byte.
-//! No redirects, proxies or compression: neither peer uses them, and each would be
-//! code in a size-budgeted binary.
+//! Proxies come from the environment (`proxy`). No redirects or compression: neither
+//! peer uses them, and each would be code in a size-budgeted binary.
 
 mod conn;
 mod proxy;
@@ -496,9 +496,10 @@ impl<'a> Response<'a> {
     /// response allows another request on it and nothing unasked-for followed.
     fn finish(&mut self) {
         self.body = Body::Done;
-        if let Some(conn) = self.conn.take()
+        if let Some(mut conn) = self.conn.take()
             && self.head.keep_alive
             && conn.buffered().is_empty()
+            && !conn.tls_holds_plaintext()
         {
             self.agent.release(conn);
         }
