@@ -264,9 +264,9 @@ impl Agent {
             };
             match exchange(&mut conn, &head, body, deadline) {
                 Ok(head) => return Ok(Response::new(self, conn, head, deadline)),
-                // A kept connection that the server closed meanwhile: again on another.
-                Err(e) if reused && e.is_stale() => continue,
-                Err(e) => return Err(e),
+                // A kept connection that the server had closed: again on another.
+                Err((e, unprocessed)) if reused && unprocessed && e.is_stale() => continue,
+                Err((e, _)) => return Err(e),
             }
         }
     }
@@ -310,24 +310,49 @@ impl Agent {
     }
 }
 
+/// How soon after a request was sent a close still means that the server had closed the
+/// kept connection before the request arrived (its FIN or RST was on the way), rather
+/// than that it dropped a request it may have acted on (a generation billed twice if
+/// sent again). Later failures are the caller's to retry, visibly.
+const STALE_WINDOW: Duration = Duration::from_secs(1);
+
 /// Sends a request on `conn` and reads the head of its final response (interim 1xx
-/// responses are skipped).
-fn exchange(conn: &mut Conn, head: &[u8], body: &[u8], deadline: Instant) -> Result<Head, Error> {
-    conn.send(head, body, deadline)?;
+/// responses are skipped). An error comes with whether the server cannot have acted on
+/// the request: it failed while being sent, or the connection closed at once and
+/// before any answer.
+fn exchange(
+    conn: &mut Conn,
+    head: &[u8],
+    body: &[u8],
+    deadline: Instant,
+) -> Result<Head, (Error, bool)> {
+    conn.send(head, body, deadline).map_err(|e| (e, true))?;
+    let sent = Instant::now();
+    let mut answered = false;
+    let failed = |e: Error, answered: bool| (e, !answered && sent.elapsed() < STALE_WINDOW);
     loop {
-        if let Some((head, used)) = wire::parse_head(conn.buffered())? {
-            conn.consume(used);
-            if head.status >= 200 {
-                return Ok(head);
+        match wire::parse_head(conn.buffered()) {
+            Ok(Some((head, used))) => {
+                conn.consume(used);
+                if head.status >= 200 {
+                    return Ok(head);
+                }
+                answered = true;
+                continue;
             }
-            continue;
+            Ok(None) => {}
+            Err(e) => return Err((e, false)),
         }
-        if conn.fill(deadline, Stage::Receive)? == 0 {
-            return Err(if conn.buffered().is_empty() {
-                Error::Closed
-            } else {
-                Error::Protocol("the connection closed inside the response head")
-            });
+        match conn.fill(deadline, Stage::Receive) {
+            Ok(0) if conn.buffered().is_empty() && !answered => {
+                return Err(failed(Error::Closed, answered));
+            }
+            Ok(0) => {
+                let e = Error::Protocol("the connection closed inside the response head");
+                return Err((e, false));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(failed(e, answered || !conn.buffered().is_empty())),
         }
     }
 }

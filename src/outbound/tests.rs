@@ -374,3 +374,33 @@ fn a_proxy_that_refuses_the_tunnel_is_reported_with_its_status_and_no_credential
     );
     assert!(request.contains("proxy-authorization: Basic "), "{request}");
 }
+
+#[test]
+fn a_request_dropped_after_a_while_is_not_sent_again() {
+    // The second request on the kept connection is read, then, after 1.2 s, dropped
+    // unanswered: the server may have acted on it, so it is not sent again.
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    let (url, connections, _server) = serve(move |_, n, _| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        match n {
+            0 => answer(b"HTTP/1.1 204 No Content\r\n\r\n"),
+            _ => {
+                std::thread::sleep(Duration::from_millis(1200));
+                Reply::Close
+            }
+        }
+    });
+    let agent = agent();
+    assert_eq!(
+        agent.post(&url, &[], b"1", TIMEOUT).map(|r| r.status()),
+        Ok(204)
+    );
+    assert_eq!(
+        agent.post(&url, &[], b"2", TIMEOUT).map(|r| r.status()),
+        Err(Error::Closed),
+        "the caller decides about a retry"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "sent once");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
