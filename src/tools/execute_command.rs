@@ -382,24 +382,26 @@ fn watch(
     let mut stderr = child.stderr.take();
     let (mut out, mut err) = (Capped::default(), Capped::default());
     let mut buf = vec![0u8; 16 * 1024];
-    let mut status = None;
+    // Whether the program has exited. It is seen without reaping it (`WNOWAIT`): until
+    // it is reaped its pid, and so its group's id, cannot be given to another process,
+    // so that killing the group can never reach a stranger.
+    let mut ended = false;
     let mut timed_out = false;
+    let mut failure = None;
     loop {
-        if status.is_none()
-            && let Some(done) = child.try_wait()?
-        {
-            status = Some(done);
+        if !ended && has_exited(group.0) {
+            ended = true;
             group.kill();
         }
-        if status.is_some() && stdout.is_none() && stderr.is_none() {
+        if ended && stdout.is_none() && stderr.is_none() {
             break;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            timed_out = status.is_none();
+            timed_out = !ended;
             break;
         }
-        let wait = if status.is_none() && exited.is_none() {
+        let wait = if !ended && exited.is_none() {
             left.min(EXIT_TICK)
         } else {
             left
@@ -413,13 +415,16 @@ fn watch(
         let mut fds = Vec::with_capacity(3);
         fds.extend(stdout.as_ref().map(|s| PollFd::new(s, PollFlags::IN)));
         fds.extend(stderr.as_ref().map(|s| PollFd::new(s, PollFlags::IN)));
-        if let (Some(fd), None) = (&exited, &status) {
+        if let (Some(fd), false) = (&exited, ended) {
             fds.push(PollFd::new(fd, PollFlags::IN));
         }
         match poll(&mut fds, Some(&wait)) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                failure = Some(std::io::Error::from(e));
+                break;
+            }
         }
         let mut revents = fds.iter().map(|fd| !fd.revents().is_empty());
         let ready = polled.map(|on| on && revents.next().unwrap_or(false));
@@ -431,20 +436,32 @@ fn watch(
             read_some(&mut stderr, &mut buf, &mut err, cap);
         }
     }
-    if status.is_none() {
-        group.kill();
+    // The group is killed while the program is still unreaped, then nothing may signal
+    // it any more (the request's cancellation included), then it is reaped.
+    group.kill();
+    *watch.group.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    let mut group = group;
+    group.0 = None;
+    let status = child.wait();
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(Finished {
+            pid,
+            status,
+            timed_out,
+            out,
+            err,
+        }),
     }
-    let status = match status {
-        Some(status) => Ok(status),
-        None => child.wait(),
-    };
-    Ok(Finished {
-        pid,
-        status,
-        timed_out,
-        out,
-        err,
-    })
+}
+
+/// Whether the process `pid` has exited, without reaping it.
+fn has_exited(pid: Option<Pid>) -> bool {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    let Some(pid) = pid else { return true };
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    // An error (no such child) is an exit too: nothing is left to wait for.
+    !matches!(waitid(WaitId::Pid(pid), options), Ok(None))
 }
 
 /// One read from a readable stream; the stream is closed at its end or on an error.
@@ -545,6 +562,27 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finished_program_leaves_nothing_to_signal() {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", "echo out; echo err >&2; exit 3"])
+            .process_group(0);
+        let shared = Watch::default();
+        let finished = watch(cmd, Duration::from_secs(10), 1024, &shared).expect("started");
+        let status = finished.status.expect("reaped");
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(
+            (finished.out.kept, finished.err.kept),
+            (b"out\n".to_vec(), b"err\n".to_vec())
+        );
+        assert!(!finished.timed_out);
+        assert_eq!(
+            *shared.group.lock().expect("lock"),
+            None,
+            "once reaped, its group id may be another's: a later cancellation signals nothing"
+        );
+    }
 
     #[test]
     fn split_follows_simple_quoting_and_refuses_shell_syntax() {
