@@ -326,7 +326,23 @@ fn exchange(
     body: &[u8],
     deadline: Instant,
 ) -> Result<Head, (Error, bool)> {
-    conn.send(head, body, deadline).map_err(|e| (e, true))?;
+    if let Err(e) = conn.send(head, body, deadline) {
+        // A server may answer before it has read the whole body (413, 401) and close;
+        // its answer is then worth more than the broken pipe.
+        if !matches!(e, Error::Timeout(_)) {
+            let glance = deadline.min(Instant::now() + Duration::from_millis(50));
+            if let Ok(n) = conn.fill(glance, Stage::Receive)
+                && n > 0
+                && let Ok(Some((mut head, used))) = wire::parse_head(conn.buffered())
+                && head.status >= 200
+            {
+                conn.consume(used);
+                head.keep_alive = false;
+                return Ok(head);
+            }
+        }
+        return Err((e, true));
+    }
     let sent = Instant::now();
     let mut answered = false;
     let failed = |e: Error, answered: bool| (e, !answered && sent.elapsed() < STALE_WINDOW);

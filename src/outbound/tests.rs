@@ -404,3 +404,35 @@ fn a_request_dropped_after_a_while_is_not_sent_again() {
     assert_eq!(requests.load(Ordering::SeqCst), 2, "sent once");
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn an_answer_sent_before_the_body_was_read_is_not_lost_to_the_broken_pipe() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/v1/messages",
+        listener.local_addr().expect("address")
+    );
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { return };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && tcp.read_exact(&mut byte).is_ok() {
+                head.push(byte[0]);
+            }
+            // Refused on its head alone; the body is never read, the socket closed.
+            let _ =
+                tcp.write_all(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 5\r\n\r\nlarge");
+            let _ = tcp.shutdown(std::net::Shutdown::Write);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let agent = agent();
+    let body = vec![b'x'; 16 << 20];
+    let mut response = agent
+        .post(&url, &[], &body, TIMEOUT)
+        .expect("the server's answer");
+    assert_eq!(response.status(), 413);
+    assert_eq!(response.read_to_vec(100), Ok(b"large".to_vec()));
+    assert_eq!(agent.idle_count(), 0, "that connection is not used again");
+}
