@@ -167,7 +167,14 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, Error> {
         .iter()
         .any(|(n, v)| n == "connection" && has_token(v, "close"));
     head.framing = framing(&head)?;
-    if head.framing == Framing::UntilClose {
+    let has = |name: &str| head.headers.iter().any(|(n, _)| n == name);
+    // HTTP/1.0 has no chunked coding (RFC 9112 §6.1): its body runs to the close. A
+    // message with both Transfer-Encoding and Content-Length may be a smuggling attempt
+    // (§6.3): read as chunked, and the connection not used again.
+    if minor == 0 && has("transfer-encoding") {
+        head.framing = Framing::UntilClose;
+    }
+    if head.framing == Framing::UntilClose || (has("transfer-encoding") && has("content-length")) {
         head.keep_alive = false;
     }
     let taken = end
@@ -259,6 +266,10 @@ enum State {
         ext: bool,
         len: u32,
     },
+    /// A CR ended a chunk-size line (without extensions): only its LF may follow.
+    SizeCr {
+        value: u64,
+    },
     Data(u64),
     /// After a chunk's data: its CRLF (`cr`: the CR was seen).
     DataEnd {
@@ -339,7 +350,8 @@ impl Chunked {
                             ext,
                             len,
                         },
-                        b';' | b' ' | b'\t' | b'\r' if digits > 0 => State::Size {
+                        b'\r' if digits > 0 => State::SizeCr { value },
+                        b';' | b' ' | b'\t' if digits > 0 => State::Size {
                             value,
                             digits,
                             ext: true,
@@ -361,6 +373,14 @@ impl Chunked {
                         }
                     }
                 }
+                State::SizeCr { value } => match b {
+                    b'\n' if value == 0 => State::Trailer {
+                        empty: true,
+                        len: 0,
+                    },
+                    b'\n' => State::Data(value),
+                    _ => return Err(Error::Protocol("a malformed chunk size")),
+                },
                 State::DataEnd { cr } => match b {
                     b'\r' if !cr => State::DataEnd { cr: true },
                     b'\n' => SIZE_START,
@@ -497,7 +517,7 @@ mod tests {
             (
                 "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 9\r\n\r\n",
                 Framing::Chunked,
-                true,
+                false,
             ),
             (
                 "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
@@ -531,6 +551,11 @@ mod tests {
                 "HTTP/1.1 200\r\ncontent-length: 1\r\n\r\n",
                 Framing::Length(1),
                 true,
+            ),
+            (
+                "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+                Framing::UntilClose,
+                false,
             ),
             (
                 "HTTP/1.1 200 OK\ncontent-length: 2\n\n",
@@ -756,6 +781,7 @@ mod tests {
             ("-1\r\n", "malformed chunk size"),
             ("10000000000000000\r\n", "over 2^60"),
             ("3\r\nabcd\r\n", "longer than its size"),
+            ("5\rjunk\nhello\r\n", "malformed chunk size"),
             (&long_line, "over 4 kB"),
             (&long_trailer, "trailers over 16 kB"),
         ];
