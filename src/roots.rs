@@ -137,6 +137,10 @@ pub(crate) fn pem_certificates(text: &[u8]) -> Vec<CertificateDer<'static>> {
     while let Some(start) = find(rest, BEGIN) {
         rest = &rest[start + BEGIN.len()..];
         let Some(end) = find(rest, END) else { break };
+        // A block left unended is skipped, not read into the next one.
+        if find(&rest[..end], BEGIN).is_some() {
+            continue;
+        }
         if let Some(der) = base64_decode(&rest[..end]).filter(|d| !d.is_empty()) {
             certs.push(CertificateDer::from(der));
         }
@@ -220,14 +224,14 @@ mod tests {
         );
         let bundle = format!(
             "# a comment\n{CA_PEM}\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n\
-             -----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n{OTHER_PEM}\
-             -----BEGIN CERTIFICATE-----\nZm9v"
+             -----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n\
+             -----BEGIN CERTIFICATE-----\nZm9v\n{OTHER_PEM}-----BEGIN CERTIFICATE-----\nZm9v"
         );
         let certs = pem_certificates(bundle.as_bytes());
         assert_eq!(
             certs.len(),
             2,
-            "two good blocks; a bad one and an unended one skipped"
+            "two good blocks; a bad one and two unended ones skipped, the good one after them kept"
         );
         assert_eq!(certs[0].as_ref(), CA_DER);
     }

@@ -78,9 +78,16 @@ impl Conn {
         let addrs = resolver.resolve(host, port, connect_by)?;
         let mut last = None;
         let mut tcp = None;
-        for addr in addrs {
+        let count = addrs.len();
+        for (tried, addr) in addrs.into_iter().enumerate() {
             let left = remaining(connect_by, Stage::Connect)?;
-            match TcpStream::connect_timeout(&addr, left) {
+            // A share of the time left for each address still to try (at least 250 ms),
+            // so that one that never answers does not use it all up.
+            let share = match count - tried {
+                1 => left,
+                n => (left / n as u32).max(Duration::from_millis(250)).min(left),
+            };
+            match TcpStream::connect_timeout(&addr, share) {
                 Ok(stream) => {
                     tcp = Some(stream);
                     break;

@@ -120,11 +120,13 @@ fn parse(text: &str) -> Result<Proxy, &'static str> {
         Some(_) => return Err("only http:// proxies are supported"),
         None => text,
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let (credentials, hostport) = match authority.rsplit_once('@') {
-        Some((credentials, hostport)) => (Some(credentials), hostport),
-        None => (None, authority),
+    // Credentials end at the last '@' (a password may hold an unescaped '/'); the
+    // host and port end at a path.
+    let (credentials, after) = match rest.rsplit_once('@') {
+        Some((credentials, after)) => (Some(credentials), after),
+        None => (None, rest),
     };
+    let hostport = after.split(['/', '?', '#']).next().unwrap_or_default();
     // The proxy is reached as an http URL would be; its default port is 80.
     let url = format!("http://{hostport}");
     let parsed = Url::parse(&url).map_err(|_| "the proxy's host or port cannot be used")?;
@@ -281,6 +283,19 @@ mod tests {
 
     #[test]
     fn credentials_become_basic_authorization_and_are_never_shown() {
+        let slash = proxies(&[("https_proxy", "http://u:pa/ss@proxy:3128")]);
+        let proxy = route(&slash, "https://x.example")
+            .expect("proxied")
+            .expect("usable");
+        assert_eq!(
+            (proxy.host.as_str(), proxy.port),
+            ("proxy", 3128),
+            "a '/' in a password"
+        );
+        assert_eq!(
+            proxy.authorization.as_deref(),
+            Some(format!("Basic {}", base64(b"u:pa/ss")).as_str())
+        );
         let p = proxies(&[("https_proxy", "http://me:s%40cret@proxy:3128/")]);
         let proxy = route(&p, "https://api.anthropic.com")
             .expect("proxied")
