@@ -1,5 +1,6 @@
 # tfo-mcp as one static binary in an empty image: no shell, no libc, no package
-# manager; only the CA bundle of the build stage for https (README "TLS"). Build and run:
+# manager; only the CA bundle of the build stage for https (README "TLS and proxies").
+# Build and run:
 #   docker build -t tfo-mcp .
 #   docker run -i --rm -p 127.0.0.1:9090:9090 tfo-mcp
 # (-i: the MCP protocol runs on the container's stdin/stdout.)
