@@ -18,6 +18,12 @@ mod testing;
 mod values;
 mod warnings;
 
+/// `%XX` escapes decoded, as configuration values are (`None`: a broken escape or
+/// text that is not UTF-8). Also for credentials in proxy URLs.
+pub(crate) fn percent_decode(v: &str) -> Option<String> {
+    values::percent_decode(v).ok()
+}
+
 pub use error::{ConfigError, Origin, Setting};
 pub use keys::{KEYS, Key};
 pub use warnings::{unknown_env_keys, warnings};

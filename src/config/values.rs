@@ -136,7 +136,7 @@ pub(super) fn later_wins<T>(pairs: Vec<(String, T)>) -> Vec<(String, T)> {
     out
 }
 
-fn percent_decode(v: &str) -> Result<String, Bad> {
+pub(super) fn percent_decode(v: &str) -> Result<String, Bad> {
     let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
     let bytes = v.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -8,6 +8,7 @@
 //! and appear nowhere else.
 
 use super::url::Url;
+use crate::tools::base64;
 use std::net::IpAddr;
 
 /// One proxy: where it is and how to authenticate to it.
@@ -130,57 +131,25 @@ fn parse(text: &str) -> Result<Proxy, &'static str> {
     // The proxy is reached as an http URL would be; its default port is 80.
     let url = format!("http://{hostport}");
     let parsed = Url::parse(&url).map_err(|_| "the proxy's host or port cannot be used")?;
-    let authorization = credentials.map(|c| {
-        let (user, password) = c.split_once(':').unwrap_or((c, ""));
-        let pair = format!("{}:{}", percent_decode(user), percent_decode(password));
-        format!("Basic {}", base64(pair.as_bytes()))
-    });
+    let authorization = match credentials {
+        None => None,
+        Some(c) => {
+            let (user, password) = c.split_once(':').unwrap_or((c, ""));
+            let decoded =
+                crate::config::percent_decode(user).zip(crate::config::percent_decode(password));
+            let (user, password) =
+                decoded.ok_or("the proxy's credentials are not valid percent-encoding")?;
+            Some(format!(
+                "Basic {}",
+                base64(format!("{user}:{password}").as_bytes())
+            ))
+        }
+    };
     Ok(Proxy {
         host: parsed.host.to_string(),
         port: parsed.port,
         authorization,
     })
-}
-
-/// `%XX` escapes decoded (credentials with `@` or `:` in them are written escaped).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[at], bytes.get(at + 1), bytes.get(at + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                at += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -201,6 +170,7 @@ mod tests {
 
     #[test]
     fn base64_and_percent_decoding_give_the_rfc_examples() {
+        // The crate's encoder (`tools::read_file::base64`), on what credentials need.
         for (input, want) in [
             ("", ""),
             ("f", "Zg=="),
@@ -212,7 +182,21 @@ mod tests {
         ] {
             assert_eq!(base64(input.as_bytes()), want, "{input:?}");
         }
-        assert_eq!(percent_decode("p%40ss%3Aw%2"), "p@ss:w%2");
+        // The configuration's decoder: a broken escape makes the proxy unusable, said once
+        // per request rather than sent as a wrong password.
+        assert_eq!(
+            crate::config::percent_decode("p%40ss%3Aw").as_deref(),
+            Some("p@ss:w")
+        );
+        assert_eq!(
+            route(
+                &proxies(&[("https_proxy", "http://me:p%2@proxy:3128")]),
+                "https://x.example"
+            ),
+            Some(Err(
+                "the proxy's credentials are not valid percent-encoding"
+            ))
+        );
     }
 
     #[test]
