@@ -48,12 +48,6 @@ impl Value {
     pub fn text(text: &str) -> Value {
         Value::Str(Text::copy(text))
     }
-
-    /// A string value holding `value` formatted with `Display` (a request id), inline
-    /// when it fits.
-    pub fn display(value: &impl std::fmt::Display) -> Value {
-        Value::Str(Text::display(value))
-    }
 }
 
 /// The text of a string attribute: a static name, a short copy kept inline, or a
@@ -97,20 +91,6 @@ impl Text {
         }
     }
 
-    /// `value` formatted, inline when it fits.
-    pub fn display(value: &impl std::fmt::Display) -> Text {
-        let mut out = Formatted::Inline(Inline {
-            len: 0,
-            bytes: [0; Text::INLINE],
-        });
-        // Writing into memory cannot fail; a `Display` that fails leaves what it wrote.
-        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{value}"));
-        match out {
-            Formatted::Inline(inline) => Text::Inline(inline),
-            Formatted::Owned(text) => Text::Owned(text),
-        }
-    }
-
     /// The UTF-8 bytes (what the encoder writes; no validation).
     #[inline(always)]
     pub fn as_bytes(&self) -> &[u8] {
@@ -129,36 +109,6 @@ impl Text {
                 .expect("inline text is copied from a whole str"),
             Text::Owned(s) => s,
         }
-    }
-}
-
-/// [`Text::display`]'s writer: inline until the text outgrows it.
-enum Formatted {
-    Inline(Inline),
-    Owned(String),
-}
-
-impl std::fmt::Write for Formatted {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        match self {
-            Formatted::Inline(inline) => {
-                let len = usize::from(inline.len);
-                if len + s.len() <= Text::INLINE {
-                    inline.bytes[len..len + s.len()].copy_from_slice(s.as_bytes());
-                    inline.len = (len + s.len()) as u8;
-                } else {
-                    let mut text = String::with_capacity(len + s.len());
-                    text.push_str(
-                        std::str::from_utf8(&inline.bytes[..len])
-                            .expect("only whole strs are written inline"),
-                    );
-                    text.push_str(s);
-                    *self = Formatted::Owned(text);
-                }
-            }
-            Formatted::Owned(text) => text.push_str(s),
-        }
-        Ok(())
     }
 }
 
