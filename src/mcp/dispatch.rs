@@ -129,7 +129,7 @@ impl Server {
                 // Issue 5: every record of this request carries its ids, here and in its task.
                 let log_context = Arc::new(LogContext::new(
                     self.services.session_id.clone(),
-                    id.to_string(),
+                    id.as_str().to_owned(),
                     Some((span.context().trace_id, span.context().span_id)),
                 ));
                 logging::scope(Some(&log_context), || {
