@@ -15,7 +15,7 @@
 mod client;
 mod error;
 mod observe;
-mod retry;
+pub(crate) mod retry;
 mod sse;
 mod store;
 mod types;

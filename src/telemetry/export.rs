@@ -34,8 +34,6 @@ const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
 /// (our spans take about 330): `OTEL_BSP_MAX_QUEUE_SIZE` bounds the count, this the
 /// memory, whatever the attributes hold.
 const MAX_SPAN_BYTES: usize = 4096;
-/// Longest `Retry-After` taken as it is (a day, in seconds).
-const MAX_RETRY_AFTER: u64 = 86_400;
 /// Response bodies read at most (the OTLP spec's limit).
 const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
 
@@ -610,12 +608,10 @@ impl Otlp {
                 .post(&self.url, &headers, body, attempt_timeout)
                 .map(|mut response| {
                     let status = response.status();
-                    // Capped: a wait beyond a day is as good as none within a deadline,
-                    // and an absurd one must not overflow the clock below.
-                    let retry_after = response
-                        .header("retry-after")
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|secs| Duration::from_secs(secs.min(MAX_RETRY_AFTER)));
+                    // Read as the Claude client reads it: capped at a day, so that an
+                    // absurd wait cannot overflow the clock below.
+                    let retry_after =
+                        crate::claude::retry::retry_after(None, response.header("retry-after"));
                     let bytes = response.read_to_vec(MAX_RESPONSE).unwrap_or_default();
                     (status, retry_after, bytes)
                 });
