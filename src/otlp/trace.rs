@@ -264,14 +264,7 @@ fn write_direct(span: &SpanData, len: usize, w: &mut Writer<'_>) {
         }
         w.key(key_value::VALUE, WireType::Len);
         w.raw_varint(value_len as u64);
-        // `Value::fields` for the scalars, written here so that the field numbers fold.
-        match &kv.value {
-            Value::Str(s) => w.bytes(any_value::STRING_VALUE, s.as_bytes()),
-            Value::Bool(b) => w.varint(any_value::BOOL_VALUE, u64::from(*b)),
-            Value::Int(i) => w.varint(any_value::INT_VALUE, *i as u64),
-            Value::Double(d) => w.fixed64(any_value::DOUBLE_VALUE, d.to_bits()),
-            Value::StrArray(_) => {} // direct_len refused such spans
-        }
+        kv.value.fields(w);
     }
     if span.dropped_attributes_count != 0 {
         w.varint(
