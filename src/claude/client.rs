@@ -1,9 +1,9 @@
 //! The blocking HTTP side: one `POST /v1/messages` attempt (JSON or
 //! server-sent events), [`Client::send_with_retry`] around it, and the
 //! token-free health probe `GET /v1/models`. Runs on a blocking thread
-//! (`smol::unblock`), never on the executor. The TLS configuration is built
-//! on the first call, so a server that never calls Claude pays nothing for it
-//! at startup.
+//! (`smol::unblock`), never on the executor. The TLS configuration (and
+//! with it the CA store) is built at the first https call, so a server that
+//! never calls Claude pays nothing for it at startup.
 
 use super::error::{ApiErrorType, Error};
 use super::retry::{self, Decision};
@@ -14,7 +14,6 @@ use crate::jsonrpc::clip;
 use crate::outbound::{self, Agent};
 use serde_json::Value;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The one `anthropic-version` this client speaks (notes §0: switching is one line).
@@ -33,8 +32,6 @@ pub struct Client {
     max_retries: u32,
     timeout: Duration,
     agent: Agent,
-    /// Whether a call or probe was made (the agent connects on the first).
-    used: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -43,7 +40,7 @@ impl std::fmt::Debug for Client {
             .field("base_url", &self.base_url)
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
-            .field("connected", &self.is_connected())
+            .field("tls_set_up", &self.tls_is_set_up())
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +118,6 @@ impl Client {
                 concat!("tfo-mcp/", env!("CARGO_PKG_VERSION")),
                 Some(CONNECT_TIMEOUT),
             ),
-            used: AtomicBool::new(false),
         })
     }
 
@@ -135,14 +131,10 @@ impl Client {
         Instant::now() + self.timeout
     }
 
-    /// Whether the HTTP agent (and TLS) has been set up, i.e. a call was made.
-    pub fn is_connected(&self) -> bool {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    fn agent(&self) -> &Agent {
-        self.used.store(true, Ordering::Relaxed);
-        &self.agent
+    /// Whether the TLS configuration (and the CA store) has been built: not before
+    /// the first https call.
+    pub fn tls_is_set_up(&self) -> bool {
+        self.agent.tls_is_set_up()
     }
 
     /// `POST /v1/messages`, retrying what may be retried until `deadline`
@@ -223,7 +215,7 @@ impl Client {
             ("content-type", "application/json"),
             ("accept", accept),
         ];
-        let result = self.agent().post(&url, &headers, body, remaining);
+        let result = self.agent.post(&url, &headers, body, remaining);
         let mut response = result.map_err(|e| self.transport(e))?;
         let status = response.status();
         let header = |name: &str| response.header(name).map(str::to_string);
@@ -347,7 +339,7 @@ impl Client {
             ("x-api-key", self.api_key.expose()),
             ("anthropic-version", API_VERSION),
         ];
-        let result = self.agent().get(&url, &headers, timeout);
+        let result = self.agent.get(&url, &headers, timeout);
         let mut response = result.map_err(|e| self.transport(e).0.to_string())?;
         let status = response.status();
         let request_id = response.header("request-id").map(str::to_string);
@@ -456,7 +448,7 @@ mod tests {
         let shown = format!("{client:?} {config:?}");
         assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
         assert!(
-            !client.is_connected(),
+            !client.tls_is_set_up(),
             "no agent (no TLS setup) before the first call"
         );
         assert!(Client::new(&crate::config::Config::default().claude).is_none());

@@ -271,6 +271,14 @@ impl Agent {
         }
     }
 
+    /// Whether the TLS configuration has been built (at the first https connection).
+    pub(crate) fn tls_is_set_up(&self) -> bool {
+        self.tls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     fn tls_config(&self) -> Result<Arc<ClientConfig>, Error> {
         let mut cached = self.tls.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(config) = &*cached {
