@@ -17,8 +17,9 @@ fn main() {
     println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     // The toolchain's own lld (rustup ships it as `gcc-ld/ld.lld` beside `rust-lld`),
     // with identical code folding: functions whose code and references are the same
-    // byte for byte are kept once (Rust gives no function a unique address), 13 kB
-    // smaller than GNU ld's output. Without that lld, the C compiler's linker is used.
+    // byte for byte are kept once (Rust gives no function a unique address): 17,376
+    // bytes smaller than GNU ld's output when measured (README "Size after the feature
+    // merges"). Without that lld, the C compiler's linker is used.
     if let Some(gcc_ld) = toolchain_lld() {
         println!("cargo::rustc-link-arg-bins=-B{}", gcc_ld.display());
         println!("cargo::rustc-link-arg-bins=-fuse-ld=lld");

@@ -108,8 +108,8 @@ fn encode_answer(id: &Id, answer: &Answer) -> String {
 
 /// Completions kept waiting for a write at most; beyond them they are done at once.
 /// A sequential client leaves two or three (a request's and its tool's span); a
-/// pipelining one many, each holding a span's data (about 800 bytes): at 1,024 the
-/// pipelined edge bench peaked 400 kB higher than with none waiting for a tool's span.
+/// pipelining one many, each holding a span's data: with 1,024 the pipelined edge
+/// bench peaked at 4.96 MB, with 256 at 4.30–4.37 MB (README, fourth round).
 const MAX_DEFERRED: usize = 256;
 
 /// The server for one stdio connection.

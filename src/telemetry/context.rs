@@ -145,9 +145,9 @@ thread_local! {
     static RNG: Cell<u64> = Cell::new(seed());
 }
 
-/// Seeds from the kernel's randomness through std's hash keys (drawn with `getrandom(2)`
-/// once per thread, which std does anyway), mixed with time and pid: no file to open at
-/// start (`/dev/urandom` cost four system calls of a cold start).
+/// Seeds from the kernel's randomness through std's hash keys (one `getrandom(2)` per
+/// thread, the first time it makes a `RandomState`), mixed with time and pid: no file
+/// to open at start (`/dev/urandom` cost four system calls of a cold start).
 fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let time = std::time::SystemTime::now()
