@@ -236,3 +236,32 @@ fn a_slow_collector_does_not_slow_responses() {
     let (status, _) = s.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn spans_go_through_the_http_proxy_the_environment_names() {
+    // The receiver plays an http proxy: the binary sends it the collector's absolute URL.
+    // The collector's name is never looked up: only the proxy is connected to.
+    let proxy = Receiver::start(vec![]);
+    let mut s = traced(
+        "http://collector.invalid:4318",
+        &[("http_proxy", &proxy.url), ("no_proxy", "")],
+    );
+    session(&mut s);
+    s.close_stdin();
+    let (status, _) = s.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    let received = proxy.received();
+    assert!(
+        !received.is_empty(),
+        "the proxy was used; stderr: {}",
+        s.stderr()
+    );
+    for r in &received {
+        assert_eq!(
+            r.path, "http://collector.invalid:4318/v1/traces",
+            "absolute-form target"
+        );
+    }
+    let count: usize = received.iter().map(|r| spans(&r.body).len()).sum();
+    assert_eq!(count, 4, "both requests' spans arrived through the proxy");
+}
