@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -280,22 +279,11 @@ fn jsonrpc_clip(text: &str) -> String {
     crate::jsonrpc::clip(text)
 }
 
-/// Kills the process group when dropped: on normal exit (leftover children), on
-/// timeout, and when the request's future is dropped (cancellation).
-struct KillGroup(Option<Pid>);
-
-impl KillGroup {
-    fn kill(&self) {
-        if let Some(pid) = self.0 {
-            // ESRCH (the group is already gone) is the common, harmless case.
-            let _ = kill_process_group(pid, Signal::KILL);
-        }
-    }
-}
-
-impl Drop for KillGroup {
-    fn drop(&mut self) {
-        self.kill();
+/// SIGKILL to the process group `pid` leads. ESRCH (the group is already gone) is the
+/// common, harmless case.
+fn kill_group(pid: Option<Pid>) {
+    if let Some(pid) = pid {
+        let _ = kill_process_group(pid, Signal::KILL);
     }
 }
 
@@ -314,24 +302,31 @@ impl Capped {
     }
 }
 
-/// The program's group, shared by the blocking thread that watches it and the request
-/// that waits for it: a request dropped before the end (cancellation) kills the group.
-#[derive(Default)]
-struct Watch {
-    group: Mutex<Option<Pid>>,
-    /// The request is gone (set under `group`'s lock).
-    cancelled: AtomicBool,
+/// Where the program is, shared by the blocking thread that watches it and the request
+/// that waits for it; the request dropped before the end (cancellation) kills a running
+/// program's group, and one not yet started is killed as soon as it is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    #[default]
+    Starting,
+    /// Running in the group this pid leads (`None`: a pid out of range, no group to kill).
+    Running(Option<Pid>),
+    /// The request was dropped before the program started.
+    Cancelled,
+    /// Reaped: its group id may be another's, nothing may signal it.
+    Done,
 }
 
-/// Kills the watched group when the request's future is dropped before the end.
-struct CancelOnDrop(Option<Arc<Watch>>);
+/// Cancels the watched program when the request's future is dropped.
+struct CancelOnDrop(Arc<Mutex<Watch>>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let Some(watch) = self.0.take() {
-            let group = watch.group.lock().unwrap_or_else(PoisonError::into_inner);
-            watch.cancelled.store(true, Ordering::Relaxed);
-            KillGroup(*group).kill();
+        let mut watch = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match *watch {
+            Watch::Running(group) => kill_group(group),
+            Watch::Starting => *watch = Watch::Cancelled,
+            Watch::Cancelled | Watch::Done => {}
         }
     }
 }
@@ -357,7 +352,7 @@ fn watch(
     mut cmd: std::process::Command,
     timeout: Duration,
     cap: usize,
-    watch: &Watch,
+    watch: &Mutex<Watch>,
 ) -> std::io::Result<Finished> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     let deadline = Instant::now() + timeout;
@@ -367,16 +362,15 @@ fn watch(
         .stderr(Stdio::piped())
         .spawn()?;
     let pid = child.id();
-    let group = KillGroup(i32::try_from(pid).ok().and_then(Pid::from_raw));
+    let group = i32::try_from(pid).ok().and_then(Pid::from_raw);
     {
-        let mut watched = watch.group.lock().unwrap_or_else(PoisonError::into_inner);
-        *watched = group.0;
-        if watch.cancelled.load(Ordering::Relaxed) {
-            group.kill();
+        let mut state = watch.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state == Watch::Cancelled {
+            kill_group(group);
         }
+        *state = Watch::Running(group);
     }
     let exited = group
-        .0
         .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
@@ -388,10 +382,12 @@ fn watch(
     let mut ended = false;
     let mut timed_out = false;
     let mut failure = None;
+    // Whether to ask if it exited: every turn without a pidfd, else when it was ready.
+    let mut check_exit = true;
     loop {
-        if !ended && has_exited(group.0) {
+        if !ended && check_exit && has_exited(group) {
             ended = true;
-            group.kill();
+            kill_group(group);
         }
         if ended && stdout.is_none() && stderr.is_none() {
             break;
@@ -406,10 +402,10 @@ fn watch(
         } else {
             left
         };
-        let wait = Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: i64::from(wait.subsec_nanos()),
-        };
+        let wait = Timespec::try_from(wait).unwrap_or(Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 0,
+        });
         // Which of stdout and stderr are polled (in that order), then the exit.
         let polled = [stdout.is_some(), stderr.is_some()];
         let mut fds = Vec::with_capacity(3);
@@ -428,6 +424,7 @@ fn watch(
         }
         let mut revents = fds.iter().map(|fd| !fd.revents().is_empty());
         let ready = polled.map(|on| on && revents.next().unwrap_or(false));
+        check_exit = exited.is_none() || revents.next().unwrap_or(false);
         drop(fds);
         if ready[0] {
             read_some(&mut stdout, &mut buf, &mut out, cap);
@@ -436,12 +433,13 @@ fn watch(
             read_some(&mut stderr, &mut buf, &mut err, cap);
         }
     }
-    // The group is killed while the program is still unreaped, then nothing may signal
-    // it any more (the request's cancellation included), then it is reaped.
-    group.kill();
-    *watch.group.lock().unwrap_or_else(PoisonError::into_inner) = None;
-    let mut group = group;
-    group.0 = None;
+    // The group is killed while the program is still unreaped (children left in the
+    // background, or a timeout), then nothing may signal it any more (the request's
+    // cancellation included), then it is reaped.
+    if !ended {
+        kill_group(group);
+    }
+    *watch.lock().unwrap_or_else(PoisonError::into_inner) = Watch::Done;
     let status = child.wait();
     match failure {
         Some(e) => Err(e),
@@ -503,11 +501,9 @@ async fn run(
         cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
     }
     let started = Instant::now();
-    let shared = Arc::new(Watch::default());
-    let mut cancel = CancelOnDrop(Some(Arc::clone(&shared)));
+    let shared = Arc::new(Mutex::new(Watch::default()));
+    let _cancel = CancelOnDrop(Arc::clone(&shared));
     let finished = crate::blocking::unblock(move || watch(cmd, timeout, cap, &shared)).await;
-    // Finished: the group is dead and reaped; its number must not be signalled again.
-    cancel.0 = None;
     let Finished {
         pid,
         status,
@@ -568,7 +564,7 @@ mod tests {
         let mut cmd = std::process::Command::new("sh");
         cmd.args(["-c", "echo out; echo err >&2; exit 3"])
             .process_group(0);
-        let shared = Watch::default();
+        let shared = Mutex::new(Watch::default());
         let finished = watch(cmd, Duration::from_secs(10), 1024, &shared).expect("started");
         let status = finished.status.expect("reaped");
         assert_eq!(status.code(), Some(3));
@@ -578,8 +574,8 @@ mod tests {
         );
         assert!(!finished.timed_out);
         assert_eq!(
-            *shared.group.lock().expect("lock"),
-            None,
+            *shared.lock().expect("lock"),
+            Watch::Done,
             "once reaped, its group id may be another's: a later cancellation signals nothing"
         );
     }
