@@ -168,14 +168,16 @@ impl Server {
 
     /// From now on a request answered by its own task leaves its log record and the
     /// end of its span until [`Server::complete_written`] is called: the stdio loop
-    /// calls it after each write, so that the answer reaches the client first (the
+    /// calls it once every queued answer is written whole, so that answers reach the
+    /// client first (the
     /// record and the span's encoding are most of the telemetry on a request's path).
     /// Without it (in memory) they are done at once.
     pub fn defer_completions(&self) {
         self.defer.set(true);
     }
 
-    /// Does the deferred completions of the answers queued so far.
+    /// Does the deferred completions of the answers written so far (all of them: the
+    /// stdio loop calls this only when nothing is left to write).
     pub fn complete_written(&self) {
         let done = std::mem::take(&mut *self.deferred.borrow_mut());
         for completion in done {

@@ -155,8 +155,9 @@ impl<'fd> Stdio<'fd> {
         self.on_started = Some(started);
     }
 
-    /// Sets what to run after each write to stdout (`None`: nothing): work that may
-    /// wait until the answers queued so far are out.
+    /// Sets what to run each time every answer queued so far is written whole (the
+    /// buffer written out and the outbox empty; `None`: nothing): work that must not
+    /// delay an answer. A partial write, or answers still waiting, do not count.
     pub(crate) fn when_written(&mut self, written: Option<Box<dyn FnMut()>>) {
         self.on_written = written;
     }
@@ -346,15 +347,17 @@ impl<'fd> Stdio<'fd> {
         match rustix::io::write(self.stdout, &self.out[self.written..end]) {
             Ok(n) => {
                 self.started();
-                if let Some(written) = &mut self.on_written {
-                    written();
-                }
                 self.written += n;
                 if self.written == self.out.len() {
                     self.out.clear();
                     self.written = 0;
                     if self.out.capacity() > WRITE_BUFFER {
                         self.out = Vec::new();
+                    }
+                    if self.outbox.is_empty()
+                        && let Some(written) = &mut self.on_written
+                    {
+                        written();
                     }
                 }
             }
@@ -525,6 +528,11 @@ mod tests {
         let (_client_in, _client_out, server_in, server_out) = sockets();
         let (out_tx, out_rx) = smol::channel::bounded(8);
         let mut stdio = quiet_loop(&server_in, &server_out, out_rx);
+        let whole = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&whole);
+        stdio.when_written(Some(Box::new(move || {
+            counted.fetch_add(1, SeqCst);
+        })));
         // Far more than the socket buffer holds: the loop must keep running the
         // future (the timer fires) while stdout is full.
         let big = "x".repeat(64 * 1024);
@@ -544,6 +552,11 @@ mod tests {
             smol::future::or(producer, timer).await
         });
         assert!(finished, "the timer fired although stdout was full");
+        assert_eq!(
+            whole.load(SeqCst),
+            0,
+            "partial writes with answers still waiting never count as written"
+        );
         let started = Instant::now();
         stdio.flush(Instant::now() + Duration::from_millis(200));
         assert!(
