@@ -48,9 +48,6 @@ fields! {
 }
 
 impl Message for Value {
-    // Inlined: the hand-written span encoder calls it with a `Writer`, whose methods
-    // then fold the constant field numbers.
-    #[inline(always)]
     fn fields<S: Sink>(&self, out: &mut S) {
         match self {
             Value::Str(s) => out.bytes(any_value::STRING_VALUE, s.as_bytes()),
