@@ -3,8 +3,9 @@
 //! exactly as sent, error codes, and encoding of outgoing messages as one line.
 //! Sans-IO: bytes in, values out.
 
+use crate::json::{self, Piece};
 use serde::de::{self, Deserializer};
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -361,57 +362,68 @@ fn decode_error_object(text: &str) -> RpcError {
 
 /// A request from the server to the client, serialized as one line.
 pub fn encode_request(id: &Id, method: &str, params: &Value) -> String {
-    struct Msg<'a>(&'a Id, &'a str, &'a Value);
-    impl Serialize for Msg<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(Some(4))?;
-            map.serialize_entry("jsonrpc", "2.0")?;
-            map.serialize_entry("id", self.0)?;
-            map.serialize_entry("method", self.1)?;
-            map.serialize_entry("params", self.2)?;
-            map.end()
-        }
-    }
-    // Serializing an id, a string and a `Value` cannot fail.
-    serde_json::to_string(&Msg(id, method, params)).unwrap_or_default()
+    json::concat(&[
+        Piece::Raw("{\"jsonrpc\":\"2.0\",\"id\":"),
+        id_piece(id),
+        Piece::Raw(",\"method\":"),
+        Piece::Str(method),
+        Piece::Raw(",\"params\":"),
+        Piece::Value(params),
+        Piece::Raw("}"),
+    ])
 }
 
 /// A successful response, serialized as one line.
 pub fn encode_result(id: &Id, result: &Value) -> String {
-    encode(("id", &Some(id)), ("result", result))
+    json::concat(&[
+        Piece::Raw("{\"jsonrpc\":\"2.0\",\"id\":"),
+        id_piece(id),
+        Piece::Raw(",\"result\":"),
+        Piece::Value(result),
+        Piece::Raw("}"),
+    ])
+}
+
+/// An id as it is written: an integer's canonical digits as they are (what
+/// `Serialize for Id` writes too), a string quoted.
+fn id_piece(id: &Id) -> Piece<'_> {
+    match id {
+        Id::Int(text) => Piece::Raw(text),
+        Id::Str(text) => Piece::Str(text),
+    }
 }
 
 /// An error response, serialized as one line; `id: None` is sent as `null`.
 pub fn encode_error(id: Option<&Id>, error: &RpcError) -> String {
-    encode(("id", &id), ("error", error))
+    let mut pieces = [Piece::Raw(""); 10];
+    let mut n = 0;
+    let mut add = |piece| {
+        pieces[n] = piece;
+        n += 1;
+    };
+    add(Piece::Raw("{\"jsonrpc\":\"2.0\",\"id\":"));
+    add(id.map_or(Piece::Raw("null"), id_piece));
+    add(Piece::Raw(",\"error\":{\"code\":"));
+    add(Piece::Int(error.code));
+    add(Piece::Raw(",\"message\":"));
+    add(Piece::Str(&error.message));
+    if let Some(data) = &error.data {
+        add(Piece::Raw(",\"data\":"));
+        add(Piece::Value(data));
+    }
+    add(Piece::Raw("}}"));
+    json::concat(&pieces[..n])
 }
 
 /// A notification, serialized as one line.
 pub fn encode_notification(method: &str, params: &Value) -> String {
-    encode(("method", &method), ("params", params))
-}
-
-fn encode<A: Serialize + ?Sized, B: Serialize + ?Sized>(
-    first: (&str, &A),
-    second: (&str, &B),
-) -> String {
-    struct Msg<'a, A: ?Sized, B: ?Sized>((&'a str, &'a A), (&'a str, &'a B));
-    impl<A: Serialize + ?Sized, B: Serialize + ?Sized> Serialize for Msg<'_, A, B> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(Some(3))?;
-            map.serialize_entry("jsonrpc", "2.0")?;
-            map.serialize_entry(self.0.0, self.0.1)?;
-            map.serialize_entry(self.1.0, self.1.1)?;
-            map.end()
-        }
-    }
-    // Serializing `Value`s and plain structs into a Vec cannot fail.
-    serde_json::to_string(&Msg(first, second)).unwrap_or_else(|e| {
-        format!(
-            "{{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{{\"code\":-32603,\"message\":{}}}}}",
-            Value::String(format!("internal error: encoding failed: {e}"))
-        )
-    })
+    json::concat(&[
+        Piece::Raw("{\"jsonrpc\":\"2.0\",\"method\":"),
+        Piece::Str(method),
+        Piece::Raw(",\"params\":"),
+        Piece::Value(params),
+        Piece::Raw("}"),
+    ])
 }
 
 impl<'de> Deserialize<'de> for Id {
@@ -645,6 +657,77 @@ mod tests {
         assert_eq!(clip("short"), "short");
         let long = "é".repeat(200);
         assert_eq!(clip(&long), format!("{}… (400 bytes)", "é".repeat(128)));
+    }
+
+    use serde::ser::SerializeMap;
+
+    /// The lines as serde_json writes them: `jsonrpc` and two members, in order.
+    fn encode<A: Serialize + ?Sized, B: Serialize + ?Sized>(
+        first: (&str, &A),
+        second: (&str, &B),
+    ) -> String {
+        struct Msg<'a, A: ?Sized, B: ?Sized>((&'a str, &'a A), (&'a str, &'a B));
+        impl<A: Serialize + ?Sized, B: Serialize + ?Sized> Serialize for Msg<'_, A, B> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(3))?;
+                map.serialize_entry("jsonrpc", "2.0")?;
+                map.serialize_entry(self.0.0, self.0.1)?;
+                map.serialize_entry(self.1.0, self.1.1)?;
+                map.end()
+            }
+        }
+        // Serializing `Value`s and plain structs into a Vec cannot fail.
+        serde_json::to_string(&Msg(first, second)).unwrap_or_else(|e| {
+            format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{{\"code\":-32603,\"message\":{}}}}}",
+                Value::String(format!("internal error: encoding failed: {e}"))
+            )
+        })
+    }
+
+    #[test]
+    fn lines_written_by_index_are_serde_json_lines() {
+        let value = serde_json::json!({"content": [{"type": "text", "text": "é\u{1}\"\\"}],
+            "n": -3, "f": 1.5e300, "ok": false, "none": null});
+        for id in [
+            Id::Int("42".into()),
+            Id::Int("-0".into()),
+            Id::Str("a\"\\\u{1f}é".into()),
+        ] {
+            assert_eq!(
+                encode_result(&id, &value),
+                encode(("id", &Some(&id)), ("result", &value)),
+                "result for {id:?}"
+            );
+        }
+        for error in [
+            RpcError::new(PARSE_ERROR, "parse error: \"x\""),
+            RpcError::new(-1, "m").with_data(value.clone()),
+        ] {
+            for id in [None, Some(Id::Int("3".into())), Some(Id::Str("s".into()))] {
+                assert_eq!(
+                    encode_error(id.as_ref(), &error),
+                    encode(("id", &id.as_ref()), ("error", &error)),
+                    "error {error:?} for {id:?}"
+                );
+            }
+        }
+        let method = "notifications/\"odd\"";
+        assert_eq!(
+            encode_notification(method, &value),
+            encode(("method", &method), ("params", &value)),
+            "notification"
+        );
+        let expected = format!(
+            r#"{{"jsonrpc":"2.0","id":7,"method":{},"params":{}}}"#,
+            serde_json::to_string(method).expect("string"),
+            serde_json::to_string(&value).expect("value")
+        );
+        assert_eq!(
+            encode_request(&Id::Int("7".into()), method, &value),
+            expected,
+            "request"
+        );
     }
 
     #[test]

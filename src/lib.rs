@@ -9,12 +9,14 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod blocking;
+mod bytes;
 pub mod claude;
 pub mod cli;
 pub mod completion;
 pub mod config;
 pub mod health;
 pub mod http;
+mod json;
 pub mod jsonrpc;
 pub mod logging;
 pub mod mcp;

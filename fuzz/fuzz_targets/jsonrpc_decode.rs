@@ -1,5 +1,6 @@
 //! `decode_line` on arbitrary bytes: it never panics, every decode error encodes
-//! to one JSON line, and every id it reads is echoed back with its type and text.
+//! to one JSON line, every id it reads is echoed back with its type and text, and a
+//! request's params written back as a result are the bytes serde_json writes.
 
 #![no_main]
 
@@ -23,6 +24,14 @@ fuzz_target!(|data: &[u8]| {
                     }
                     other => panic!("our own response {line} decodes as {other:?}"),
                 }
+                // Answers are written by our own JSON writer: byte for byte serde_json's.
+                let params = serde_json::Value::Object(request.params.unwrap_or_default());
+                let line = jsonrpc::encode_result(&request.id, &params);
+                let expected = serde_json::to_string(&params).expect("a Value serializes");
+                assert!(
+                    line.ends_with(&format!(",\"result\":{expected}}}")),
+                    "{line} ends with the result as serde_json writes it: {expected}"
+                );
             }
             Ok(Incoming::Notification(_) | Incoming::Response(_)) => {}
             Err(e) => {

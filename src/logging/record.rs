@@ -255,7 +255,7 @@ pub(crate) fn json_string(out: &mut String, s: &str) {
 /// The inside of [`json_string`]: `s` escaped, without quotes.
 fn json_text(out: &mut String, mut s: &str) {
     // Most text needs no escape: found out eight bytes at a time, then copied whole.
-    while let Some(at) = first_to_escape(s.as_bytes()) {
+    while let Some(at) = crate::json::first_to_escape(s.as_bytes()) {
         out.push_str(&s[..at]);
         let b = s.as_bytes()[at];
         match b {
@@ -271,33 +271,6 @@ fn json_text(out: &mut String, mut s: &str) {
         s = &s[at + 1..];
     }
     out.push_str(s);
-}
-
-/// The index of the first byte JSON must escape (`"`, `\\`, a control character).
-fn first_to_escape(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Whether any byte of `w` is zero (exact for "any"; which byte is left to the scan).
-    let any_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
-    let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // A byte below 0x20 (bytes of 0x80 and up have their high bit set in `w`).
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-        if control
-            || any_zero(w ^ (ONES * u64::from(b'"')))
-            || any_zero(w ^ (ONES * u64::from(b'\\')))
-        {
-            break;
-        }
-        at += 8;
-    }
-    bytes[at..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|i| at + i)
 }
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-25T04:10:59.123Z`.

@@ -2,6 +2,8 @@
 //! length-delimited fields, plus the two-pass [`Message`] scheme every OTLP message
 //! uses (one description of the fields, run once to count bytes and once to write).
 
+use crate::bytes::copy_small;
+
 /// Protobuf wire types we write (protobuf encoding guide, "Message Structure").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WireType {
@@ -429,50 +431,6 @@ impl Writer<'_> {
     }
 }
 
-/// `to.copy_from_slice(from)` for the short fields a message is made of (ids, names,
-/// fixed-width numbers), with fixed-size moves. musl's `memcpy` is `rep movsq` plus a
-/// byte loop, tens of cycles to start however short the copy: it was a quarter of the
-/// encoder's time. Two overlapping windows of a power of two cover any length between
-/// that power and twice it, without a loop (which the compiler would turn back into a
-/// `memcpy` call).
-fn copy_small(to: &mut [u8], from: &[u8]) {
-    let n = from.len();
-    if to.len() != n {
-        return;
-    }
-    match n {
-        0 => {}
-        1..=3 => {
-            to[0] = from[0];
-            to[n / 2] = from[n / 2];
-            to[n - 1] = from[n - 1];
-        }
-        4..=7 => {
-            window::<4>(to, from, 0);
-            window::<4>(to, from, n - 4);
-        }
-        8..=15 => {
-            window::<8>(to, from, 0);
-            window::<8>(to, from, n - 8);
-        }
-        16..=32 => {
-            window::<16>(to, from, 0);
-            window::<16>(to, from, n - 16);
-        }
-        _ => to.copy_from_slice(from),
-    }
-}
-
-/// Copies `N` bytes at `at` as one fixed-size move.
-#[inline(always)]
-fn window<const N: usize>(to: &mut [u8], from: &[u8], at: usize) {
-    let to: Option<&mut [u8; N]> = to.get_mut(at..at + N).and_then(|t| t.try_into().ok());
-    let from: Option<&[u8; N]> = from.get(at..at + N).and_then(|f| f.try_into().ok());
-    if let (Some(to), Some(from)) = (to, from) {
-        *to = *from;
-    }
-}
-
 // Inlined: the hand-written span encoder calls these with constant field numbers,
 // which then fold into single key bytes (at opt-level "z" each was a call).
 impl Sink for Writer<'_> {
@@ -787,16 +745,6 @@ mod tests {
             let actual = encode_to_vec(message);
             assert_eq!(&actual, expected, "{what}");
             assert_eq!(message.encoded_len(), expected.len(), "{what}: length pass");
-        }
-    }
-
-    #[test]
-    fn small_copies_copy_every_byte_at_every_length() {
-        let from: Vec<u8> = (1..=80).collect();
-        for n in 0..=80 {
-            let mut to = vec![0u8; n];
-            copy_small(&mut to, &from[..n]);
-            assert_eq!(to, &from[..n], "length {n}");
         }
     }
 
