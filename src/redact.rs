@@ -282,12 +282,21 @@ fn is_credential_char(b: u8) -> bool {
 
 /// The first ASCII-case-insensitive occurrence of `needle` at or after `from`.
 fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let first = needle[0].to_ascii_lowercase();
+    let (first, rest) = needle.split_first()?;
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     let last_start = hay.len().checked_sub(needle.len())?;
-    (from..=last_start).find(|&i| {
-        hay[i].to_ascii_lowercase() == first
-            && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
-    })
+    // A plain loop comparing the first byte in both cases: the iterator with a
+    // lower-casing closure cost about 35 instructions a byte at opt-level "z", and the
+    // start record's settings are searched for twelve patterns (callgrind).
+    let mut i = from;
+    while i <= last_start {
+        let b = hay[i];
+        if (b == lower || b == upper) && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `text` cut to at most `max` bytes (at a character boundary) with `…` appended when cut.
@@ -306,6 +315,30 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn case_insensitive_search_finds_the_first_match_from_an_offset() {
+        let table: [(&[u8], &[u8], usize, Option<usize>); 9] = [
+            (b"a Bearer x", b"bearer", 0, Some(2)),
+            (b"BEARER", b"bearer", 0, Some(0)),
+            (b"xx sk-", b"sk-", 0, Some(3)),
+            (b"sk- sk-", b"sk-", 1, Some(4)),
+            (b"sk- sk-", b"sk-", 5, None),
+            (b"s", b"sk-", 0, None),
+            (b"", b"://", 0, None),
+            (b"tok token", b"token", 0, Some(4)),
+            (b"\x1a// ://", b"://", 0, Some(4)),
+        ];
+        for (hay, needle, from, expected) in table {
+            assert_eq!(
+                find_ci(hay, needle, from),
+                expected,
+                "{:?} in {:?} from {from}",
+                String::from_utf8_lossy(needle),
+                String::from_utf8_lossy(hay)
+            );
+        }
+    }
 
     #[test]
     fn every_secret_word_passes_the_length_filter() {
