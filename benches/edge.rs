@@ -13,6 +13,7 @@
 //! Run (static musl build, the shipped configuration):
 //! `cargo bench --bench edge --target x86_64-unknown-linux-musl`
 //! (`TFO_MCP_BIN=path` measures another binary; `EDGE_QUICK=1` runs fewer rounds).
+//! Both programs run from copies in a temporary directory, as installed binaries are.
 //! Std only: the receiver and the floor are in this file.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -86,9 +87,19 @@ fn main() {
             pipelined: 40_000,
         }
     };
-    let binary =
+    let built =
         std::env::var("TFO_MCP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tfo-mcp").to_string());
-    let floor_exe = std::env::current_exe().expect("bench executable");
+    // Both programs run from copies, as installed programs are (`cp`, `install`, an
+    // image layer): a file just written by the linker started about 150 µs slower
+    // here (page cache as the linker left it, until its pages were re-read), and the
+    // floor, this executable, would otherwise run from pages its own harness has
+    // mapped. README "Fifth round".
+    let installed = Installed::copy(&[
+        std::env::current_exe().expect("bench executable"),
+        built.clone().into(),
+    ]);
+    let floor_exe = installed.paths[0].clone();
+    let binary = installed.paths[1].to_string_lossy().into_owned();
     let receiver = Receiver::start();
 
     let targets = [
@@ -98,7 +109,11 @@ fn main() {
     ];
     println!("tfo-mcp edge bench, {}", today());
     println!("machine: {}", machine());
-    println!("binary:  {binary} ({})", elf_kind(&binary));
+    println!("binary:  {built} ({})", elf_kind(&binary));
+    println!(
+        "         run as a copy in {}, the floor too",
+        installed.dir.display()
+    );
     println!(
         "rounds:  {} cold starts, {} pings, {} sequential and {} pipelined echo calls",
         rounds.cold_starts, rounds.pings, rounds.calls, rounds.pipelined
@@ -364,6 +379,36 @@ struct Target {
     program: String,
     args: Vec<&'static str>,
     env: Vec<(&'static str, String)>,
+}
+
+/// Copies of the measured programs in a directory of their own, removed on drop.
+struct Installed {
+    dir: std::path::PathBuf,
+    paths: Vec<std::path::PathBuf>,
+}
+
+impl Installed {
+    fn copy(programs: &[std::path::PathBuf]) -> Installed {
+        let dir = std::env::temp_dir().join(format!("tfo-edge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a directory for the copies");
+        let paths = programs
+            .iter()
+            .enumerate()
+            .map(|(i, program)| {
+                let name = program.file_name().expect("a file name").to_string_lossy();
+                let copy = dir.join(format!("{i}-{name}"));
+                std::fs::copy(program, &copy).expect("copy a measured program");
+                copy
+            })
+            .collect();
+        Installed { dir, paths }
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Target {

@@ -331,7 +331,11 @@ impl Sources {
     /// Sources reading the process environment. Variables whose name or value is not UTF-8
     /// are skipped: no key of ours could use them.
     pub fn from_process(file: Option<PathBuf>, overrides: Vec<(String, String)>) -> Sources {
+        // Only what can be a setting (or a misspelt one, warned about): a shell's
+        // environment holds dozens of other variables, each copied and looked up
+        // among the keys at every start otherwise.
         let env = std::env::vars_os()
+            .filter(|(name, _)| name.to_str().is_some_and(load::relevant))
             .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
             .collect();
         Sources {
