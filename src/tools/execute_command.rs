@@ -348,11 +348,14 @@ const EXIT_TICK: Duration = Duration::from_millis(20);
 /// become readable (capped), and when the program exits kills its group (children left
 /// in the background would hold the pipes open) and reads to the end; at the deadline,
 /// or when the request is cancelled, kills the group. The child is always reaped.
+/// `pidfd`: whether to watch the exit through a pidfd (always, but in tests of the
+/// fallback that runs where `pidfd_open` is refused).
 fn watch(
     mut cmd: std::process::Command,
     timeout: Duration,
     cap: usize,
     watch: &Mutex<Watch>,
+    pidfd: bool,
 ) -> std::io::Result<Finished> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     let deadline = Instant::now() + timeout;
@@ -371,6 +374,7 @@ fn watch(
         *state = Watch::Running(group);
     }
     let exited = group
+        .filter(|_| pidfd)
         .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
@@ -503,7 +507,7 @@ async fn run(
     let started = Instant::now();
     let shared = Arc::new(Mutex::new(Watch::default()));
     let _cancel = CancelOnDrop(Arc::clone(&shared));
-    let finished = crate::blocking::unblock(move || watch(cmd, timeout, cap, &shared)).await;
+    let finished = crate::blocking::unblock(move || watch(cmd, timeout, cap, &shared, true)).await;
     let Finished {
         pid,
         status,
@@ -559,25 +563,77 @@ async fn run(
 mod tests {
     use super::*;
 
+    /// `sh -c script` in a group of its own, watched with a pidfd or with the
+    /// fallback that checks for the exit every `EXIT_TICK`.
+    fn run_sh(script: &str, timeout: Duration, pidfd: bool) -> (Finished, Watch, Duration) {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", script]).process_group(0);
+        let shared = Mutex::new(Watch::default());
+        let started = Instant::now();
+        let finished = watch(cmd, timeout, 1024, &shared, pidfd).expect("started");
+        let state = *shared.lock().expect("lock");
+        (finished, state, started.elapsed())
+    }
+
     #[test]
     fn a_finished_program_leaves_nothing_to_signal() {
-        let mut cmd = std::process::Command::new("sh");
-        cmd.args(["-c", "echo out; echo err >&2; exit 3"])
-            .process_group(0);
-        let shared = Mutex::new(Watch::default());
-        let finished = watch(cmd, Duration::from_secs(10), 1024, &shared).expect("started");
-        let status = finished.status.expect("reaped");
-        assert_eq!(status.code(), Some(3));
-        assert_eq!(
-            (finished.out.kept, finished.err.kept),
-            (b"out\n".to_vec(), b"err\n".to_vec())
-        );
-        assert!(!finished.timed_out);
-        assert_eq!(
-            *shared.lock().expect("lock"),
-            Watch::Done,
-            "once reaped, its group id may be another's: a later cancellation signals nothing"
-        );
+        for pidfd in [true, false] {
+            let (finished, state, _) = run_sh(
+                "echo out; echo err >&2; exit 3",
+                Duration::from_secs(10),
+                pidfd,
+            );
+            let status = finished.status.expect("reaped");
+            assert_eq!(status.code(), Some(3), "pidfd {pidfd}");
+            assert_eq!(
+                (finished.out.kept, finished.err.kept),
+                (b"out\n".to_vec(), b"err\n".to_vec()),
+                "pidfd {pidfd}"
+            );
+            assert!(!finished.timed_out, "pidfd {pidfd}");
+            assert_eq!(
+                state,
+                Watch::Done,
+                "pidfd {pidfd}: once reaped, its group id may be another's: a later \
+                 cancellation signals nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn an_exit_is_seen_while_a_background_child_holds_the_pipes_with_or_without_pidfd() {
+        for pidfd in [true, false] {
+            // The child would hold stdout open for 30 s: the exit ends the watch, and
+            // the group (the child with it) is killed.
+            let (finished, _, took) =
+                run_sh("sleep 30 & echo started", Duration::from_secs(20), pidfd);
+            assert_eq!(
+                finished.status.expect("reaped").code(),
+                Some(0),
+                "pidfd {pidfd}"
+            );
+            assert_eq!(finished.out.kept, b"started\n".to_vec(), "pidfd {pidfd}");
+            assert!(!finished.timed_out, "pidfd {pidfd}");
+            assert!(
+                took < Duration::from_secs(10),
+                "pidfd {pidfd}: answered when the program exited, not when its child would \
+                 have ({took:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn a_program_past_its_deadline_is_killed_with_or_without_pidfd() {
+        for pidfd in [true, false] {
+            let (finished, state, took) = run_sh("sleep 30", Duration::from_millis(300), pidfd);
+            assert!(finished.timed_out, "pidfd {pidfd}");
+            assert!(
+                finished.status.expect("reaped").code().is_none(),
+                "pidfd {pidfd}: ended by a signal"
+            );
+            assert_eq!(state, Watch::Done, "pidfd {pidfd}");
+            assert!(took < Duration::from_secs(10), "pidfd {pidfd}: {took:?}");
+        }
     }
 
     #[test]
