@@ -318,7 +318,9 @@ mod tests {
 
     #[test]
     fn case_insensitive_search_finds_the_first_match_from_an_offset() {
-        let table: [(&[u8], &[u8], usize, Option<usize>); 9] = [
+        // (haystack, needle, from, expected)
+        type Case = (&'static [u8], &'static [u8], usize, Option<usize>);
+        let table: [Case; 9] = [
             (b"a Bearer x", b"bearer", 0, Some(2)),
             (b"BEARER", b"bearer", 0, Some(0)),
             (b"xx sk-", b"sk-", 0, Some(3)),
