@@ -385,6 +385,71 @@ mod tests {
         );
     }
 
+    /// Reads one request head through `tls`; false at the end of the connection.
+    fn read_head(tls: &mut StreamOwned<ServerConnection, TcpStream>) -> bool {
+        let mut request = Vec::new();
+        let mut byte = [0; 1];
+        while !request.ends_with(b"\r\n\r\n") {
+            match tls.read(&mut byte) {
+                Ok(1) => request.push(byte[0]),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn an_event_streams_end_in_a_record_of_its_own_keeps_the_connection() {
+        let config = server_config(&rustls::version::TLS13, SERVER_CERT, SERVER_KEY);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("bound address").port();
+        let server = std::thread::spawn(move || {
+            // One connection only: a second one would never be answered.
+            let (tcp, _) = listener.accept().expect("one connection");
+            tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+            let conn = ServerConnection::new(Arc::new(config)).expect("server connection");
+            let mut tls = StreamOwned::new(conn, tcp);
+            let mut served = 0;
+            if read_head(&mut tls) {
+                // The last event in one record; the chunked end later, in another.
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n",
+                );
+                let _ = tls.flush();
+                std::thread::sleep(Duration::from_millis(50));
+                let _ = tls.write_all(b"0\r\n\r\n");
+                let _ = tls.flush();
+                served += 1;
+            }
+            if read_head(&mut tls) {
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                let _ = tls.flush();
+                served += 1;
+            }
+            served
+        });
+        let agent = crate::outbound::Agent::new("tfo-test", Some(TIMEOUT))
+            .trusting(Trust::File(fixture("ca.pem")));
+        let url = format!("https://localhost:{port}/");
+        let mut response = agent.post(&url, &[], b"", TIMEOUT).expect("head");
+        let mut buf = [0; 3];
+        response.read_exact(&mut buf).expect("the event");
+        // The end's record arrives meanwhile, unread by rustls.
+        std::thread::sleep(Duration::from_millis(300));
+        response.discard_buffered();
+        drop(response);
+        assert_eq!(agent.idle_count(), 1, "the end was read from the socket");
+        let second = agent
+            .get(&url, &[], Duration::from_secs(3))
+            .and_then(|mut r| r.read_to_vec(16));
+        assert_eq!(
+            second,
+            Ok(b"ok".to_vec()),
+            "the second request on the kept connection"
+        );
+        assert_eq!(server.join().expect("server"), 2, "both on one connection");
+    }
+
     #[test]
     fn a_server_dripping_its_records_cannot_stretch_a_request_past_its_deadline() {
         let config = server_config(&rustls::version::TLS13, SERVER_CERT, SERVER_KEY);

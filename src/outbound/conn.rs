@@ -135,16 +135,19 @@ impl Conn {
     /// Whether an idle connection can take a request: the server has neither closed it
     /// nor sent anything (an idle HTTP/1.1 connection has nothing to say).
     pub(crate) fn is_idle_and_open(&self) -> bool {
-        use rustix::event::{PollFd, PollFlags, Timespec, poll};
-        if self.pos != self.end {
-            return false;
+        self.pos == self.end && !readable_now(self.stream.tcp())
+    }
+
+    /// Receives what has already arrived, without waiting for more: 0 when nothing has.
+    /// For the end of a body that is due at once (an event stream's chunked end, sent
+    /// in a TLS record of its own after the last event).
+    pub(crate) fn fill_ready(&mut self) -> Result<usize, Error> {
+        if !self.tls_holds_plaintext() && !readable_now(self.stream.tcp()) {
+            return Ok(0);
         }
-        let mut fds = [PollFd::new(self.stream.tcp(), PollFlags::IN)];
-        let now = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        matches!(poll(&mut fds, Some(&now)), Ok(0))
+        // Something is there: a TLS record cut in two by the network is the only
+        // way to wait here, and then not for long.
+        self.fill(Instant::now() + READY_GUARD, Stage::Receive)
     }
 
     /// Sends a request head and its body before `deadline`, the TLS handshake included.
@@ -255,6 +258,20 @@ impl Conn {
         self.end += n;
         Ok(n)
     }
+}
+
+/// The longest [`Conn::fill_ready`] waits for the rest of a record already arriving.
+const READY_GUARD: Duration = Duration::from_millis(50);
+
+/// Whether `tcp` has something to read (or was closed) right now.
+fn readable_now(tcp: &TcpStream) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(tcp, PollFlags::IN)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    !matches!(poll(&mut fds, Some(&now)), Ok(0))
 }
 
 /// Asks the proxy on `tcp` for a tunnel to `url`'s host (RFC 9110 §9.3.6) and reads

@@ -313,7 +313,7 @@ impl Agent {
 
     /// Idle connections kept (tests).
     #[cfg(test)]
-    fn idle_count(&self) -> usize {
+    pub(crate) fn idle_count(&self) -> usize {
         self.idle.lock().expect("lock").len()
     }
 }
@@ -402,6 +402,10 @@ pub(crate) struct Response<'a> {
     deadline: Instant,
 }
 
+/// The most [`Response::discard_buffered`] reads from the socket: a body's end, not a
+/// body that keeps coming.
+const DISCARD_MAX: usize = 64 * 1024;
+
 impl<'a> Response<'a> {
     fn new(agent: &'a Agent, conn: Conn, head: Head, deadline: Instant) -> Response<'a> {
         let body = match head.framing {
@@ -452,20 +456,32 @@ impl<'a> Response<'a> {
         }
     }
 
-    /// Reads what of the body has already arrived, without waiting for more; when that
-    /// was the rest of it, the connection goes back to the agent. For a caller done with
-    /// a body whose end is due at once (the chunked end after an event stream's last
-    /// event), so that the next request need not open a connection.
+    /// Reads what of the body has already arrived (buffered, or in the socket), without
+    /// waiting for more; when that was the rest of it, the connection goes back to the
+    /// agent. For a caller done with a body whose end is due at once (the chunked end
+    /// after an event stream's last event), so that the next request need not open a
+    /// connection. At most [`DISCARD_MAX`] bytes are read from the socket.
     pub(crate) fn discard_buffered(&mut self) {
         let mut scratch = [0u8; 512];
+        let mut received = 0;
         loop {
             let Some(conn) = self.conn.as_mut() else {
                 return;
             };
-            let input = conn.buffered();
-            if input.is_empty() {
-                return;
+            if conn.buffered().is_empty() {
+                match conn.fill_ready() {
+                    Ok(n) if n > 0 && received < DISCARD_MAX => received += n,
+                    Ok(_) => return,
+                    Err(_) => {
+                        self.conn = None;
+                        return;
+                    }
+                }
             }
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            let input = conn.buffered();
             let (used, complete) = match &mut self.body {
                 Body::Length(left) => {
                     let n = (*left).min(input.len() as u64) as usize;
@@ -487,7 +503,11 @@ impl<'a> Response<'a> {
                 return;
             }
             if used == 0 {
-                return;
+                // Part of a chunk line: more of it may be in the socket.
+                match conn.fill_ready() {
+                    Ok(n) if n > 0 && received < DISCARD_MAX => received += n,
+                    _ => return,
+                }
             }
         }
     }

@@ -36,6 +36,9 @@ enum Reply {
     AnswerAndClose(Vec<u8>),
     /// Closes the connection without answering.
     Close,
+    /// Writes the first bytes, then after a pause the second, and waits for the next
+    /// request.
+    InTwo(Vec<u8>, Vec<u8>),
 }
 
 fn answer(bytes: &[u8]) -> Reply {
@@ -72,6 +75,13 @@ fn serve(
                             return;
                         }
                         Reply::Close => return,
+                        Reply::InTwo(first, second) => {
+                            let _ = tcp.write_all(&first);
+                            std::thread::sleep(Duration::from_millis(50));
+                            if tcp.write_all(&second).is_err() {
+                                return;
+                            }
+                        }
                     }
                     n += 1;
                 }
@@ -301,6 +311,36 @@ fn a_stream_read_to_its_last_event_keeps_its_connection_if_the_end_came_with_it(
         drop(response);
         assert_eq!(agent.idle_count(), usize::from(expect_kept));
     }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "the kept connection carried the second request"
+    );
+}
+
+#[test]
+fn a_stream_end_already_in_the_socket_keeps_the_connection() {
+    let (url, connections, _server) = serve(|_, n, _| match n {
+        // The last event, then the chunked end in a write of its own.
+        0 => Reply::InTwo(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n".to_vec(),
+            b"0\r\n\r\n".to_vec(),
+        ),
+        _ => answer(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    });
+    let agent = agent();
+    let mut response = agent.post(&url, &[], b"", TIMEOUT).expect("head");
+    let mut buf = [0; 3];
+    response.read_exact(&mut buf).expect("the data");
+    // The end arrives meanwhile: it is in the socket, not yet read.
+    std::thread::sleep(Duration::from_millis(300));
+    response.discard_buffered();
+    drop(response);
+    assert_eq!(agent.idle_count(), 1, "the end was read from the socket");
+    let second = agent
+        .get(&url, &[], TIMEOUT)
+        .and_then(|mut r| r.read_to_vec(16));
+    assert_eq!(second, Ok(b"ok".to_vec()));
     assert_eq!(
         connections.load(Ordering::SeqCst),
         1,
