@@ -1,5 +1,6 @@
-//! Short copies between byte slices, shared by the encoders that write by index
-//! (protobuf in `otlp::wire`, JSON answers in `json`).
+//! Byte-level helpers of the hand-written encoders: short copies between slices
+//! (protobuf in `otlp::wire`, JSON answers in `json`) and decimal digits without the
+//! formatting machinery (`json`, the Prometheus writer).
 
 /// `to.copy_from_slice(from)` for the short fields a message is made of (ids, names,
 /// fixed-width numbers), with fixed-size moves. musl's `memcpy` is `rep movsq` plus a
@@ -45,9 +46,35 @@ fn window<const N: usize>(to: &mut [u8], from: &[u8], at: usize) {
     }
 }
 
+/// `n` in decimal, written into the end of `buf` (20 digits hold any `u64`).
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits_at_the_edges() {
+        for (n, text) in [
+            (0, "0"),
+            (9, "9"),
+            (10, "10"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            assert_eq!(decimal(n, &mut [0; 20]), text);
+        }
+    }
 
     #[test]
     fn small_copies_copy_every_byte_at_every_length() {

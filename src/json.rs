@@ -72,7 +72,7 @@ fn string_len(text: &str) -> usize {
     let mut len = text.len() + 2;
     let mut rest = text.as_bytes();
     while let Some(at) = first_to_escape(rest) {
-        len += escape(rest[at]).len() - 1;
+        len += escape(rest[at]).as_bytes().len() - 1;
         rest = &rest[at + 1..];
     }
     len
@@ -80,7 +80,7 @@ fn string_len(text: &str) -> usize {
 
 /// The escape serde_json writes for a byte [`first_to_escape`] found: the short
 /// forms of RFC 8259 where they exist, else `\u00XX` in lower-case hex.
-fn escape(byte: u8) -> Escape {
+pub(crate) fn escape(byte: u8) -> Escape {
     let short = |c: u8| Escape {
         bytes: [b'\\', c, 0, 0, 0, 0],
         len: 2,
@@ -111,14 +111,20 @@ fn escape(byte: u8) -> Escape {
 }
 
 /// One escape sequence.
-struct Escape {
+pub(crate) struct Escape {
     bytes: [u8; 6],
     len: usize,
 }
 
 impl Escape {
-    fn len(&self) -> usize {
-        self.len
+    /// The sequence's ASCII bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The sequence as text.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 }
 
@@ -178,18 +184,8 @@ impl NumberText {
         text
     }
 
-    fn digits(&mut self, mut u: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (u % 10) as u8;
-            u /= 10;
-            if u == 0 {
-                break;
-            }
-        }
-        let _ = self.write_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+    fn digits(&mut self, u: u64) {
+        let _ = self.write_str(crate::bytes::decimal(u, &mut [0; 20]));
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -277,8 +273,7 @@ impl Writer {
         let mut rest = text.as_bytes();
         while let Some(at) = first_to_escape(rest) {
             self.put(&rest[..at]);
-            let escape = escape(rest[at]);
-            self.put(&escape.bytes[..escape.len]);
+            self.put(escape(rest[at]).as_bytes());
             rest = &rest[at + 1..];
         }
         self.put(rest);

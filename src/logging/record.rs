@@ -245,7 +245,7 @@ fn json_field(out: &mut String, value: &Field<'_>) {
     };
 }
 
-/// Writes `s` as a JSON string (RFC 8259 escapes; control characters as `\u00XX`).
+/// Writes `s` as a JSON string, with the escapes of [`crate::json::escape`].
 pub(crate) fn json_string(out: &mut String, s: &str) {
     out.push('"');
     json_text(out, s);
@@ -257,17 +257,7 @@ fn json_text(out: &mut String, mut s: &str) {
     // Most text needs no escape: found out eight bytes at a time, then copied whole.
     while let Some(at) = crate::json::first_to_escape(s.as_bytes()) {
         out.push_str(&s[..at]);
-        let b = s.as_bytes()[at];
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            _ => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
-        }
+        out.push_str(crate::json::escape(s.as_bytes()[at]).as_str());
         s = &s[at + 1..];
     }
     out.push_str(s);

@@ -248,18 +248,8 @@ fn escape(out: &mut String, help: &str, quote: bool) {
     }
 }
 
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+fn push_u64(out: &mut String, n: u64) {
+    out.push_str(crate::bytes::decimal(n, &mut [0; 20]));
 }
 
 /// Shortest round-trip digits; `+Inf`, `-Inf`, `NaN`; `canonical` writes whole
