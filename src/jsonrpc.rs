@@ -395,24 +395,19 @@ fn id_piece(id: &Id) -> Piece<'_> {
 
 /// An error response, serialized as one line; `id: None` is sent as `null`.
 pub fn encode_error(id: Option<&Id>, error: &RpcError) -> String {
-    let mut pieces = [Piece::Raw(""); 10];
-    let mut n = 0;
-    let mut add = |piece| {
-        pieces[n] = piece;
-        n += 1;
-    };
-    add(Piece::Raw("{\"jsonrpc\":\"2.0\",\"id\":"));
-    add(id.map_or(Piece::Raw("null"), id_piece));
-    add(Piece::Raw(",\"error\":{\"code\":"));
-    add(Piece::Int(error.code));
-    add(Piece::Raw(",\"message\":"));
-    add(Piece::Str(&error.message));
-    if let Some(data) = &error.data {
-        add(Piece::Raw(",\"data\":"));
-        add(Piece::Value(data));
-    }
-    add(Piece::Raw("}}"));
-    json::concat(&pieces[..n])
+    // `data` only when present (empty raw pieces write nothing).
+    let data = error.data.as_ref();
+    json::concat(&[
+        Piece::Raw("{\"jsonrpc\":\"2.0\",\"id\":"),
+        id.map_or(Piece::Raw("null"), id_piece),
+        Piece::Raw(",\"error\":{\"code\":"),
+        Piece::Int(error.code),
+        Piece::Raw(",\"message\":"),
+        Piece::Str(&error.message),
+        data.map_or(Piece::Raw(""), |_| Piece::Raw(",\"data\":")),
+        data.map_or(Piece::Raw(""), Piece::Value),
+        Piece::Raw("}}"),
+    ])
 }
 
 /// A notification, serialized as one line.
