@@ -115,6 +115,9 @@ fn valid_tracestate(state: &str) -> bool {
             })
 }
 
+/// Lower-case hex digits, by value.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -129,23 +132,24 @@ pub fn hex(bytes: &[u8]) -> String {
 /// `bytes` (`N` of them) in lower-case hex, `2N` ASCII digits, without allocating.
 pub fn hex_digits<const N: usize, const D: usize>(bytes: &[u8; N]) -> [u8; D] {
     const { assert!(D == 2 * N, "two digits per byte") };
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; D];
     // By index: chunks zipped with the bytes, each pair copied as a slice, cost about
     // 50 instructions a byte at opt-level "z" (a request's first log record writes 24).
     let mut i = 0;
     while i < N {
         let b = bytes[i];
-        out[2 * i] = DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        out[2 * i] = HEX_DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX_DIGITS[usize::from(b & 15)];
         i += 1;
     }
     out
 }
 
 fn hex_pair(b: u8) -> [u8; 2] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
+    [
+        HEX_DIGITS[usize::from(b >> 4)],
+        HEX_DIGITS[usize::from(b & 15)],
+    ]
 }
 
 thread_local! {
