@@ -164,7 +164,7 @@ impl Conn {
             Stream::Tls(tls) => {
                 let StreamOwned { conn, sock } = &mut **tls;
                 while conn.is_handshaking() {
-                    flush_tls(conn, sock, deadline)?;
+                    flush_tls(conn, sock, deadline, Stage::Send)?;
                     if !conn.is_handshaking() {
                         break;
                     }
@@ -179,10 +179,10 @@ impl Conn {
                             .write(data)
                             .map_err(|e| io_error(e, Stage::Send))?;
                         data = &data[n..];
-                        flush_tls(conn, sock, deadline)?;
+                        flush_tls(conn, sock, deadline, Stage::Send)?;
                     }
                 }
-                flush_tls(conn, sock, deadline)
+                flush_tls(conn, sock, deadline, Stage::Send)
             }
         }
     }
@@ -250,7 +250,7 @@ impl Conn {
                         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break 0,
                         Err(e) => return Err(io_error(e, stage)),
                     }
-                    flush_tls(conn, sock, deadline)?;
+                    flush_tls(conn, sock, deadline, stage)?;
                     read_tls(conn, sock, deadline, stage)?;
                 }
             }
@@ -327,20 +327,22 @@ fn tunnel(
     }
 }
 
-/// Writes what rustls has for the socket (records, alerts), each call within `deadline`.
+/// Writes what rustls has for the socket (records, alerts), each call within `deadline`;
+/// errors are reported as `stage` (receiving also writes: key updates, alerts).
 fn flush_tls(
     conn: &mut ClientConnection,
     sock: &mut TcpStream,
     deadline: Instant,
+    stage: Stage,
 ) -> Result<(), Error> {
     while conn.wants_write() {
-        let left = remaining(deadline, Stage::Send)?;
+        let left = remaining(deadline, stage)?;
         sock.set_write_timeout(Some(left))
-            .map_err(|e| io_error(e, Stage::Send))?;
+            .map_err(|e| io_error(e, stage))?;
         match conn.write_tls(sock) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(e, Stage::Send)),
+            Err(e) => return Err(io_error(e, stage)),
         }
     }
     Ok(())
@@ -366,7 +368,7 @@ fn read_tls(
     };
     if let Err(e) = conn.process_new_packets() {
         // Tell the server why (an alert), as far as the deadline allows.
-        let _ = flush_tls(conn, sock, deadline);
+        let _ = flush_tls(conn, sock, deadline, stage);
         return Err(Error::Tls(e));
     }
     Ok(n)
