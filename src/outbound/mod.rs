@@ -402,9 +402,18 @@ pub(crate) struct Response<'a> {
     deadline: Instant,
 }
 
-/// The most [`Response::discard_buffered`] reads from the socket: a body's end, not a
-/// body that keeps coming.
+/// About the most [`Response::discard_buffered`] reads: a body's end, not a body that
+/// keeps coming.
 const DISCARD_MAX: usize = 64 * 1024;
+
+/// How [`Response::read_body`] gets bytes not yet received.
+#[derive(Clone, Copy)]
+enum Fill {
+    /// Waits for them until the response's deadline.
+    Wait,
+    /// Takes only what has already arrived.
+    Ready,
+}
 
 impl<'a> Response<'a> {
     fn new(agent: &'a Agent, conn: Conn, head: Head, deadline: Instant) -> Response<'a> {
@@ -446,7 +455,7 @@ impl<'a> Response<'a> {
             }
             let len = out.len();
             out.resize(out.capacity(), 0);
-            let n = self.read_body(&mut out[len..]);
+            let n = self.read_body(&mut out[len..], Fill::Wait);
             out.truncate(len + *n.as_ref().unwrap_or(&0));
             match n? {
                 0 => return Ok(out),
@@ -460,60 +469,29 @@ impl<'a> Response<'a> {
     /// waiting for more; when that was the rest of it, the connection goes back to the
     /// agent. For a caller done with a body whose end is due at once (the chunked end
     /// after an event stream's last event), so that the next request need not open a
-    /// connection. At most [`DISCARD_MAX`] bytes are read from the socket.
+    /// connection. Stops after about [`DISCARD_MAX`] bytes of body.
     pub(crate) fn discard_buffered(&mut self) {
+        if matches!(self.body, Body::UntilClose) {
+            return;
+        }
         let mut scratch = [0u8; 512];
-        let mut received = 0;
-        loop {
-            let Some(conn) = self.conn.as_mut() else {
-                return;
-            };
-            if conn.buffered().is_empty() {
-                match conn.fill_ready() {
-                    Ok(n) if n > 0 && received < DISCARD_MAX => received += n,
-                    Ok(_) => return,
-                    Err(_) => {
-                        self.conn = None;
-                        return;
-                    }
-                }
-            }
-            let Some(conn) = self.conn.as_mut() else {
-                return;
-            };
-            let input = conn.buffered();
-            let (used, complete) = match &mut self.body {
-                Body::Length(left) => {
-                    let n = (*left).min(input.len() as u64) as usize;
-                    *left -= n as u64;
-                    (n, *left == 0)
-                }
-                Body::Chunked(chunked) => match chunked.decode(input, &mut scratch) {
-                    Ok((used, _)) => (used, chunked.is_done()),
-                    Err(_) => {
-                        self.conn = None;
-                        return;
-                    }
-                },
-                Body::UntilClose | Body::Done => return,
-            };
-            conn.consume(used);
-            if complete {
-                self.finish();
-                return;
-            }
-            if used == 0 {
-                // Part of a chunk line: more of it may be in the socket.
-                match conn.fill_ready() {
-                    Ok(n) if n > 0 && received < DISCARD_MAX => received += n,
-                    _ => return,
+        let mut discarded = 0;
+        while discarded < DISCARD_MAX {
+            match self.read_body(&mut scratch, Fill::Ready) {
+                Ok(n) if n > 0 => discarded += n,
+                // The end (the connection went back), or nothing more has arrived.
+                Ok(_) => return,
+                Err(_) => {
+                    self.conn = None;
+                    return;
                 }
             }
         }
     }
 
-    /// Reads body bytes into `out`; 0 at the end of the body.
-    fn read_body(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+    /// Reads body bytes into `out`; 0 at the end of the body, or with [`Fill::Ready`]
+    /// when nothing more has arrived.
+    fn read_body(&mut self, out: &mut [u8], fill: Fill) -> Result<usize, Error> {
         while !out.is_empty() {
             let Some(conn) = self.conn.as_mut() else {
                 return Ok(0);
@@ -548,7 +526,14 @@ impl<'a> Response<'a> {
             if used > 0 {
                 continue;
             }
-            if conn.fill(self.deadline, Stage::Receive)? == 0 {
+            let received = match fill {
+                Fill::Wait => conn.fill(self.deadline, Stage::Receive)?,
+                Fill::Ready => match conn.fill_ready()? {
+                    0 => return Ok(0),
+                    n => n,
+                },
+            };
+            if received == 0 {
                 if !matches!(self.body, Body::UntilClose) {
                     self.conn = None;
                     return Err(Error::Protocol("the connection closed inside the body"));
@@ -577,7 +562,7 @@ impl<'a> Response<'a> {
 
 impl io::Read for Response<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.read_body(buf).map_err(Error::into_io)
+        self.read_body(buf, Fill::Wait).map_err(Error::into_io)
     }
 }
 

@@ -39,6 +39,8 @@ enum Reply {
     /// Writes the first bytes, then after a pause the second, and waits for the next
     /// request.
     InTwo(Vec<u8>, Vec<u8>),
+    /// Writes the head, then the same bytes over and over until the client goes away.
+    Endless(Vec<u8>, Vec<u8>),
 }
 
 fn answer(bytes: &[u8]) -> Reply {
@@ -75,6 +77,11 @@ fn serve(
                             return;
                         }
                         Reply::Close => return,
+                        Reply::Endless(head, piece) => {
+                            let _ = tcp.write_all(&head);
+                            while tcp.write_all(&piece).is_ok() {}
+                            return;
+                        }
                         Reply::InTwo(first, second) => {
                             let _ = tcp.write_all(&first);
                             std::thread::sleep(Duration::from_millis(50));
@@ -345,6 +352,37 @@ fn a_stream_end_already_in_the_socket_keeps_the_connection() {
         connections.load(Ordering::SeqCst),
         1,
         "the kept connection carried the second request"
+    );
+}
+
+#[test]
+fn discarding_a_body_that_keeps_coming_stops() {
+    let (url, _, _server) = serve(|_, _, _| {
+        Reply::Endless(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec(),
+            b"3\r\nabc\r\n".repeat(1000),
+        )
+    });
+    let agent = agent();
+    let mut response = agent.post(&url, &[], b"", TIMEOUT).expect("head");
+    let mut buf = [0; 3];
+    response.read_exact(&mut buf).expect("the data");
+    // Give the server time to fill the socket buffers.
+    std::thread::sleep(Duration::from_millis(200));
+    // An unbounded discard reads for as long as the server writes (about 9 s here,
+    // until the server's own timeout); the bound stops it after about 64 kB.
+    let started = Instant::now();
+    response.discard_buffered();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "the discard stopped ({took:?})"
+    );
+    drop(response);
+    assert_eq!(
+        agent.idle_count(),
+        0,
+        "a body without its end keeps nothing"
     );
 }
 
