@@ -187,7 +187,7 @@ pub(super) fn known(name: &str) -> Option<&'static str> {
 
 /// Whether `name` can be a setting: every key and fallback starts with one of these.
 /// The environment is filtered with it before anything is copied.
-pub(crate) fn relevant(name: &str) -> bool {
+pub(super) fn relevant(name: &str) -> bool {
     ["TELEMETRYFLOW_", "OTEL_", "ANTHROPIC_"]
         .iter()
         .any(|prefix| name.starts_with(prefix))
