@@ -101,6 +101,9 @@ impl Server {
             .performance
             .observe(&method, elapsed, &mut span, &obs.metrics);
         dispatch::finish_request_span(&mut span, answer);
+        // The span ends with its answer, though it is encoded once the answer is
+        // written (after a pipelined burst, that can be much later).
+        span.stop();
         Completion::Request {
             method,
             elapsed,

@@ -590,6 +590,12 @@ fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() 
         !ended.iter().any(|s| s.name == "mcp.tool.call"),
         "the tool's own span is encoded after the answer too"
     );
+    // The write comes later than the answer (as after a pipelined burst).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let written_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos() as u64;
     server.complete_written();
     let ended: Vec<SpanData> = spans.try_iter().collect();
     assert!(request_span(&ended), "written: the request's span ends");
@@ -605,6 +611,10 @@ fn a_task_answer_is_queued_before_its_record_and_span_end_until_it_is_written() 
         tool.end_time_unix_nano >= tool.start_time_unix_nano
             && tool.end_time_unix_nano <= request.end_time_unix_nano,
         "the tool's span keeps the end time it had when the tool returned, inside its request's"
+    );
+    assert!(
+        request.end_time_unix_nano < written_at,
+        "the request's span ends with its answer, not when the answer is written"
     );
 }
 
