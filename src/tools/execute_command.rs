@@ -566,9 +566,19 @@ mod tests {
     /// `sh -c script` in a group of its own, watched with a pidfd or with the
     /// fallback that checks for the exit every `EXIT_TICK`.
     fn run_sh(script: &str, timeout: Duration, pidfd: bool) -> (Finished, Watch, Duration) {
+        run_sh_from(Watch::default(), script, timeout, pidfd)
+    }
+
+    /// [`run_sh`] with the shared state starting as `state`.
+    fn run_sh_from(
+        state: Watch,
+        script: &str,
+        timeout: Duration,
+        pidfd: bool,
+    ) -> (Finished, Watch, Duration) {
         let mut cmd = std::process::Command::new("sh");
         cmd.args(["-c", script]).process_group(0);
-        let shared = Mutex::new(Watch::default());
+        let shared = Mutex::new(state);
         let started = Instant::now();
         let finished = watch(cmd, timeout, 1024, &shared, pidfd).expect("started");
         let state = *shared.lock().expect("lock");
@@ -620,6 +630,19 @@ mod tests {
                  have ({took:?})"
             );
         }
+    }
+
+    #[test]
+    fn a_request_cancelled_before_its_program_started_kills_it_once_started() {
+        let (finished, state, took) =
+            run_sh_from(Watch::Cancelled, "sleep 30", Duration::from_secs(20), true);
+        assert!(
+            finished.status.expect("reaped").code().is_none(),
+            "ended by a signal"
+        );
+        assert!(!finished.timed_out, "killed at once, not at the deadline");
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        assert_eq!(state, Watch::Done);
     }
 
     #[test]
