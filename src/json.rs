@@ -94,16 +94,9 @@ pub(crate) fn escape(byte: u8) -> Escape {
         b'\r' => short(b'r'),
         b'\t' => short(b't'),
         _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let [high, low]: [u8; 2] = crate::telemetry::hex_digits(&[byte]);
             Escape {
-                bytes: [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(byte >> 4)],
-                    HEX[usize::from(byte & 0xF)],
-                ],
+                bytes: [b'\\', b'u', b'0', b'0', high, low],
                 len: 6,
             }
         }
