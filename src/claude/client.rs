@@ -221,7 +221,7 @@ impl Client {
         let header = |name: &str| response.header(name).map(str::to_string);
         let request_id = header("request-id");
         if !(200..300).contains(&status) {
-            let hint = retry::retry_after(
+            let hint = outbound::retry_after(
                 header("retry-after-ms").as_deref(),
                 header("retry-after").as_deref(),
             );

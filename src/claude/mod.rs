@@ -15,7 +15,7 @@
 mod client;
 mod error;
 mod observe;
-pub(crate) mod retry;
+mod retry;
 mod sse;
 mod store;
 mod types;

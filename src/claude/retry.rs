@@ -32,21 +32,6 @@ pub fn should_retry(status: u16, should_retry_header: Option<&str>, spend_cap: b
     }
 }
 
-/// The server's wait hint: `retry-after-ms` (milliseconds) before `retry-after`
-/// (seconds; an HTTP date is not understood and ignored).
-pub fn retry_after(retry_after_ms: Option<&str>, retry_after: Option<&str>) -> Option<Duration> {
-    let parse = |v: Option<&str>, scale: f64| {
-        v?.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            // A day at most: `from_secs_f64` panics past `Duration::MAX` (`1e300`), and
-            // a longer wait is refused as too long anyway.
-            .map(|x| Duration::from_secs_f64((x / scale).min(86_400.0)))
-    };
-    parse(retry_after_ms, 1000.0).or_else(|| parse(retry_after, 1.0))
-}
-
 /// The backoff before retry number `retry` (0 for the first), with `jitter` in [0, 1).
 pub fn backoff(retry: u32, jitter: f64) -> Duration {
     let base = FIRST.saturating_mul(1u32 << retry.min(10)).min(MAX);
@@ -129,28 +114,6 @@ mod tests {
             should_retry(529, Some("maybe"), false),
             "garbage header: the status decides"
         );
-    }
-
-    #[test]
-    fn retry_after_headers() {
-        let cases: &[(Option<&str>, Option<&str>, Option<Duration>)] = &[
-            (None, Some("1"), Some(Duration::from_secs(1))),
-            (None, Some(" 2.5 "), Some(Duration::from_millis(2500))),
-            (Some("150"), Some("9"), Some(Duration::from_millis(150))),
-            (Some("x"), Some("3"), Some(Duration::from_secs(3))),
-            (None, Some("Wed, 21 Oct 2026 07:28:00 GMT"), None),
-            (None, Some("-1"), None),
-            (None, None, None),
-            (Some("1e300"), None, Some(Duration::from_secs(86_400))),
-            (
-                None,
-                Some("18446744073709551616"),
-                Some(Duration::from_secs(86_400)),
-            ),
-        ];
-        for (ms, secs, want) in cases {
-            assert_eq!(retry_after(*ms, *secs), *want, "{ms:?} {secs:?}");
-        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use rustls::ClientConfig;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+pub(crate) use wire::retry_after;
 use wire::{Chunked, Framing, Head};
 
 /// Idle connections kept per agent (an exporter needs one; the Claude client one per

@@ -5,6 +5,7 @@
 use super::Error;
 use super::url::Url;
 use std::io::Write;
+use std::time::Duration;
 
 /// Longest response head accepted (status line and headers).
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -413,9 +414,51 @@ impl Chunked {
     }
 }
 
+/// A server's wait hint from its headers: `retry-after-ms` (milliseconds, Anthropic's)
+/// before `retry-after` (seconds; an HTTP date is not understood and ignored). Shared by
+/// the Claude client and the OTLP exporters.
+pub(crate) fn retry_after(
+    retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+) -> Option<Duration> {
+    let parse = |v: Option<&str>, scale: f64| {
+        v?.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            // A day at most: `from_secs_f64` panics past `Duration::MAX` (`1e300`), and
+            // a longer wait is refused as too long anyway.
+            .map(|x| Duration::from_secs_f64((x / scale).min(86_400.0)))
+    };
+    parse(retry_after_ms, 1000.0).or_else(|| parse(retry_after, 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_headers() {
+        let cases: &[(Option<&str>, Option<&str>, Option<Duration>)] = &[
+            (None, Some("1"), Some(Duration::from_secs(1))),
+            (None, Some(" 2.5 "), Some(Duration::from_millis(2500))),
+            (Some("150"), Some("9"), Some(Duration::from_millis(150))),
+            (Some("x"), Some("3"), Some(Duration::from_secs(3))),
+            (None, Some("Wed, 21 Oct 2026 07:28:00 GMT"), None),
+            (None, Some("-1"), None),
+            (None, None, None),
+            (Some("1e300"), None, Some(Duration::from_secs(86_400))),
+            (
+                None,
+                Some("18446744073709551616"),
+                Some(Duration::from_secs(86_400)),
+            ),
+        ];
+        for (ms, secs, want) in cases {
+            assert_eq!(retry_after(*ms, *secs), *want, "{ms:?} {secs:?}");
+        }
+    }
 
     fn head(text: &str) -> Result<Option<(Head, usize)>, Error> {
         parse_head(text.as_bytes())

@@ -611,7 +611,7 @@ impl Otlp {
                     // Read as the Claude client reads it: capped at a day, so that an
                     // absurd wait cannot overflow the clock below.
                     let retry_after =
-                        crate::claude::retry::retry_after(None, response.header("retry-after"));
+                        crate::outbound::retry_after(None, response.header("retry-after"));
                     let bytes = response.read_to_vec(MAX_RESPONSE).unwrap_or_default();
                     (status, retry_after, bytes)
                 });
