@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::values::{
     Bad, boolean, choice, headers, integer, later_wins, millis, name_of, operation_rates, pairs,
-    rate, show_ms, show_pairs, size, text, url,
+    rate, show_ms, show_pairs, show_secret_pairs, size, text, url,
 };
 use super::{
     Config, LogFormat, LogLevel, LogOutput, MetricsExporters, REDACTED, SamplerKind, Secret,
@@ -184,7 +184,7 @@ pub const KEYS: &[Key] = &[
             c.telemetry.resource_attributes = later_wins(pairs(v)?);
             Ok(())
         },
-        show: |c| show_pairs(&c.telemetry.resource_attributes, false),
+        show: |c| show_pairs(&c.telemetry.resource_attributes),
     },
     Key {
         name: "TELEMETRYFLOW_MCP_TRACING_ENABLED",
@@ -313,10 +313,13 @@ pub const KEYS: &[Key] = &[
         secret: true,
         section: "tracing",
         set: |c, v, _| {
-            c.telemetry.tracing.otlp_headers = headers(v)?;
+            c.telemetry.tracing.otlp_headers = headers(v)?
+                .into_iter()
+                .map(|(name, value)| (name, Secret::new(value)))
+                .collect();
             Ok(())
         },
-        show: |c| show_pairs(&c.telemetry.tracing.otlp_headers, true),
+        show: |c| show_secret_pairs(&c.telemetry.tracing.otlp_headers),
     },
     Key {
         name: "TELEMETRYFLOW_MCP_OTLP_TIMEOUT_MS",

@@ -112,7 +112,7 @@ pub struct TracingConfig {
     /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, used as-is when set.
     pub traces_endpoint: Option<String>,
     /// `TELEMETRYFLOW_MCP_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_HEADERS` (values are secrets).
-    pub otlp_headers: Vec<(String, String)>,
+    pub otlp_headers: Vec<(String, Secret)>,
     /// `TELEMETRYFLOW_MCP_OTLP_TIMEOUT_MS` / `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
     pub otlp_timeout: Duration,
     /// `TELEMETRYFLOW_MCP_OTLP_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE`: the PEM file

@@ -2,6 +2,7 @@
 //! from a table, and the OpenTelemetry `k=v,k=v` lists with percent-encoded values. A
 //! parser refuses with `Bad`; the key's `allowed` text says why.
 
+use super::Secret;
 use std::time::Duration;
 
 use super::REDACTED;
@@ -169,13 +170,19 @@ fn percent_encode(v: &str) -> String {
     out
 }
 
-pub(super) fn show_pairs(pairs: &[(String, String)], secret: bool) -> String {
+pub(super) fn show_pairs(pairs: &[(String, String)]) -> String {
     let items: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| match secret {
-            true => format!("{k}={REDACTED}"),
-            false => format!("{k}={}", percent_encode(v)),
-        })
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
+    items.join(",")
+}
+
+/// Pairs whose values are secrets: `name=[REDACTED]`.
+pub(super) fn show_secret_pairs(pairs: &[(String, Secret)]) -> String {
+    let items: Vec<String> = pairs
+        .iter()
+        .map(|(k, _)| format!("{k}={REDACTED}"))
         .collect();
     items.join(",")
 }
@@ -240,9 +247,26 @@ mod tests {
             t.tracing.operation_rates,
             vec![("tools/call".to_string(), 0.5), ("ping".to_string(), 0.25)]
         );
+        let headers: Vec<(String, String)> = t
+            .tracing
+            .otlp_headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_string()))
+            .collect();
         assert_eq!(
-            t.tracing.otlp_headers,
+            headers,
             owned(&[("authorization", "Bearer abc"), ("x-tenant", "t1")])
+        );
+        let debug = format!("{config:?}");
+        assert!(
+            debug.contains("authorization") && !debug.contains("Bearer abc"),
+            "the configuration's Debug names the headers and hides their values"
+        );
+        let otlp = crate::telemetry::export::Otlp::new(&config, "http://127.0.0.1:9".into());
+        let debug = format!("{otlp:?}");
+        assert!(
+            debug.contains("authorization") && !debug.contains("Bearer abc"),
+            "so does the exporter's: {debug}"
         );
         let attributes = value(&config, "OTEL_RESOURCE_ATTRIBUTES");
         assert_eq!(attributes, "service.namespace=tools,team=a%2Cb,x=last,y=1");
@@ -258,7 +282,7 @@ mod tests {
             ("d", "\u{e9}"),
             ("e", " "),
         ]);
-        let shown = show_pairs(&tricky, false);
+        let shown = show_pairs(&tricky);
         assert_eq!(shown, "a=x%20y,b=50%25,c=k%3Dv%2Cw,d=%C3%A9,e=%20");
         assert_eq!(
             pairs(&shown).ok(),

@@ -12,7 +12,7 @@ use super::queue::{EncodedQueue, EncodedSpans, SharedQueue};
 use super::sampler::Sampler;
 use super::stats::ExportStats;
 use super::tracer::{Queue, Tracer};
-use crate::config::{Config, TraceExporter};
+use crate::config::{Config, Secret, TraceExporter};
 use crate::logging::ErrorTracker;
 use crate::otlp::{Buffers, DecodeError, LogRecord, PartialSuccess};
 use crate::outbound::Agent;
@@ -527,23 +527,13 @@ impl<T: Signal> Batcher<T> {
 }
 
 /// OTLP/HTTP protobuf to one signal's URL.
+#[derive(Debug)]
 pub(crate) struct Otlp {
     pub(crate) url: String,
-    headers: Vec<(String, String)>,
+    /// `OTEL_EXPORTER_OTLP_HEADERS`: the values are secrets, hidden by `Debug`.
+    headers: Vec<(String, Secret)>,
     timeout: Duration,
     agent: Agent,
-}
-
-impl std::fmt::Debug for Otlp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Header values are secrets (`OTEL_EXPORTER_OTLP_HEADERS`): names only.
-        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
-        f.debug_struct("Otlp")
-            .field("url", &self.url)
-            .field("headers", &names)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Otlp {
@@ -590,7 +580,7 @@ impl Otlp {
     ) -> Result<u64, String> {
         let mut headers = Vec::with_capacity(self.headers.len() + 1);
         headers.push(("content-type", "application/x-protobuf"));
-        headers.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        headers.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.expose())));
         let mut attempt = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
