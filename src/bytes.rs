@@ -1,6 +1,7 @@
 //! Byte-level helpers of the hand-written encoders: short copies between slices
-//! (protobuf in `otlp::wire`, JSON answers in `json`) and decimal digits without the
-//! formatting machinery (`json`, the Prometheus writer).
+//! (protobuf in `otlp::wire`, JSON answers in `json`), decimal digits without the
+//! formatting machinery (`json`, the Prometheus writer), and base64 (file blobs, proxy
+//! credentials, PEM certificates).
 
 /// `to.copy_from_slice(from)` for the short fields a message is made of (ids, names,
 /// fixed-width numbers), with fixed-size moves. musl's `memcpy` is `rep movsq` plus a
@@ -60,9 +61,97 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
+/// Standard base64 with padding (RFC 4648 §4).
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(chunk.get(2).copied().unwrap_or(0));
+        let sextet = |i: u32| ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char;
+        out.push(sextet(0));
+        out.push(sextet(1));
+        out.push(if chunk.len() > 1 { sextet(2) } else { '=' });
+        out.push(if chunk.len() > 2 { sextet(3) } else { '=' });
+    }
+    out
+}
+
+/// Standard base64 with padding; whitespace is ignored, anything else is an error.
+pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits, mut pad) = (0u32, 0u32, 0u32);
+    for &b in text {
+        let value = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                pad += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return None,
+        };
+        if pad > 0 {
+            return None;
+        }
+        acc = (acc << 6 | u32::from(value)) & 0xff_ffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    // Leftover bits are padding: at most 4 of them, and the '=' count must match.
+    let whole = (bits == 0 && pad == 0) || (bits == 4 && pad == 2) || (bits == 2 && pad == 1);
+    whole.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(base64(input.as_bytes()), want, "base64 of {input:?}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    #[test]
+    fn base64_decodes_at_every_padding_and_refuses_the_rest() {
+        let table: &[(&str, Option<&[u8]>)] = &[
+            ("", Some(b"")),
+            ("Zg==", Some(b"f")),
+            ("Zm8=", Some(b"fo")),
+            ("Zm9v", Some(b"foo")),
+            ("Zm9vYg==", Some(b"foob")),
+            ("Zm9v\r\nYmFy", Some(b"foobar")),
+            ("+/+/", Some(&[0xfb, 0xff, 0xbf])),
+            ("Zg=", None),
+            ("Zg", None),
+            ("Zm9vY", None),
+            ("Zg==Zg==", None),
+            ("Zm9v!", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(base64_decode(text.as_bytes()).as_deref(), *want, "{text:?}");
+        }
+    }
 
     #[test]
     fn decimal_digits_at_the_edges() {

@@ -8,7 +8,7 @@
 //! and appear nowhere else.
 
 use super::url::Url;
-use crate::tools::base64;
+use crate::bytes::base64;
 use std::net::IpAddr;
 
 /// One proxy: where it is and how to authenticate to it.
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn base64_and_percent_decoding_give_the_rfc_examples() {
-        // The crate's encoder (`tools::read_file::base64`), on what credentials need.
+        // The crate's encoder (`bytes::base64`), on what credentials need.
         for (input, want) in [
             ("", ""),
             ("f", "Zg=="),

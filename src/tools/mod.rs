@@ -13,7 +13,6 @@ mod arg;
 mod execute_command;
 mod list_directory;
 mod read_file;
-pub(crate) use read_file::base64;
 mod search_files;
 mod write_file;
 pub use read_file::resource_contents;

@@ -2,6 +2,7 @@
 //! at most `TELEMETRYFLOW_MCP_FILE_MAX_BYTES` per call, paged with `offset`/`length`.
 
 use super::{Tool, ToolResult, arg, schema};
+use crate::bytes::base64;
 use crate::resources::{Body, Contents};
 use crate::sandbox::FileChunk;
 use serde_json::json;
@@ -190,43 +191,9 @@ fn mime_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4).
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(chunk.get(2).copied().unwrap_or(0));
-        let sextet = |i: u32| ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char;
-        out.push(sextet(0));
-        out.push(sextet(1));
-        out.push(if chunk.len() > 1 { sextet(2) } else { '=' });
-        out.push(if chunk.len() > 2 { sextet(3) } else { '=' });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(base64(input.as_bytes()), want, "base64 of {input:?}");
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
-    }
 
     #[test]
     fn resource_contents_are_text_or_blob() {
