@@ -81,13 +81,7 @@ impl Conn {
         let count = addrs.len();
         for (tried, addr) in addrs.into_iter().enumerate() {
             let left = remaining(connect_by, Stage::Connect)?;
-            // A share of the time left for each address still to try (at least 250 ms),
-            // so that one that never answers does not use it all up.
-            let share = match count - tried {
-                1 => left,
-                n => (left / n as u32).max(Duration::from_millis(250)).min(left),
-            };
-            match TcpStream::connect_timeout(&addr, share) {
+            match TcpStream::connect_timeout(&addr, connect_share(left, count - tried)) {
                 Ok(stream) => {
                     tcp = Some(stream);
                     break;
@@ -257,6 +251,17 @@ impl Conn {
         };
         self.end += n;
         Ok(n)
+    }
+}
+
+/// The time one address may take to connect, with `left` for `addresses` still to
+/// try: a share each (at least 250 ms), so that one that never answers does not use it
+/// all up; the last one gets all that is left.
+pub(super) fn connect_share(left: Duration, addresses: usize) -> Duration {
+    match u32::try_from(addresses) {
+        Ok(0 | 1) => left,
+        Ok(n) => (left / n).max(Duration::from_millis(250)).min(left),
+        Err(_) => Duration::from_millis(250).min(left),
     }
 }
 

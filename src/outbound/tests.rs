@@ -514,3 +514,29 @@ fn an_answer_sent_before_the_body_was_read_is_not_lost_to_the_broken_pipe() {
     assert_eq!(response.read_to_vec(100), Ok(b"large".to_vec()));
     assert_eq!(agent.idle_count(), 0, "that connection is not used again");
 }
+
+#[test]
+fn each_address_gets_a_share_of_the_connect_time() {
+    use super::conn::connect_share;
+    let ms = Duration::from_millis;
+    let table = [
+        (
+            ms(3000),
+            1,
+            ms(3000),
+            "the last address gets all that is left",
+        ),
+        (ms(3000), 3, ms(1000), "a third each for three"),
+        (ms(600), 4, ms(250), "at least 250 ms each"),
+        (ms(100), 4, ms(100), "never more than is left"),
+        (
+            ms(100),
+            0,
+            ms(100),
+            "no address still to try: nothing to share",
+        ),
+    ];
+    for (left, addresses, share, what) in table {
+        assert_eq!(connect_share(left, addresses), share, "{what}");
+    }
+}
