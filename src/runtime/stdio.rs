@@ -10,8 +10,12 @@
 //! ```
 //!
 //! The loop never blocks on the client: stdin is read only once `poll` says it is
-//! readable, and stdout is written at most `PIPE_BUF` bytes at a time once `poll`
-//! says it is writable, which a pipe or socket accepts without waiting. A client
+//! readable. Answers are first written with `pwritev2(RWF_NOWAIT)`, which a pipe or
+//! socket with no room refuses instead of waiting, so an answer usually costs no
+//! `poll` for writability. Where that flag is refused (a terminal, a regular file on
+//! some file systems, older kernels), stdout is written at most `PIPE_BUF` bytes at a
+//! time once `poll` says it is writable, which a pipe or socket accepts without
+//! waiting. A client
 //! that stops reading fills the bounded outbox and then the tasks wait, while
 //! signals, timers and cancellations still run. Other threads (the async-io
 //! reactor, `unblock` workers) wake the loop through the eventfd; a wake from the
@@ -20,7 +24,7 @@
 use super::lines::LineSplitter;
 use crate::mcp::Input;
 use rustix::event::{EventfdFlags, PollFd, PollFlags};
-use rustix::io::Errno;
+use rustix::io::{Errno, ReadWriteFlags};
 use smol::channel::{Receiver, Sender, TrySendError};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -93,6 +97,10 @@ pub(crate) struct Stdio<'fd> {
     out: Vec<u8>,
     written: usize,
     stdout_side: Side,
+    /// `pwritev2(RWF_NOWAIT)` works on stdout (until it is refused once).
+    nowait: bool,
+    /// Writes that went out that way, without a `poll` first.
+    nowait_writes: u64,
     /// Called once when stdin ends (the health probe starts draining).
     on_eof: Option<Box<dyn FnOnce()>>,
     /// Called once, after the first write to stdout or when the loop first has
@@ -109,6 +117,7 @@ impl std::fmt::Debug for Stdio<'_> {
             .field("stdout", &self.stdout_side)
             .field("pending", &self.pending.len())
             .field("unwritten", &(self.out.len() - self.written))
+            .field("nowait_writes", &self.nowait_writes)
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +151,8 @@ impl<'fd> Stdio<'fd> {
             out: Vec::new(),
             written: 0,
             stdout_side: Side::Open,
+            nowait: true,
+            nowait_writes: 0,
             on_eof: Some(on_eof),
             on_started: None,
             on_written: None,
@@ -183,6 +194,12 @@ impl<'fd> Stdio<'fd> {
             if self.wake.notified.load(SeqCst) {
                 continue;
             }
+            // Nothing left to run: what the future answered goes out now, in one
+            // write, before the loop sleeps; if that emptied the buffer while
+            // answers still wait in the outbox (their senders blocked), take them.
+            if self.write_now() && !self.outbox.is_empty() {
+                continue;
+            }
             self.wake.sleeping.store(true, SeqCst);
             if self.wake.notified.load(SeqCst) {
                 self.wake.sleeping.store(false, SeqCst);
@@ -206,8 +223,15 @@ impl<'fd> Stdio<'fd> {
     pub(crate) fn flush(&mut self, deadline: Instant) {
         loop {
             self.pump();
-            if self.out.is_empty() || self.stdout_side == Side::Closed {
+            self.write_now();
+            if self.stdout_side == Side::Closed {
                 return;
+            }
+            if self.out.is_empty() {
+                if self.outbox.is_empty() {
+                    return;
+                }
+                continue;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -342,34 +366,67 @@ impl<'fd> Stdio<'fd> {
         }
     }
 
+    /// Writes what waits for stdout without asking `poll` first, as far as the
+    /// client has room for it: `RWF_NOWAIT` makes a full pipe or socket answer
+    /// `EAGAIN` (then `wait` polls for room) instead of blocking. True when some
+    /// bytes went out.
+    fn write_now(&mut self) -> bool {
+        let before = self.nowait_writes;
+        while self.nowait && !self.out.is_empty() && self.stdout_side == Side::Open {
+            let unwritten = [std::io::IoSlice::new(&self.out[self.written..])];
+            // `u64::MAX`: at the current offset, as `write` does.
+            match rustix::io::pwritev2(self.stdout, &unwritten, u64::MAX, ReadWriteFlags::NOWAIT) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.nowait_writes += 1;
+                    self.wrote(n);
+                }
+                Err(Errno::AGAIN | Errno::INTR) => break,
+                // The flag is unknown to this kernel, or not supported by this kind of
+                // file (a terminal, some file systems): `poll` first from now on.
+                Err(Errno::OPNOTSUPP | Errno::INVAL | Errno::NOSYS | Errno::SPIPE) => {
+                    self.nowait = false;
+                }
+                Err(e) => self.write_failed(e),
+            }
+        }
+        self.nowait_writes != before
+    }
+
+    /// Writes at most `WRITE_CHUNK` bytes, once `poll` said stdout is writable.
     fn write(&mut self) {
         let end = self.out.len().min(self.written + WRITE_CHUNK);
         match rustix::io::write(self.stdout, &self.out[self.written..end]) {
-            Ok(n) => {
-                self.started();
-                self.written += n;
-                if self.written == self.out.len() {
-                    self.out.clear();
-                    self.written = 0;
-                    if self.out.capacity() > WRITE_BUFFER {
-                        self.out = Vec::new();
-                    }
-                    if self.outbox.is_empty()
-                        && let Some(written) = &mut self.on_written
-                    {
-                        written();
-                    }
-                }
-            }
+            Ok(n) => self.wrote(n),
             Err(Errno::INTR | Errno::AGAIN) => {}
-            Err(e) => {
-                log::error!(error:% = e; "writing stdout failed; the client is gone");
-                self.stdout_side = Side::Closed;
+            Err(e) => self.write_failed(e),
+        }
+    }
+
+    /// `n` more bytes of the buffer are out.
+    fn wrote(&mut self, n: usize) {
+        self.started();
+        self.written += n;
+        if self.written == self.out.len() {
+            self.out.clear();
+            self.written = 0;
+            if self.out.capacity() > WRITE_BUFFER {
                 self.out = Vec::new();
-                self.written = 0;
-                self.outbox.close();
+            }
+            if self.outbox.is_empty()
+                && let Some(written) = &mut self.on_written
+            {
+                written();
             }
         }
+    }
+
+    fn write_failed(&mut self, e: Errno) {
+        log::error!(error:% = e; "writing stdout failed; the client is gone");
+        self.stdout_side = Side::Closed;
+        self.out = Vec::new();
+        self.written = 0;
+        self.outbox.close();
     }
 }
 
@@ -459,6 +516,156 @@ mod tests {
         client_out.read_to_string(&mut text).expect("read");
         let want: String = (0..100).map(|i| format!("got line {i}\n")).collect();
         assert_eq!(text, want, "one message per line, in order");
+    }
+
+    /// What a loop that answered lines left behind.
+    struct Answered {
+        /// How often the after-write hook ran.
+        hooks: usize,
+        nowait: bool,
+        nowait_writes: u64,
+        stdout: Side,
+        unwritten: usize,
+    }
+
+    /// Runs a loop that answers each of `lines` with `got LINE` on `stdout` until
+    /// EOF, then flushes.
+    fn answer_lines(stdout: BorrowedFd<'_>, lines: usize) -> Answered {
+        let (mut client_in, server_in) = UnixStream::pair().expect("pair");
+        let (in_tx, in_rx) = smol::channel::bounded(2);
+        let (out_tx, out_rx) = smol::channel::bounded(4);
+        let writer = std::thread::spawn(move || {
+            for i in 0..lines {
+                client_in
+                    .write_all(format!("line {i}\n").as_bytes())
+                    .expect("write");
+            }
+        });
+        let mut stdio = Stdio::new(
+            server_in.as_fd(),
+            stdout,
+            1024,
+            in_tx,
+            out_rx,
+            Box::new(|| {}),
+        )
+        .expect("eventfd");
+        let hooks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&hooks);
+        stdio.when_written(Some(Box::new(move || {
+            counted.fetch_add(1, SeqCst);
+        })));
+        stdio.block_on(async move {
+            while let Ok(Input::Line(line)) = in_rx.recv().await {
+                let text = String::from_utf8(line).expect("utf-8");
+                out_tx.send(format!("got {text}")).await.expect("open");
+            }
+        });
+        stdio.flush(Instant::now() + Duration::from_secs(5));
+        writer.join().expect("writer");
+        Answered {
+            hooks: hooks.load(SeqCst),
+            nowait: stdio.nowait,
+            nowait_writes: stdio.nowait_writes,
+            stdout: stdio.stdout_side,
+            unwritten: stdio.out.len() - stdio.written,
+        }
+    }
+
+    #[test]
+    fn answers_on_a_pipe_are_written_without_a_poll_first() {
+        let (mut reader, writer) = std::io::pipe().expect("pipe");
+        let answered = answer_lines(writer.as_fd(), 100);
+        assert!(answered.nowait, "a pipe takes RWF_NOWAIT writes");
+        assert!(
+            answered.nowait_writes >= 1,
+            "answers went out before any poll for room"
+        );
+        assert!(answered.hooks >= 1, "the after-write hook ran");
+        drop(writer);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).expect("read");
+        let want: String = (0..100).map(|i| format!("got line {i}\n")).collect();
+        assert_eq!(text, want, "one message per line, in order");
+    }
+
+    #[test]
+    fn a_stdout_that_refuses_nowait_writes_is_written_after_poll() {
+        // A terminal (here a pseudo-terminal's master side) does not take
+        // RWF_NOWAIT: the loop falls back to poll-then-write and loses nothing.
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/ptmx")
+            .expect("/dev/ptmx");
+        let answered = answer_lines(tty.as_fd(), 20);
+        assert!(
+            !answered.nowait,
+            "the terminal refused RWF_NOWAIT, then poll"
+        );
+        assert_eq!(answered.nowait_writes, 0, "no write went out without poll");
+        assert_eq!(answered.stdout, Side::Open, "the refusal is not an error");
+        assert_eq!(answered.unwritten, 0, "every answer was written");
+        assert!(answered.hooks >= 1, "the after-write hook ran");
+    }
+
+    #[test]
+    fn answers_larger_than_the_write_buffer_keep_flowing_and_are_flushed() {
+        // 400 answers of 1 kB through an outbox of 256: the write buffer (64 kB)
+        // fills before the outbox is empty, so after each whole write the loop must
+        // take more from the outbox (its senders wait) before it sleeps. When the
+        // future ends, up to 256 kB are still in the outbox: the flush must write
+        // them all, not stop once the buffer is out.
+        // A socket's buffer takes the whole 64 kB at once, so the buffer empties in one
+        // write while answers still wait in the outbox.
+        let (mut reader, writer) = UnixStream::pair().expect("pair");
+        let (_client_in, server_in) = UnixStream::pair().expect("pair");
+        let (in_tx, _in_rx) = smol::channel::bounded(1);
+        let (out_tx, out_rx) = smol::channel::bounded(256);
+        let mut stdio = Stdio::new(
+            server_in.as_fd(),
+            writer.as_fd(),
+            1024,
+            in_tx,
+            out_rx,
+            Box::new(|| {}),
+        )
+        .expect("eventfd");
+        let client = std::thread::spawn(move || {
+            let mut text = String::new();
+            reader.read_to_string(&mut text).expect("read");
+            text
+        });
+        let answer = |i: usize| format!("{i:04}{}", "x".repeat(1020));
+        let sent = stdio.block_on(async move {
+            let producer = async {
+                for i in 0..400 {
+                    out_tx.send(answer(i)).await.expect("open");
+                }
+                true
+            };
+            let stall = async {
+                smol::Timer::after(Duration::from_secs(10)).await;
+                false
+            };
+            smol::future::or(producer, stall).await
+        });
+        assert!(
+            sent,
+            "400 kB of answers went through a 64 kB buffer without a stall"
+        );
+        stdio.flush(Instant::now() + Duration::from_secs(5));
+        drop(stdio);
+        drop(writer);
+        let text = client.join().expect("client");
+        let want: String = (0..400).map(|i| answer(i) + "\n").collect();
+        assert!(
+            text.len() == want.len(),
+            "every answer, the flushed ones too: {} of {} bytes",
+            text.len(),
+            want.len()
+        );
+        assert!(text == want, "in order");
     }
 
     #[test]
