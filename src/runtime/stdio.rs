@@ -383,8 +383,16 @@ impl<'fd> Stdio<'fd> {
                 }
                 Err(Errno::AGAIN | Errno::INTR) => break,
                 // The flag is unknown to this kernel, or not supported by this kind of
-                // file (a terminal, some file systems): `poll` first from now on.
-                Err(Errno::OPNOTSUPP | Errno::INVAL | Errno::NOSYS | Errno::SPIPE) => {
+                // file (a terminal, some file systems), or a seccomp filter refuses the
+                // call: `poll` first from now on, and a real error shows on `write`.
+                Err(
+                    Errno::OPNOTSUPP
+                    | Errno::INVAL
+                    | Errno::NOSYS
+                    | Errno::SPIPE
+                    | Errno::PERM
+                    | Errno::ACCESS,
+                ) => {
                     self.nowait = false;
                 }
                 Err(e) => self.write_failed(e),
