@@ -12,8 +12,8 @@
 //! The loop never blocks on the client: stdin is read only once `poll` says it is
 //! readable. Answers are first written with `pwritev2(RWF_NOWAIT)`, which a pipe or
 //! socket with no room refuses instead of waiting, so an answer usually costs no
-//! `poll` for writability. Where that flag is refused (a terminal, a regular file on
-//! some file systems, older kernels), stdout is written at most `PIPE_BUF` bytes at a
+//! `poll` for writability. Where that flag is refused (a terminal, a named FIFO, a
+//! regular file on some file systems, pipes before Linux 6.4), stdout is written at most `PIPE_BUF` bytes at a
 //! time once `poll` says it is writable, which a pipe or socket accepts without
 //! waiting. A client
 //! that stops reading fills the bounded outbox and then the tasks wait, while
@@ -40,6 +40,11 @@ use std::time::Instant;
 const IDLE_START: rustix::event::Timespec = rustix::event::Timespec {
     tv_sec: 0,
     tv_nsec: 5_000_000,
+};
+/// A `poll` that only looks.
+const NO_WAIT: rustix::event::Timespec = rustix::event::Timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
 };
 /// Bytes read from stdin at once.
 const READ_CHUNK: usize = 64 * 1024;
@@ -197,7 +202,10 @@ impl<'fd> Stdio<'fd> {
             // Nothing left to run: what the future answered goes out now, in one
             // write, before the loop sleeps; if that emptied the buffer while
             // answers still wait in the outbox (their senders blocked), take them.
-            if self.write_now() && !self.outbox.is_empty() {
+            if self.write_now() && self.out.is_empty() && !self.outbox.is_empty() {
+                // Stdin and wake-ups are looked at too, without sleeping: a flood of
+                // answers must not keep requests (and cancellations) unread.
+                self.wait(Some(&NO_WAIT));
                 continue;
             }
             self.wake.sleeping.store(true, SeqCst);
@@ -386,13 +394,14 @@ impl<'fd> Stdio<'fd> {
                 // file (a terminal, some file systems), or a seccomp filter refuses the
                 // call: `poll` first from now on, and a real error shows on `write`.
                 Err(
-                    Errno::OPNOTSUPP
+                    e @ (Errno::OPNOTSUPP
                     | Errno::INVAL
                     | Errno::NOSYS
                     | Errno::SPIPE
                     | Errno::PERM
-                    | Errno::ACCESS,
+                    | Errno::ACCESS),
                 ) => {
+                    log::debug!(error:% = e; "stdout refuses RWF_NOWAIT writes; polling before each write");
                     self.nowait = false;
                 }
                 Err(e) => self.write_failed(e),
@@ -583,11 +592,24 @@ mod tests {
     #[test]
     fn answers_on_a_pipe_are_written_without_a_poll_first() {
         let (mut reader, writer) = std::io::pipe().expect("pipe");
+        // Pipes take the flag since Linux 6.4; before, the loop must fall back.
+        let (_probe_reader, probe) = std::io::pipe().expect("pipe");
+        let takes_nowait = rustix::io::pwritev2(
+            &probe,
+            &[std::io::IoSlice::new(b"x")],
+            u64::MAX,
+            ReadWriteFlags::NOWAIT,
+        )
+        .is_ok();
         let answered = answer_lines(writer.as_fd(), 100);
-        assert!(answered.nowait, "a pipe takes RWF_NOWAIT writes");
-        assert!(
+        assert_eq!(
+            answered.nowait, takes_nowait,
+            "RWF_NOWAIT kept where the kernel takes it"
+        );
+        assert_eq!(
             answered.nowait_writes >= 1,
-            "answers went out before any poll for room"
+            takes_nowait,
+            "answers went out before any poll for room, where pipes take the flag"
         );
         assert!(answered.hooks >= 1, "the after-write hook ran");
         drop(writer);
