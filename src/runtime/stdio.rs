@@ -13,9 +13,9 @@
 //! readable. Answers are first written with `pwritev2(RWF_NOWAIT)`, which a pipe or
 //! socket with no room refuses instead of waiting, so an answer usually costs no
 //! `poll` for writability. Where that flag is refused (a terminal, a named FIFO, a
-//! regular file on some file systems, pipes before Linux 6.4), stdout is written at most `PIPE_BUF` bytes at a
-//! time once `poll` says it is writable, which a pipe or socket accepts without
-//! waiting. A client
+//! regular file on some file systems, pipes before Linux 6.4, a seccomp filter),
+//! stdout is written at most `PIPE_BUF` bytes at a time once `poll` says it is
+//! writable, which a pipe or socket accepts without waiting. A client
 //! that stops reading fills the bounded outbox and then the tasks wait, while
 //! signals, timers and cancellations still run. Other threads (the async-io
 //! reactor, `unblock` workers) wake the loop through the eventfd; a wake from the
@@ -645,9 +645,8 @@ mod tests {
         // fills before the outbox is empty, so after each whole write the loop must
         // take more from the outbox (its senders wait) before it sleeps. When the
         // future ends, up to 256 kB are still in the outbox: the flush must write
-        // them all, not stop once the buffer is out.
-        // A socket's buffer takes the whole 64 kB at once, so the buffer empties in one
-        // write while answers still wait in the outbox.
+        // them all, not stop once the buffer is out. A socket, not a pipe: its buffer
+        // takes the whole 64 kB in one write, so the buffer does empty that way.
         let (mut reader, writer) = UnixStream::pair().expect("pair");
         let (_client_in, server_in) = UnixStream::pair().expect("pair");
         let (in_tx, _in_rx) = smol::channel::bounded(1);
