@@ -440,8 +440,9 @@ fn no_roots_request_without_the_capability() {
 
 /// Swaps `root/flip` between a real directory and a symlink to `outside` as fast
 /// as it can, while the client reads and writes through it: a read never returns
-/// the outside file and nothing is ever written outside (the checks after each
-/// open catch what the resolution could not).
+/// the outside file and nothing is ever written outside, not even a directory
+/// (the checks after each open catch what the resolution could not, and writes
+/// act through verified directory descriptors only).
 #[test]
 fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
     use std::sync::Arc;
@@ -482,11 +483,15 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
         if r["isError"] == false {
             served += 1;
         }
-        common::sandbox::result(
-            &mut s,
-            "write_file",
-            json!({"path": "flip/w", "content": "pwned"}),
-        );
+        // Writes are cheaper than the race window is rare: several per read,
+        // into the swapped directory and into directories made under it.
+        for path in ["flip/w", "flip/v", "flip/n/w", "flip/n/m/w"] {
+            common::sandbox::result(
+                &mut s,
+                "write_file",
+                json!({"path": path, "content": "pwned", "create_dirs": true}),
+            );
+        }
     }
     stop.store(true, Ordering::Relaxed);
     let swaps = flipper.join().expect("flipper");

@@ -1,15 +1,17 @@
 //! File-system operations under a [`Roots`]: every open is `O_NOFOLLOW` and
 //! verified afterwards through `/proc/self/fd/N`; reads are bounded; writes are
-//! atomic (temporary file, then rename) and never leave a partial file; walks go
-//! through pinned directory descriptors with depth, entry, time and cancellation
-//! bounds. Blocking: call these from `logging::unblock` (`smol::unblock` with the log context).
+//! atomic (temporary file, then `renameat`, in a verified directory descriptor)
+//! and never leave a partial file; walks go through pinned directory descriptors
+//! with depth, entry, time and cancellation bounds. Blocking: call these from `logging::unblock` (`smol::unblock` with the log context).
 
 use super::{Refusal, Roots};
-use rustix::fs::OFlags;
+use rustix::fs::{self as rfs, OFlags};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -139,6 +141,13 @@ pub enum Flow {
     Stop,
 }
 
+/// Flags of a directory opened through its parent's descriptor.
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC);
+
 /// Names read from one directory at most (sorting needs them all in memory).
 const MAX_NAMES_PER_DIR: usize = 100_000;
 
@@ -242,9 +251,12 @@ impl Roots {
     }
 
     /// Writes `content` to `path` atomically: a new temporary file in the target's
-    /// directory, verified inside a root, synced, then renamed over the target.
-    /// Missing parent directories are created only with `create_dirs`. On any
-    /// failure nothing is left behind and the target is unchanged.
+    /// directory, synced, then renamed over the target. Every step after the first
+    /// open goes through a directory descriptor verified inside a root (`mkdirat`,
+    /// `openat`, `renameat`, all without following symlinks), so a directory
+    /// swapped for a symlink at any moment cannot redirect the write. Missing parent
+    /// directories are created only with `create_dirs`. On any failure nothing is
+    /// left behind and the target is unchanged.
     pub fn write_atomic(
         &self,
         path: &str,
@@ -267,73 +279,109 @@ impl Roots {
             }
         };
         let target = resolved.path;
-        let existing = if resolved.missing == 0 {
-            let meta = fs::symlink_metadata(&target).map_err(io_error("stat"))?;
-            if !meta.is_file() {
-                return Err(Refusal::NotAFile(path.to_string()));
-            }
-            Some(meta)
-        } else {
-            None
-        };
         let Some((parent, name)) = target.parent().zip(target.file_name()) else {
             return Err(Refusal::NotAFile(path.to_string()));
         };
-        let mut dirs_created = 0;
-        if resolved.missing > 1 {
-            if !create_dirs {
-                return Err(Refusal::MissingParent(path.to_string()));
-            }
-            // One level at a time, each checked right after it is made.
-            let missing_dirs: Vec<&Path> = parent.ancestors().take(resolved.missing - 1).collect();
-            for dir in missing_dirs.into_iter().rev() {
-                match fs::create_dir(dir) {
-                    Ok(()) => dirs_created += 1,
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(io_error("create directory")(e)),
-                }
-                let real = fs::canonicalize(dir).map_err(io_error("resolve"))?;
-                if real != dir || !self.contains(&real) {
-                    return Err(self.outside(path));
-                }
-            }
+        if resolved.missing > 1 && !create_dirs {
+            return Err(Refusal::MissingParent(path.to_string()));
         }
+        // The deepest directory that exists, opened and verified; each missing one
+        // below it is made and opened through its parent's descriptor.
+        let missing_dirs: Vec<&Path> = parent
+            .ancestors()
+            .take(resolved.missing.saturating_sub(1))
+            .collect();
+        let existing_dir = parent
+            .ancestors()
+            .nth(missing_dirs.len())
+            .ok_or_else(|| self.outside(path))?;
+        let (mut dir, mut dir_path) = self.open_verified(existing_dir, path, true)?;
+        let mut dirs_created = 0;
+        for missing in missing_dirs.into_iter().rev() {
+            let Some(component) = missing.file_name() else {
+                return Err(self.outside(path));
+            };
+            match rfs::mkdirat(&dir, component, rfs::Mode::from_raw_mode(0o777)) {
+                Ok(()) => dirs_created += 1,
+                Err(Errno::EXIST) => {}
+                Err(e) => return Err(io_error("create directory")(e.into())),
+            }
+            dir = self.open_at(&dir, component, path, DIR_FLAGS)?;
+            dir_path.push(component);
+        }
+        let existing = match rfs::statat(&dir, name, rfs::AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat)
+                if rfs::FileType::from_raw_mode(stat.st_mode) == rfs::FileType::RegularFile =>
+            {
+                Some(stat.st_mode & 0o7777)
+            }
+            Ok(_) => return Err(Refusal::NotAFile(path.to_string())),
+            Err(Errno::NOENT) => None,
+            Err(e) => return Err(io_error("stat")(e.into())),
+        };
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let temp = parent.join(format!(
-            ".{}.tfo-mcp-{}-{}.tmp",
-            name.to_string_lossy(),
+        let mut temp = OsString::from(".");
+        temp.push(name);
+        temp.push(format!(
+            ".tfo-mcp-{}-{}.tmp",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(open_flags())
-            .open(&temp)
-            .map_err(io_error("create a temporary file for"))?;
-        let mut guard = RemoveOnDrop(Some(temp.clone()));
-        // Where the file really is: if the directory was swapped for a symlink just
-        // before the create, that is outside, and that is what the guard removes.
-        let opened = self.real_path(&file, path)?;
-        guard.0 = Some(opened.clone());
-        if opened.parent() != Some(parent) || !self.contains(&opened) {
-            return Err(self.outside(path));
-        }
-        if let Some(meta) = &existing {
-            file.set_permissions(meta.permissions())
+        let mut file = self.open_at(
+            &dir,
+            &temp,
+            path,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        )?;
+        let guard = RemoveOnDrop {
+            dir: &dir,
+            name: Some(&temp),
+        };
+        if let Some(mode) = existing {
+            file.set_permissions(fs::Permissions::from_mode(mode))
                 .map_err(io_error("copy permissions to"))?;
         }
         file.write_all(content).map_err(io_error("write"))?;
         file.sync_all().map_err(io_error("sync"))?;
         drop(file);
-        fs::rename(&temp, &target).map_err(io_error("rename into"))?;
+        rfs::renameat(&dir, &temp, &dir, name).map_err(|e| io_error("rename into")(e.into()))?;
         guard.disarm();
+        dir_path.push(name);
         Ok(Written {
-            path: target,
+            path: dir_path,
             bytes,
             created: existing.is_none(),
             dirs_created,
         })
+    }
+
+    /// Opens `name` in the directory `dir` (a descriptor already verified inside a
+    /// root) without following a symlink, so what opens is inside too. New files
+    /// get `0o666` less the umask, as `File::create` gives.
+    fn open_at(
+        &self,
+        dir: &File,
+        name: &OsStr,
+        given: &str,
+        flags: OFlags,
+    ) -> Result<File, Refusal> {
+        rfs::openat(dir, name, flags, rfs::Mode::from_raw_mode(0o666))
+            .map(File::from)
+            .map_err(|e| match e {
+                // ELOOP: a symlink appeared where a directory or file was expected.
+                Errno::LOOP => self.outside(given),
+                Errno::NOTDIR => Refusal::NotADirectory(given.to_string()),
+                Errno::EXIST => Refusal::Io {
+                    op: "create a temporary file for",
+                    path: given.to_string(),
+                    source: e.into(),
+                },
+                _ => Refusal::Io {
+                    op: "open",
+                    path: given.to_string(),
+                    source: e.into(),
+                },
+            })
     }
 
     /// Walks the directory at `path` depth-first in name order, calling `visit`
@@ -465,19 +513,23 @@ fn read_from(
     })
 }
 
-/// Removes a temporary file unless disarmed: no partial write survives a failure.
-struct RemoveOnDrop(Option<PathBuf>);
+/// Removes a temporary file (a name in a pinned directory) unless disarmed: no
+/// partial write survives a failure.
+struct RemoveOnDrop<'a> {
+    dir: &'a File,
+    name: Option<&'a OsStr>,
+}
 
-impl RemoveOnDrop {
+impl RemoveOnDrop<'_> {
     fn disarm(mut self) {
-        self.0 = None;
+        self.name = None;
     }
 }
 
-impl Drop for RemoveOnDrop {
+impl Drop for RemoveOnDrop<'_> {
     fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = fs::remove_file(path);
+        if let Some(name) = self.name.take() {
+            let _ = rfs::unlinkat(self.dir, name, rfs::AtFlags::empty());
         }
     }
 }

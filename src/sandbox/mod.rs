@@ -20,15 +20,19 @@
 //!   inside a root, so reads and walks act on verified files only;
 //! - directories are walked through their pinned descriptor (`/proc/self/fd/N/name`),
 //!   so a parent swapped during a walk does not redirect it;
-//! - writes go to a fresh temporary file (`create_new`, which never follows a
-//!   symlink) in the checked directory, verified through its descriptor, then
-//!   renamed over the target (a rename replaces a symlink, it does not follow it).
+//! - writes act through descriptors only: the deepest existing directory is
+//!   opened (`O_NOFOLLOW`) and verified, each missing directory below it is made
+//!   with `mkdirat` and opened with `openat(O_NOFOLLOW)` through its parent, and
+//!   the temporary file is created, then renamed over the target, with
+//!   `openat(O_EXCL|O_NOFOLLOW)` and `renameat` in that pinned directory (a rename
+//!   replaces a symlink, it does not follow it). A swap at any moment after the
+//!   verification changes no descriptor, so nothing is written outside.
 //!
-//! What remains: the final `rename` and `create_dir` take paths, so a parent
-//! directory swapped for a symlink in the instant between the descriptor check and
-//! the rename could move the file elsewhere; `renameat`/`openat2(RESOLVE_BENEATH)`
-//! would close that and are left for later. Hard links inside a root to files
-//! outside it cannot be told apart from ordinary files and are served.
+//! What remains: a directory already opened can itself be moved (renamed, not
+//! swapped for a symlink) out of the roots while in use, by someone who may write
+//! both inside a root and at the destination; the write then follows it. Hard
+//! links inside a root to files outside it cannot be told apart from ordinary
+//! files and are served.
 
 mod fs;
 

@@ -210,6 +210,41 @@ fn a_failed_write_leaves_nothing_and_keeps_the_old_content() {
 }
 
 #[test]
+fn writes_keep_the_mode_make_missing_directories_and_refuse_non_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = TempDir::new("write-dirs");
+    let file = base.0.join("f");
+    std::fs::write(&file, "old").expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 64);
+    roots.write_atomic("f", b"new", false).expect("overwrite");
+    let mode = std::fs::metadata(&file).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o7777, 0o640, "the old file's mode is kept");
+
+    let made = roots
+        .write_atomic("a/b/c", b"deep", true)
+        .expect("deep write");
+    assert_eq!(
+        (made.path, made.dirs_created, made.created),
+        (base.0.join("a/b/c"), 2, true)
+    );
+    assert_eq!(std::fs::read(base.0.join("a/b/c")).expect("read"), b"deep");
+    let again = roots
+        .write_atomic("a/b/d", b"x", true)
+        .expect("existing dirs");
+    assert_eq!(again.dirs_created, 0);
+
+    let dir = roots.write_atomic("a", b"x", false);
+    assert!(matches!(dir, Err(Refusal::NotAFile(_))), "{dir:?}");
+    std::fs::write(base.0.join("plain"), "p").expect("write");
+    let through_file = roots.write_atomic("plain/x", b"x", false);
+    assert!(
+        through_file.is_err(),
+        "a file is no directory: {through_file:?}"
+    );
+}
+
+#[test]
 fn walks_stop_at_their_bounds() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64};
