@@ -205,6 +205,13 @@ impl Roots {
         Ok((file, path))
     }
 
+    /// Opens the directory at `path`, verified inside a root: a working directory
+    /// entered through its descriptor (`/proc/self/fd/N`) cannot be swapped.
+    pub fn open_dir(&self, path: &str) -> Result<(File, PathBuf), Refusal> {
+        let real = self.resolve_existing(path)?;
+        self.open_verified(&real, path, true)
+    }
+
     /// Opens the regular file at `path` for reading, verified inside a root.
     pub fn open_file(&self, path: &str) -> Result<(File, PathBuf, u64), Refusal> {
         let real = self.resolve_existing(path)?;

@@ -3,7 +3,8 @@
 //! argv by simple quoting rules; anything a shell would interpret (`;`, `&`, `|`,
 //! `$`, backticks, redirections, globs) is refused, not run. The program runs in
 //! its own process group with a minimal environment, stdin closed, a working
-//! directory inside the roots and a timeout; output is capped per stream (the
+//! directory inside the roots (entered through its verified descriptor) and a
+//! timeout; output is capped per stream (the
 //! rest is read and dropped, so memory stays flat); on exit, timeout or
 //! cancellation the whole group is killed (SIGKILL), and the child is always
 //! reaped (no zombies).
@@ -12,6 +13,7 @@ use super::{Annotations, Tool, ToolResult, arg, schema};
 use crate::config::SandboxConfig;
 use rustix::process::{Pid, Signal, kill_process_group};
 use serde_json::{Value, json};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -130,13 +132,7 @@ Output is capped per stream; a non-zero exit is reported as an error with the ex
                 let roots = ctx.services.sandbox.settled().await;
                 let dir_arg = arg::text(&args, "working_dir");
                 let dir = crate::blocking::unblock(move || {
-                    let given = dir_arg.unwrap_or_else(|| ".".to_string());
-                    let dir = roots.resolve_existing(&given)?;
-                    if dir.is_dir() {
-                        Ok(dir)
-                    } else {
-                        Err(crate::sandbox::Refusal::NotADirectory(given))
-                    }
+                    roots.open_dir(&dir_arg.unwrap_or_else(|| ".".to_string()))
                 })
                 .await;
                 let dir = match dir {
@@ -486,13 +482,15 @@ fn read_some<R: std::io::Read>(
 async fn run(
     program: PathBuf,
     argv: Vec<String>,
-    dir: PathBuf,
+    (dir_fd, dir): (std::fs::File, PathBuf),
     timeout: Duration,
     cap: usize,
 ) -> ToolResult {
     let mut cmd = std::process::Command::new(&program);
+    // Entered through the verified descriptor (still open in the child until its
+    // exec): a directory swapped for a symlink after the check changes nothing.
     cmd.args(&argv[1..])
-        .current_dir(&dir)
+        .current_dir(format!("/proc/self/fd/{}", dir_fd.as_raw_fd()))
         .env_clear()
         .envs(
             PASSED_ENV
@@ -507,7 +505,12 @@ async fn run(
     let started = Instant::now();
     let shared = Arc::new(Mutex::new(Watch::default()));
     let _cancel = CancelOnDrop(Arc::clone(&shared));
-    let finished = crate::blocking::unblock(move || watch(cmd, timeout, cap, &shared, true)).await;
+    let finished = crate::blocking::unblock(move || {
+        let finished = watch(cmd, timeout, cap, &shared, true);
+        drop(dir_fd);
+        finished
+    })
+    .await;
     let Finished {
         pid,
         status,
