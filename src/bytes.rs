@@ -1,6 +1,7 @@
 //! Byte-level helpers of the hand-written encoders: short copies between slices
 //! (protobuf in `otlp::wire`, JSON answers in `json`), decimal digits without the
-//! formatting machinery (`json`, the Prometheus writer), and base64 (file blobs, proxy
+//! formatting machinery (`json`, the Prometheus writer), `%XX` decoding (configuration
+//! values, proxy credentials, `file://` URIs, resource template variables), and base64 (file blobs, proxy
 //! credentials, PEM certificates).
 
 /// `to.copy_from_slice(from)` for the short fields a message is made of (ids, names,
@@ -61,6 +62,27 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
+/// `text` with its `%XX` escapes decoded (two hex digits, either case; no sign, no
+/// other form); `None` for a broken escape.
+pub(crate) fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let (high, low) = (hex(bytes.get(i + 1))?, hex(bytes.get(i + 2))?);
+            // Two hex digits are at most 255.
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
 /// Standard base64 with padding (RFC 4648 §4).
 pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -114,6 +136,25 @@ pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_escapes_take_exactly_two_hex_digits() {
+        for (text, decoded) in [
+            ("a%20b", Some(&b"a b"[..])),
+            ("%2f%2F", Some(b"//")),
+            ("%ff", Some(b"\xff")),
+            ("plain", Some(b"plain")),
+            ("", Some(b"")),
+            ("%", None),
+            ("%2", None),
+            ("%zz", None),
+            // `from_str_radix` would take these as +1 and -1.
+            ("%+1", None),
+            ("%-1", None),
+        ] {
+            assert_eq!(percent_decode(text).as_deref(), decoded, "{text:?}");
+        }
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {

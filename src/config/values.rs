@@ -138,23 +138,7 @@ pub(super) fn later_wins<T>(pairs: Vec<(String, T)>) -> Vec<(String, T)> {
 }
 
 pub(super) fn percent_decode(v: &str) -> Result<String, Bad> {
-    let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let (Some(high), Some(low)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
-                return Err(Bad);
-            };
-            out.push(u8::try_from(high * 16 + low).map_err(|_| Bad)?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| Bad)
+    String::from_utf8(crate::bytes::percent_decode(v).ok_or(Bad)?).map_err(|_| Bad)
 }
 
 /// Encodes what `split_pairs` or trimming would change (W3C Baggage value octets).

@@ -138,23 +138,7 @@ impl Template {
 
 /// Percent-decodes `raw`, the value of variable `name`.
 fn decode(raw: &str, name: &'static str) -> Result<String, TemplateError> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or(TemplateError::BadEscape(name))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
+    let out = crate::bytes::percent_decode(raw).ok_or(TemplateError::BadEscape(name))?;
     match String::from_utf8(out) {
         Ok(text) if !text.contains('\0') => Ok(text),
         _ => Err(TemplateError::BadValue(name)),
@@ -206,6 +190,7 @@ mod tests {
             (&file, "file://host/x", Ok(None)),
             (&file, "file:///a%2", Err(TemplateError::BadEscape("path"))),
             (&file, "file:///a%zz", Err(TemplateError::BadEscape("path"))),
+            (&file, "file:///a%+1", Err(TemplateError::BadEscape("path"))),
             (&file, "file:///a%00b", Err(TemplateError::BadValue("path"))),
             (&file, "file:///%FF", Err(TemplateError::BadValue("path"))),
             (

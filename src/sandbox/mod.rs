@@ -472,21 +472,9 @@ pub fn path_from_file_uri(uri: &str) -> Option<PathBuf> {
     if !rest.starts_with('/') {
         return None;
     }
-    let bytes = rest.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else if bytes[i] == b'?' || bytes[i] == b'#' {
-            break;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
+    // A query or fragment is not part of the path.
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let out = crate::bytes::percent_decode(rest)?;
     let text = String::from_utf8(out).ok()?;
     if text.contains('\0') {
         return None;

@@ -140,6 +140,8 @@ fn file_uris_decode() {
         ("http://x/y", None),
         ("file:///a%00b", None),
         ("file:///a%zz", None),
+        ("file:///a%+2f", None),
+        ("file:///x?bad%z", Some("/x")),
     ];
     for (uri, want) in cases {
         assert_eq!(path_from_file_uri(uri), want.map(PathBuf::from), "{uri}");
