@@ -523,3 +523,54 @@ fn a_2026_07_28_request_declaring_roots_gets_no_server_request() {
         "2026-07-28 forbids server requests on stdio: the configured roots apply",
     );
 }
+
+/// A directory that may be written and entered but not listed (mode 0300, a drop
+/// box) takes writes: the write path holds directories with `O_PATH`, which needs
+/// no read permission. The server runs unprivileged (as `nobody` when the tests run
+/// as root, whose permission checks would pass anyway).
+#[test]
+fn a_directory_that_may_be_written_but_not_listed_takes_writes() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let scene = Scene::new();
+    let root = scene.root();
+    let drop_box = root.join("drop");
+    std::fs::create_dir(&drop_box).expect("mkdir");
+    let mut cmd = common::command();
+    if std::fs::metadata("/proc/self").expect("/proc/self").uid() == 0 {
+        const NOBODY: u32 = 65534;
+        std::os::unix::fs::chown(&drop_box, Some(NOBODY), Some(NOBODY)).expect("chown");
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
+    std::fs::set_permissions(&drop_box, std::fs::Permissions::from_mode(0o300)).expect("chmod");
+    cmd.current_dir(&root)
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", &root);
+    let mut s = common::Server::spawn(cmd);
+    s.initialize("2025-11-25");
+    let listed = common::sandbox::result(&mut s, "list_directory", json!({"path": "drop"}));
+    assert_eq!(
+        listed["isError"], true,
+        "the server really cannot list it: {listed}"
+    );
+    let written = ok(
+        &mut s,
+        "write_file",
+        json!({"path": "drop/note.txt", "content": "dropped"}),
+    );
+    assert_eq!(written["bytes_written"], 7, "{written}");
+    let deep = ok(
+        &mut s,
+        "write_file",
+        json!({"path": "drop/sub/note.txt", "content": "deeper", "create_dirs": true}),
+    );
+    assert_eq!(deep["dirs_created"], 1, "{deep}");
+    std::fs::set_permissions(&drop_box, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert_eq!(
+        std::fs::read_to_string(drop_box.join("note.txt")).expect("read"),
+        "dropped"
+    );
+    assert_eq!(
+        std::fs::read_to_string(drop_box.join("sub/note.txt")).expect("read"),
+        "deeper"
+    );
+}

@@ -8,20 +8,23 @@ use super::{Refusal, Roots};
 use rustix::fs::{self as rfs, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Flags of every open: never follow a symlink in the last component (a swap
-/// after the check fails with `ELOOP`), never block on a FIFO.
-fn open_flags() -> i32 {
-    (OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32
-}
+/// Flags of every open by path: never follow a symlink in the last component (a
+/// swap after the check fails with `ELOOP`), never block on a FIFO. Opened with
+/// rustix, not `OpenOptions`: std masks the flags with `O_ACCMODE`, which on musl
+/// includes `O_PATH` (as `O_SEARCH`) and so dropped it.
+const OPEN_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC);
 
 /// Part of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,12 +144,12 @@ pub enum Flow {
     Stop,
 }
 
-/// Flags of a directory opened through its parent's descriptor.
-const DIR_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::NONBLOCK)
-    .union(OFlags::CLOEXEC);
+/// A directory held only to act in it (`*at` calls, a working directory): `O_PATH`
+/// needs no read permission on it, so a directory that may be written and entered
+/// but not listed still works.
+const PINNED_DIR: OFlags = OFlags::DIRECTORY.union(OFlags::PATH);
+/// Flags of such a directory opened through its parent's descriptor.
+const DIR_FLAGS: OFlags = PINNED_DIR.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 /// Names read from one directory at most (sorting needs them all in memory).
 const MAX_NAMES_PER_DIR: usize = 100_000;
@@ -173,34 +176,17 @@ impl Roots {
     }
 
     /// Opens `real` (already resolved, or a pinned `/proc/self/fd/N/name` path)
-    /// for reading and verifies what was opened.
+    /// for reading, with `extra` flags ([`OFlags::DIRECTORY`], or [`PINNED_DIR`]),
+    /// and verifies what was opened.
     fn open_verified(
         &self,
         real: &Path,
         given: &str,
-        dir: bool,
+        extra: OFlags,
     ) -> Result<(File, PathBuf), Refusal> {
-        let mut flags = open_flags();
-        if dir {
-            flags |= OFlags::DIRECTORY.bits() as i32;
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(flags)
-            .open(real)
-            .map_err(|source| match source.raw_os_error() {
-                // ELOOP: the last component became a symlink after the check.
-                Some(40) => self.outside(given),
-                Some(20) => Refusal::NotADirectory(given.to_string()),
-                _ if source.kind() == io::ErrorKind::NotFound => {
-                    Refusal::NotFound(given.to_string())
-                }
-                _ => Refusal::Io {
-                    op: "open",
-                    path: given.to_string(),
-                    source,
-                },
-            })?;
+        let file = rfs::open(real, OPEN_FLAGS | extra, rfs::Mode::empty())
+            .map(File::from)
+            .map_err(|e| self.open_refusal(e, "open", given))?;
         let path = self.verify(&file, given)?;
         Ok((file, path))
     }
@@ -209,7 +195,7 @@ impl Roots {
     /// entered through its descriptor (`/proc/self/fd/N`) cannot be swapped.
     pub fn open_dir(&self, path: &str) -> Result<(File, PathBuf), Refusal> {
         let real = self.resolve_existing(path)?;
-        self.open_verified(&real, path, true)
+        self.open_verified(&real, path, PINNED_DIR)
     }
 
     /// Opens the regular file at `path` for reading, verified inside a root.
@@ -219,7 +205,7 @@ impl Roots {
     }
 
     fn open_file_at(&self, real: &Path, given: &str) -> Result<(File, PathBuf, u64), Refusal> {
-        let (file, path) = self.open_verified(real, given, false)?;
+        let (file, path) = self.open_verified(real, given, OFlags::empty())?;
         let meta = file.metadata().map_err(|source| Refusal::Io {
             op: "stat",
             path: given.to_string(),
@@ -302,7 +288,7 @@ impl Roots {
             .ancestors()
             .nth(missing_dirs.len())
             .ok_or_else(|| self.outside(path))?;
-        let (mut dir, mut dir_path) = self.open_verified(existing_dir, path, true)?;
+        let (mut dir, mut dir_path) = self.open_verified(existing_dir, path, PINNED_DIR)?;
         let mut dirs_created = 0;
         for missing in missing_dirs.into_iter().rev() {
             let Some(component) = missing.file_name() else {
@@ -313,7 +299,7 @@ impl Roots {
                 Err(Errno::EXIST) => {}
                 Err(e) => return Err(io_error("create directory")(e.into())),
             }
-            dir = self.open_at(&dir, component, path, DIR_FLAGS)?;
+            dir = self.open_at(&dir, component, path, ("open", DIR_FLAGS))?;
             dir_path.push(component);
         }
         let existing = match rfs::statat(&dir, name, rfs::AtFlags::SYMLINK_NOFOLLOW) {
@@ -334,11 +320,12 @@ impl Roots {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        let create = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
         let mut file = self.open_at(
             &dir,
             &temp,
             path,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            ("create a temporary file for", create | OFlags::CLOEXEC),
         )?;
         let guard = RemoveOnDrop {
             dir: &dir,
@@ -370,25 +357,26 @@ impl Roots {
         dir: &File,
         name: &OsStr,
         given: &str,
-        flags: OFlags,
+        (op, flags): (&'static str, OFlags),
     ) -> Result<File, Refusal> {
         rfs::openat(dir, name, flags, rfs::Mode::from_raw_mode(0o666))
             .map(File::from)
-            .map_err(|e| match e {
-                // ELOOP: a symlink appeared where a directory or file was expected.
-                Errno::LOOP => self.outside(given),
-                Errno::NOTDIR => Refusal::NotADirectory(given.to_string()),
-                Errno::EXIST => Refusal::Io {
-                    op: "create a temporary file for",
-                    path: given.to_string(),
-                    source: e.into(),
-                },
-                _ => Refusal::Io {
-                    op: "open",
-                    path: given.to_string(),
-                    source: e.into(),
-                },
-            })
+            .map_err(|e| self.open_refusal(e, op, given))
+    }
+
+    /// Why opening `given` failed with `e` while doing `op`.
+    fn open_refusal(&self, e: Errno, op: &'static str, given: &str) -> Refusal {
+        match e {
+            // ELOOP: the last component is (or became, after the check) a symlink.
+            Errno::LOOP => self.outside(given),
+            Errno::NOTDIR => Refusal::NotADirectory(given.to_string()),
+            Errno::NOENT => Refusal::NotFound(given.to_string()),
+            _ => Refusal::Io {
+                op,
+                path: given.to_string(),
+                source: e.into(),
+            },
+        }
     }
 
     /// Walks the directory at `path` depth-first in name order, calling `visit`
@@ -401,7 +389,7 @@ impl Roots {
         visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
     ) -> Result<(PathBuf, WalkEnd), Refusal> {
         let real = self.resolve_existing(path)?;
-        let (dir, real) = self.open_verified(&real, path, true)?;
+        let (dir, real) = self.open_verified(&real, path, OFlags::DIRECTORY)?;
         let end = self.walk_dir(&dir, "", 0, path, limits, visit)?;
         Ok((real, end))
     }
@@ -472,7 +460,7 @@ impl Roots {
                     }
                     continue;
                 }
-                let Ok((sub, _)) = self.open_verified(&child, given, true) else {
+                let Ok((sub, _)) = self.open_verified(&child, given, OFlags::DIRECTORY) else {
                     continue;
                 };
                 let sub_end = self.walk_dir(
