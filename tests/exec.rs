@@ -425,3 +425,45 @@ fn a_working_dir_swapped_for_a_symlink_never_starts_the_program_outside() {
     eprintln!("{swaps} swaps; {ran} of 300 runs inside");
     assert!(swaps > 100, "the swap really raced the calls");
 }
+
+/// A program is found by the server, in the absolute `PATH` entries, never by the
+/// child after it entered the working directory: a relative `PATH` entry would find
+/// a file inside a root, which `write_file` can replace. A program inside the roots is
+/// refused outright.
+#[test]
+fn programs_inside_the_roots_are_never_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = TempDir::new("exec-path");
+    let tool = root.write("mytool", "#!/bin/sh\necho pwned\n");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let allow = format!("mytool,{},sh", tool.display());
+    let mut cmd = common::command();
+    cmd.current_dir(&root.path)
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", &root.path)
+        .env("TELEMETRYFLOW_MCP_EXEC_ALLOW", &allow)
+        .env("PATH", ".::/usr/bin:/bin");
+    let mut s = Server::spawn(cmd);
+    s.initialize(V);
+    let bare = err(&mut s, "execute_command", json!({"command": "mytool"}));
+    assert!(
+        bare.contains("is not found (bare names: in the absolute PATH entries)"),
+        "\".\" and \"\" in PATH are not searched: {bare}"
+    );
+    let absolute = err(
+        &mut s,
+        "execute_command",
+        json!({"command": tool.display().to_string()}),
+    );
+    assert!(
+        absolute.contains("lies inside the allowed roots"),
+        "{absolute}"
+    );
+    assert!(!bare.contains("pwned") && !absolute.contains("pwned"));
+    // Programs outside the roots still run, found on the absolute entries.
+    let sh = ok(
+        &mut s,
+        "execute_command",
+        json!({"command": "sh -c 'echo ok'"}),
+    );
+    assert_eq!(sh["stdout"], "ok\n", "{sh}");
+}

@@ -186,7 +186,11 @@ impl Roots {
     ) -> Result<(File, PathBuf), Refusal> {
         let file = rfs::open(real, OPEN_FLAGS | extra, rfs::Mode::empty())
             .map(File::from)
-            .map_err(|e| self.open_refusal(e, "open", given))?;
+            .map_err(|e| {
+                self.open_refusal(e, "open", given, || {
+                    fs::symlink_metadata(real).is_ok_and(|m| m.file_type().is_symlink())
+                })
+            })?;
         let path = self.verify(&file, given)?;
         Ok((file, path))
     }
@@ -272,6 +276,13 @@ impl Roots {
             }
         };
         let target = resolved.path;
+        // "name/" names a directory, and a directory (a root among them) is no file.
+        // The check at the target itself comes later, through the descriptor; this one
+        // only words the refusal.
+        let is_dir = || fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir());
+        if path.ends_with('/') || resolved.missing == 0 && is_dir() {
+            return Err(Refusal::NotAFile(path.to_string()));
+        }
         let Some((parent, name)) = target.parent().zip(target.file_name()) else {
             return Err(Refusal::NotAFile(path.to_string()));
         };
@@ -299,37 +310,26 @@ impl Roots {
                 Err(Errno::EXIST) => {}
                 Err(e) => return Err(io_error("create directory")(e.into())),
             }
-            dir = self.open_at(&dir, component, path, ("open", DIR_FLAGS))?;
+            dir = self.open_at(&dir, component, path, DIR_FLAGS)?;
             dir_path.push(component);
         }
         let existing = match rfs::statat(&dir, name, rfs::AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat)
                 if rfs::FileType::from_raw_mode(stat.st_mode) == rfs::FileType::RegularFile =>
             {
-                Some(stat.st_mode & 0o7777)
+                // Not the set-user-ID, set-group-ID or sticky bits: the new file
+                // belongs to this server's user, and a set-ID bit would hand the
+                // client's content that user's rights.
+                Some(stat.st_mode & 0o777)
             }
             Ok(_) => return Err(Refusal::NotAFile(path.to_string())),
             Err(Errno::NOENT) => None,
             Err(e) => return Err(io_error("stat")(e.into())),
         };
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let mut temp = OsString::from(".");
-        temp.push(name);
-        temp.push(format!(
-            ".tfo-mcp-{}-{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let create = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        let mut file = self.open_at(
-            &dir,
-            &temp,
-            path,
-            ("create a temporary file for", create | OFlags::CLOEXEC),
-        )?;
+        let (mut file, temp) = self.create_temp(&dir, name, path)?;
         let guard = RemoveOnDrop {
             dir: &dir,
-            name: Some(&temp),
+            name: Some(temp.as_os_str()),
         };
         if let Some(mode) = existing {
             file.set_permissions(fs::Permissions::from_mode(mode))
@@ -357,18 +357,74 @@ impl Roots {
         dir: &File,
         name: &OsStr,
         given: &str,
-        (op, flags): (&'static str, OFlags),
+        flags: OFlags,
     ) -> Result<File, Refusal> {
         rfs::openat(dir, name, flags, rfs::Mode::from_raw_mode(0o666))
             .map(File::from)
-            .map_err(|e| self.open_refusal(e, op, given))
+            .map_err(|e| {
+                self.open_refusal(e, "open", given, || {
+                    rfs::statat(dir, name, rfs::AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| {
+                        rfs::FileType::from_raw_mode(st.st_mode) == rfs::FileType::Symlink
+                    })
+                })
+            })
     }
 
-    /// Why opening `given` failed with `e` while doing `op`.
-    fn open_refusal(&self, e: Errno, op: &'static str, given: &str) -> Refusal {
+    /// A new temporary file in `dir` for the target `name`: `.NAME.tfo-mcp-PID-N.tmp`,
+    /// with at most 64 bytes of the name (a long name must not make the temporary
+    /// one too long), and another number when someone took that one first.
+    fn create_temp(
+        &self,
+        dir: &File,
+        name: &OsStr,
+        given: &str,
+    ) -> Result<(File, OsString), Refusal> {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let stem = &name.as_bytes()[..name.len().min(64)];
+        let create = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+        let mut attempts = 0;
+        loop {
+            let mut temp = Vec::with_capacity(stem.len() + 40);
+            temp.push(b'.');
+            temp.extend_from_slice(stem);
+            temp.extend_from_slice(
+                format!(
+                    ".tfo-mcp-{}-{}.tmp",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                )
+                .as_bytes(),
+            );
+            let temp = OsString::from_vec(temp);
+            let op = "create a temporary file for";
+            match rfs::openat(
+                dir,
+                &temp,
+                create | OFlags::CLOEXEC,
+                rfs::Mode::from_raw_mode(0o666),
+            ) {
+                Ok(fd) => return Ok((File::from(fd), temp)),
+                Err(Errno::EXIST) if attempts < 8 => attempts += 1,
+                Err(e) => return Err(self.open_refusal(e, op, given, || false)),
+            }
+        }
+    }
+
+    /// Why opening `given` failed with `e` while doing `op`; `is_symlink` tells
+    /// whether the last component is a symlink now (with `O_DIRECTORY`, Linux
+    /// answers `ENOTDIR` rather than `ELOOP` for one).
+    fn open_refusal(
+        &self,
+        e: Errno,
+        op: &'static str,
+        given: &str,
+        is_symlink: impl FnOnce() -> bool,
+    ) -> Refusal {
         match e {
-            // ELOOP: the last component is (or became, after the check) a symlink.
+            // The last component is (or became, after the check) a symlink.
             Errno::LOOP => self.outside(given),
+            Errno::NOTDIR if is_symlink() => self.outside(given),
             Errno::NOTDIR => Refusal::NotADirectory(given.to_string()),
             Errno::NOENT => Refusal::NotFound(given.to_string()),
             _ => Refusal::Io {
@@ -526,5 +582,33 @@ impl Drop for RemoveOnDrop<'_> {
         if let Some(name) = self.name.take() {
             let _ = rfs::unlinkat(self.dir, name, rfs::AtFlags::empty());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Policy;
+    use super::*;
+
+    #[test]
+    fn a_symlink_where_a_directory_is_opened_counts_as_outside() {
+        // With O_DIRECTORY, Linux answers ENOTDIR (not ELOOP) for a symlink.
+        let base = std::env::temp_dir().join(format!("tfo-sandbox-fs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(base.join("d")).expect("mkdir");
+        std::os::unix::fs::symlink(base.join("d"), base.join("l")).expect("symlink");
+        fs::write(base.join("f"), "f").expect("write");
+        let base = fs::canonicalize(&base).expect("canonical");
+        let roots = Roots::new(std::slice::from_ref(&base), Policy::Configured, 64);
+        for flags in [OFlags::DIRECTORY, PINNED_DIR] {
+            let link = roots.open_verified(&base.join("l"), "l", flags);
+            assert!(matches!(link, Err(Refusal::Outside { .. })), "{link:?}");
+            let file = roots.open_verified(&base.join("f"), "f", flags);
+            assert!(matches!(file, Err(Refusal::NotADirectory(_))), "{file:?}");
+        }
+        let (dir, _) = roots.open_verified(&base, "", PINNED_DIR).expect("root");
+        let at = roots.open_at(&dir, OsStr::new("l"), "l", DIR_FLAGS);
+        assert!(matches!(at, Err(Refusal::Outside { .. })), "{at:?}");
+        let _ = fs::remove_dir_all(&base);
     }
 }

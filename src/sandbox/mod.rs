@@ -402,6 +402,12 @@ impl Sandbox {
         }
     }
 
+    /// The configured roots: the widest set the file tools can ever reach, whatever
+    /// the client's roots.
+    pub fn configured(&self) -> Arc<Roots> {
+        Arc::clone(&self.configured)
+    }
+
     /// The roots in force now.
     pub fn roots(&self) -> Arc<Roots> {
         Arc::clone(&self.current.lock().unwrap_or_else(|p| p.into_inner()))

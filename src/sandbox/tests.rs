@@ -238,6 +238,26 @@ fn writes_keep_the_mode_make_missing_directories_and_refuse_non_files() {
 
     let dir = roots.write_atomic("a", b"x", false);
     assert!(matches!(dir, Err(Refusal::NotAFile(_))), "{dir:?}");
+    for not_a_file in [base.0.display().to_string(), "new/".to_string()] {
+        let refused = roots.write_atomic(&not_a_file, b"x", true);
+        assert!(
+            matches!(refused, Err(Refusal::NotAFile(_))),
+            "{not_a_file}: {refused:?}"
+        );
+    }
+    assert!(!base.0.join("new").exists(), "\"new/\" made nothing");
+
+    // Set-ID bits are not carried over to the new file, which the server owns.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o6755)).expect("chmod");
+    roots.write_atomic("f", b"newer", false).expect("overwrite");
+    let mode = std::fs::metadata(&file).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o7777, 0o755, "no set-ID bits: {mode:o}");
+
+    // A long name still leaves room for its temporary file's suffix.
+    let long = "n".repeat(250);
+    roots
+        .write_atomic(&long, b"long", false)
+        .expect("a 250-byte name");
     std::fs::write(base.0.join("plain"), "p").expect("write");
     let through_file = roots.write_atomic("plain/x", b"x", false);
     assert!(

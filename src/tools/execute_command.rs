@@ -1,27 +1,33 @@
 //! `execute_command`: runs one allow-listed program without a shell. Off unless
 //! `TELEMETRYFLOW_MCP_EXEC_ALLOW` lists programs. The command line is split into
 //! argv by simple quoting rules; anything a shell would interpret (`;`, `&`, `|`,
-//! `$`, backticks, redirections, globs) is refused, not run. The program runs in
-//! its own process group with a minimal environment, stdin closed, a working
-//! directory inside the roots (entered through its verified descriptor) and a
-//! timeout; output is capped per stream (the
-//! rest is read and dropped, so memory stays flat); on exit, timeout or
+//! `$`, backticks, redirections, globs) is refused, not run. The program is found
+//! by the server in the absolute `PATH` entries and refused when it lies inside the
+//! roots (where `write_file` could replace it). It runs in its own process group
+//! with a minimal environment, stdin closed, a working directory inside the roots
+//! (entered through its verified descriptor) and a timeout; output is capped per
+//! stream (the rest is read and dropped, so memory stays flat); on exit, timeout or
 //! cancellation the whole group is killed (SIGKILL), and the child is always
 //! reaped (no zombies).
 
 use super::{Annotations, Tool, ToolResult, arg, schema};
 use crate::config::SandboxConfig;
+use crate::sandbox::Roots;
 use rustix::process::{Pid, Signal, kill_process_group};
 use serde_json::{Value, json};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Timeout when the call gives none (capped by the configured maximum).
 const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+/// `PATH` for a server started without one (what the child gets, and where bare
+/// program names are looked up).
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// Longest command line accepted.
 const MAX_COMMAND_CHARS: u64 = 8192;
 /// Environment variables passed on to the program; everything else (API keys,
@@ -130,14 +136,20 @@ Output is capped per stream; a non-zero exit is reported as an error with the ex
                     }
                 };
                 let roots = ctx.services.sandbox.settled().await;
+                let configured = ctx.services.sandbox.configured();
                 let dir_arg = arg::text(&args, "working_dir");
-                let dir = crate::blocking::unblock(move || {
-                    roots.open_dir(&dir_arg.unwrap_or_else(|| ".".to_string()))
+                let found = crate::blocking::unblock(move || {
+                    let program = locate(&program, &configured)
+                        .map_err(|problem| format!("command refused: {problem}"))?;
+                    let dir = roots
+                        .open_dir(&dir_arg.unwrap_or_else(|| ".".to_string()))
+                        .map_err(|refusal| format!("working_dir {refusal}"))?;
+                    Ok::<_, String>((program, dir))
                 })
                 .await;
-                let dir = match dir {
-                    Ok(dir) => dir,
-                    Err(refusal) => return ToolResult::error(format!("working_dir {refusal}")),
+                let (program, dir) = match found {
+                    Ok(found) => found,
+                    Err(problem) => return ToolResult::error(problem),
                 };
                 let timeout =
                     arg::count(&args, "timeout").unwrap_or_else(|| default_timeout(config));
@@ -269,6 +281,47 @@ fn allowed_program(name: &str, allow: &[String]) -> Result<PathBuf, String> {
             allow.join(", ")
         )
     })
+}
+
+/// Where the allowed `program` is, found here and not by the child: the child would
+/// search `PATH` only after entering the working directory, where a relative `PATH`
+/// entry (an empty one means ".") or a relative allowlist entry would find a file
+/// inside a root, which `write_file` can replace. Bare names are looked up in the
+/// absolute `PATH` entries (the ones the child gets); relative paths start at the
+/// server's own working directory. A program inside the configured roots is refused
+/// for the same reason.
+fn locate(program: &Path, roots: &Roots) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let name = program.as_os_str().as_bytes();
+    let found = if name.contains(&b'/') {
+        // `join` keeps an absolute path as it is.
+        std::env::current_dir().unwrap_or_default().join(program)
+    } else {
+        let search = std::env::var_os("PATH");
+        let search = search
+            .as_ref()
+            .map_or(DEFAULT_PATH.as_bytes(), |p| p.as_bytes());
+        search
+            .split(|b| *b == b':')
+            .filter(|dir| dir.first() == Some(&b'/'))
+            .map(|dir| Path::new(std::ffi::OsStr::from_bytes(dir)).join(program))
+            .find(|candidate| {
+                std::fs::metadata(candidate)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+            .unwrap_or_default()
+    };
+    match std::fs::canonicalize(&found) {
+        Ok(real) if !roots.contains(&real) => Ok(found),
+        Ok(real) => Err(format!(
+            "{} lies inside the allowed roots, where write_file could replace it; allow a program outside them",
+            real.display()
+        )),
+        Err(_) => Err(format!(
+            "{:?} is not found (bare names: in the absolute PATH entries)",
+            jsonrpc_clip(&program.to_string_lossy())
+        )),
+    }
 }
 
 fn jsonrpc_clip(text: &str) -> String {
@@ -500,7 +553,7 @@ async fn run(
         // Its own group, so that the whole tree can be killed at once.
         .process_group(0);
     if std::env::var_os("PATH").is_none() {
-        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+        cmd.env("PATH", DEFAULT_PATH);
     }
     let started = Instant::now();
     let shared = Arc::new(Mutex::new(Watch::default()));
