@@ -4,12 +4,15 @@
 //! file-system operations built on it (`fs.rs`): verified opens, bounded reads,
 //! atomic writes and bounded directory walks.
 //!
-//! Resolution: a path (relative paths start at the first root) is canonicalized;
-//! when it does not exist yet, its deepest existing ancestor is, and the missing
-//! rest must be plain names (no `..`, no dangling symlink). The result must lie
-//! inside a canonical root; so `..` escapes, absolute paths elsewhere and
-//! symlinks (last component or any parent) that lead out are all refused the same
-//! way, whether the target exists or not (no existence oracle outside the roots).
+//! Resolution: a path (relative paths start at the first root) is walked one
+//! component at a time, as the kernel would (symlinks expanded, `..` from where a
+//! symlink led), but a component is looked at only when it lies inside a root or on
+//! the way to one (an ancestor of a root, or of a root as it was spelled). Anything
+//! else is refused as outside before it is touched, so a detour out and back in
+//! (`/etc/../root/f`), a symlink that leads out whatever its target is (a file, a
+//! missing path, a loop), and absolute paths elsewhere all get the same answer: no
+//! existence oracle outside the roots. The missing rest of a path that does not
+//! exist yet must be plain names (no `..`, no dangling symlink).
 //! Paths through `/proc` are refused outright: its magic links reach anywhere.
 //!
 //! Residual race (TOCTOU): a path is checked, then used. Between the two, someone
@@ -41,6 +44,7 @@ pub use fs::{Entry, EntryKind, FileChunk, Flow, Walk, WalkEnd, Written};
 use crate::config::SandboxConfig;
 use smol::lock::{RwLock, RwLockWriteGuardArc};
 use std::cell::Cell;
+use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -62,6 +66,10 @@ pub enum Policy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Roots {
     dirs: Vec<PathBuf>,
+    /// The roots as they were given (absolute, not resolved): their ancestors may be
+    /// walked through too, so a path spelled through a symlinked ancestor of a root
+    /// (`/home` → `/data/home`) still resolves.
+    spelled: Vec<PathBuf>,
     policy: Policy,
     max_file_bytes: u64,
 }
@@ -186,7 +194,10 @@ impl Roots {
     /// Canonical `dirs` (missing ones dropped) under `policy`.
     pub fn new(dirs: &[PathBuf], policy: Policy, max_file_bytes: u64) -> Roots {
         let mut canonical: Vec<PathBuf> = Vec::new();
+        let mut spelled: Vec<PathBuf> = Vec::new();
         for dir in dirs {
+            // `join` keeps an absolute path as it is.
+            spelled.push(std::env::current_dir().unwrap_or_default().join(dir));
             match std::fs::canonicalize(dir) {
                 Ok(real) if real.is_dir() => canonical.push(real),
                 Ok(_) => {
@@ -203,8 +214,10 @@ impl Roots {
         // A root inside another adds nothing.
         let all = canonical.clone();
         canonical.retain(|d| !all.iter().any(|o| o != d && d.starts_with(o)));
+        spelled.retain(|d| !canonical.contains(d));
         Roots {
             dirs: canonical,
+            spelled,
             policy,
             max_file_bytes,
         }
@@ -234,7 +247,14 @@ impl Roots {
                 }
             }
         }
-        Roots::new(&dirs, Policy::ClientRoots, self.max_file_bytes)
+        let mut narrowed = Roots::new(&dirs, Policy::ClientRoots, self.max_file_bytes);
+        narrowed.spelled = self
+            .spelled
+            .iter()
+            .chain(&client.spelled)
+            .cloned()
+            .collect();
+        narrowed
     }
 
     /// The policy and its roots, for messages.
@@ -260,16 +280,15 @@ impl Roots {
         self.dirs.iter().any(|d| path.starts_with(d))
     }
 
-    /// `refusal` when the deepest existing ancestor of `probe` is inside a root,
-    /// otherwise the plain "outside" refusal: what is beyond the roots (missing,
-    /// not a directory, unreadable) is never told apart.
-    fn refuse(&self, probe: &Path, path: &str, refusal: Refusal) -> Refusal {
-        let inside = probe
-            .ancestors()
-            .skip(1)
-            .find_map(|a| std::fs::canonicalize(a).ok())
-            .is_some_and(|a| self.contains(&a));
-        if inside { refusal } else { self.outside(path) }
+    /// Whether resolution may look at `path` (canonical so far): it lies inside a
+    /// root, or on the way to one (an ancestor of a root, or of a root as spelled).
+    fn passable(&self, path: &Path) -> bool {
+        self.contains(path)
+            || self
+                .dirs
+                .iter()
+                .chain(&self.spelled)
+                .any(|d| d.starts_with(path))
     }
 
     fn outside(&self, path: &str) -> Refusal {
@@ -303,48 +322,75 @@ impl Roots {
         if absolute.starts_with("/proc") && !self.dirs.iter().any(|d| d.starts_with("/proc")) {
             return Err(Refusal::Proc(path.to_string()));
         }
-        let mut probe = absolute;
-        let mut missing: Vec<std::ffi::OsString> = Vec::new();
-        let real = loop {
-            match std::fs::canonicalize(&probe) {
-                Ok(real) => break real,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if std::fs::symlink_metadata(&probe).is_ok() {
-                        // It exists but does not resolve: a dangling symlink.
-                        return Err(self.refuse(&probe, path, Refusal::Dangling(path.to_string())));
-                    }
-                    match probe.components().next_back() {
-                        Some(Component::Normal(name)) => missing.push(name.to_os_string()),
-                        Some(Component::ParentDir | Component::CurDir) => {
-                            let refusal = Refusal::DotAfterMissing(path.to_string());
-                            return Err(self.refuse(&probe, path, refusal));
-                        }
-                        _ => return Err(self.outside(path)),
-                    }
-                    probe.pop();
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-                    let refusal = Refusal::NotADirectory(path.to_string());
-                    return Err(self.refuse(&probe, path, refusal));
-                }
-                Err(source) => {
-                    let refusal = Refusal::Io {
-                        op: "resolve",
-                        path: path.to_string(),
-                        source,
-                    };
-                    return Err(self.refuse(&probe, path, refusal));
-                }
-            }
+        // One component at a time, as the kernel would, but nothing that is neither
+        // inside a root nor on the way to one is ever looked at: whatever lies beyond
+        // the roots (missing, a file, unreadable, a symlink's target) gets the same
+        // "outside" answer, so no path tells what exists there.
+        let mut todo = Vec::new();
+        push_steps(&absolute, false, &mut todo);
+        let mut current = PathBuf::from("/");
+        let mut missing: Vec<OsString> = Vec::new();
+        let mut dangling = false;
+        let mut links = 0;
+        let io_refusal = |source| Refusal::Io {
+            op: "resolve",
+            path: path.to_string(),
+            source,
         };
-        let mut full = real;
+        while let Some((step, from_link)) = todo.pop() {
+            let name = match step {
+                Step::Root => {
+                    current = PathBuf::from("/");
+                    continue;
+                }
+                Step::Up if missing.is_empty() => {
+                    current.pop();
+                    continue;
+                }
+                Step::Up => return Err(Refusal::DotAfterMissing(path.to_string())),
+                Step::Name(name) if !missing.is_empty() => {
+                    missing.push(name);
+                    continue;
+                }
+                Step::Name(name) => name,
+            };
+            let next = current.join(&name);
+            if !self.passable(&next) {
+                return Err(self.outside(path));
+            }
+            match std::fs::symlink_metadata(&next) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    links += 1;
+                    if links > MAX_SYMLINKS {
+                        return Err(io_refusal(io::Error::from_raw_os_error(ELOOP)));
+                    }
+                    let target = std::fs::read_link(&next).map_err(io_refusal)?;
+                    // An absolute target starts again at `/`, a relative one here.
+                    push_steps(&target, true, &mut todo);
+                }
+                Ok(meta) if !meta.is_dir() && !todo.is_empty() => {
+                    return Err(Refusal::NotADirectory(path.to_string()));
+                }
+                Ok(_) => current = next,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // What a symlink names does not exist: a dangling symlink.
+                    dangling = from_link;
+                    missing.push(name);
+                }
+                Err(source) => return Err(io_refusal(source)),
+            }
+        }
         let count = missing.len();
-        for name in missing.into_iter().rev() {
+        let mut full = current;
+        for name in missing {
             full.push(name);
         }
         if !self.contains(&full) || full.starts_with("/proc") && !self.contains(Path::new("/proc"))
         {
             return Err(self.outside(path));
+        }
+        if dangling {
+            return Err(Refusal::Dangling(path.to_string()));
         }
         Ok(Resolved {
             path: full,
@@ -359,6 +405,35 @@ impl Roots {
             return Err(Refusal::NotFound(path.to_string()));
         }
         Ok(resolved.path)
+    }
+}
+
+/// Symlinks followed in one resolution at most (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+/// `ELOOP`: too many symlinks.
+const ELOOP: i32 = 40;
+
+/// One component of a path being resolved.
+enum Step {
+    /// `/`: start again at the top (an absolute symlink target).
+    Root,
+    /// `..`
+    Up,
+    /// A name.
+    Name(OsString),
+}
+
+/// Pushes the steps of `path` so that popping gives them in order; `from_link` marks
+/// the steps a symlink's target brought.
+fn push_steps(path: &Path, from_link: bool, todo: &mut Vec<(Step, bool)>) {
+    for component in path.components().rev() {
+        let step = match component {
+            Component::RootDir | Component::Prefix(_) => Step::Root,
+            Component::ParentDir => Step::Up,
+            Component::Normal(name) => Step::Name(name.to_os_string()),
+            Component::CurDir => continue,
+        };
+        todo.push((step, from_link));
     }
 }
 

@@ -69,14 +69,26 @@ fn resolution_keeps_inside_and_refuses_every_way_out() {
         "x".repeat(MAX_PATH_BYTES + 1),
         String::new(),
     ];
-    // Beyond the roots, nothing tells a missing path from a file or a directory.
+    // Beyond the roots, nothing tells a missing path from a file or a directory:
+    // not a detour out and back in, not a symlink whatever its target is.
+    symlink(outside.join("secret"), root.join("to-file")).expect("symlink");
+    symlink(outside.join("secret/x"), root.join("to-not-dir")).expect("symlink");
+    symlink(root.join("loop"), root.join("loop")).expect("symlink");
+    let back_in = |detour: &str| format!("{detour}/..{}", root.join("a.txt").display());
     let oracle = [
-        "/etc/does-not-exist/../x",
-        "/etc/passwd/x",
-        "/etc/passwd/../x",
-        "/root/.ssh/x",
+        "/etc/does-not-exist/../x".to_string(),
+        "/etc/passwd/x".to_string(),
+        "/etc/passwd/../x".to_string(),
+        "/root/.ssh/x".to_string(),
+        back_in("/etc"),
+        back_in("/does-not-exist"),
+        "out".to_string(),
+        "dangling".to_string(),
+        "to-file".to_string(),
+        "to-not-dir".to_string(),
+        "out/../../outside/secret".to_string(),
     ];
-    for path in oracle {
+    for path in &oracle {
         let refusal = roots.resolve(path).expect_err(path);
         assert!(
             matches!(refusal, Refusal::Outside { .. }),
@@ -87,6 +99,30 @@ fn resolution_keeps_inside_and_refuses_every_way_out() {
         matches!(roots.resolve("a.txt/x"), Err(Refusal::NotADirectory(_))),
         "inside, the precise error"
     );
+    let looped = roots.resolve("loop");
+    assert!(
+        matches!(&looped, Err(Refusal::Io { source, .. }) if source.raw_os_error() == Some(40)),
+        "inside, a symlink loop is told: {looped:?}"
+    );
+    symlink(root.join("nothing"), root.join("dangling-in")).expect("symlink");
+    assert!(matches!(
+        roots.resolve("dangling-in"),
+        Err(Refusal::Dangling(_))
+    ));
+
+    // A root spelled through a symlinked ancestor: paths spelled the same way work.
+    symlink(&base.0, base.0.join("alias")).expect("symlink");
+    let spelled = base.0.join("alias/root");
+    let aliased = Roots::new(std::slice::from_ref(&spelled), Policy::Configured, 1024);
+    let through = spelled.join("a.txt").display().to_string();
+    assert_eq!(
+        aliased.resolve(&through).expect("through the alias").path,
+        root.join("a.txt")
+    );
+    assert!(matches!(
+        aliased.resolve(&base.0.join("alias/outside/secret").display().to_string()),
+        Err(Refusal::Outside { .. })
+    ));
     assert!(matches!(
         roots.resolve("new/../x"),
         Err(Refusal::DotAfterMissing(_))
