@@ -127,7 +127,7 @@ fn a_session_shows_up_with_the_right_labels_and_counts() {
             1.0,
         ),
         (
-            "mcp_tool_calls_total{tool_name=\"no_such_tool\",status=\"error\"}",
+            "mcp_tool_calls_total{tool_name=\"__unknown__\",status=\"error\"}",
             1.0,
         ),
         (
@@ -308,19 +308,53 @@ fn a_busy_port_is_a_warning_and_the_server_keeps_serving() {
 }
 
 #[test]
-fn unknown_tool_names_in_a_loop_fold_into_the_overflow_series() {
+fn client_chosen_tool_names_never_become_labels() {
     let mut s = Server::start(&[("TELEMETRYFLOW_MCP_METRICS_MAX_SERIES", "10")]);
     let addr = endpoint(&s);
     s.initialize("2025-06-18");
-    for i in 0..300 {
+    let secret = "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    call(&mut s, 0, secret, json!({}));
+    for i in 1..300 {
         call(&mut s, i, &format!("unknown_{i}"), json!({}));
+    }
+    call(&mut s, 300, "echo", json!({"message": "still counted"}));
+    let text = scrape(&addr);
+    assert!(
+        !text.contains("sk-ant") && !text.contains("\"unknown_"),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "mcp_tool_calls_total{tool_name=\"__unknown__\",status=\"error\"}"
+        ),
+        Some(300.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "mcp_tool_calls_total{tool_name=\"echo\",status=\"success\"}"
+        ),
+        Some(1.0),
+        "a flood of unknown names does not push the real tools out"
+    );
+}
+
+#[test]
+fn labelled_series_beyond_the_cap_fold_into_the_overflow_series() {
+    let mut s = Server::start(&[("TELEMETRYFLOW_MCP_METRICS_MAX_SERIES", "2")]);
+    let addr = endpoint(&s);
+    s.initialize("2025-06-18");
+    let tools = ["echo", "health_check", "system_info", "no_such_tool"];
+    for (i, tool) in tools.into_iter().enumerate() {
+        call(&mut s, i as i64, tool, json!({}));
     }
     let text = scrape(&addr);
     let series = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
-    assert_eq!(series("mcp_tool_calls_total{"), 11, "10 series + overflow");
+    assert_eq!(series("mcp_tool_calls_total{"), 3, "2 series + overflow");
     assert_eq!(
         series("mcp_tool_call_duration_seconds_count{"),
-        11,
+        3,
         "the histogram family is capped too"
     );
     assert_eq!(
@@ -328,14 +362,14 @@ fn unknown_tool_names_in_a_loop_fold_into_the_overflow_series() {
             &text,
             "mcp_tool_calls_total{tool_name=\"__overflow__\",status=\"__overflow__\"}"
         ),
-        Some(290.0)
+        Some(2.0)
     );
     assert_eq!(
         sample(
             &text,
             "tfo_mcp_metric_series_overflow_total{metric=\"mcp_tool_calls_total\"}"
         ),
-        Some(290.0)
+        Some(2.0)
     );
 }
 

@@ -36,7 +36,8 @@ pub async fn send_message(
         span,
         metrics: &obs.metrics,
         errors: &obs.errors,
-        model: request.model.clone(),
+        // The client's text (a model id in form only): it becomes a metric label.
+        model: crate::redact::redact_text(&request.model).into_owned(),
         message_count: request.messages.len(),
         conversation_id,
         started: Instant::now(),

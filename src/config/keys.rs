@@ -490,10 +490,9 @@ pub const KEYS: &[Key] = &[
         fallback: None,
         default: "1000",
         allowed: "an integer from 1 to 10000",
-        description: "Series a labelled metric family holds at most; further label sets (an \
-                      unknown tool name sent in a loop) fold into one overflow series whose \
-                      labels are all __overflow__, counted by \
-                      tfo_mcp_metric_series_overflow_total.",
+        description: "Series a labelled metric family holds at most; further label sets (Claude \
+                      model ids sent in a loop) fold into one overflow series whose labels \
+                      are all __overflow__, counted by tfo_mcp_metric_series_overflow_total.",
         secret: false,
         section: "metrics",
         set: |c, v, _| {

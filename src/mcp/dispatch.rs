@@ -29,6 +29,9 @@ mod features;
 
 use features::Catalog;
 
+/// The `tool_name` label of calls to a tool that does not exist.
+const UNKNOWN_TOOL: &str = "__unknown__";
+
 /// Methods of the 2026-07-28 revision that this server implements.
 const MODERN_METHODS: [&str; 9] = [
     "server/discover",
@@ -478,12 +481,17 @@ impl Server {
         span.set("mcp.protocol.version", served.version.as_str());
         let started = Instant::now();
         let metrics = &self.services.obs.metrics;
-        // Refused calls count as failed calls of the name the client sent; the
-        // metrics' series cap bounds what unknown names can cost.
+        // Refused calls count as failed calls of the tool, or of `__unknown__` for a
+        // name no tool has: a client's text never becomes a label (it could hold a
+        // secret, and a flood of names would push the real tools out of the series cap).
         let refuse = |mut span: Span, e: RpcError| {
             span.record_error(error_type(e.code), &e.message);
             span.end();
-            metrics.record_tool_call(name, started.elapsed().as_secs_f64(), true);
+            let label = self
+                .tools()
+                .get(name)
+                .map_or(UNKNOWN_TOOL, |tool| tool.name);
+            metrics.record_tool_call(label, started.elapsed().as_secs_f64(), true);
             error(e)
         };
         let args = match arguments {

@@ -186,7 +186,7 @@ def run_prometheus(binary: str) -> None:
         eq("mcp_tool_calls_total series and values", values("mcp_tool_calls_total"), {
             key(__name__="mcp_tool_calls_total", tool_name="echo", status="success"): 1.0,
             key(__name__="mcp_tool_calls_total", tool_name="echo", status="error"): 1.0,
-            key(__name__="mcp_tool_calls_total", tool_name="no_such_tool", status="error"): 1.0,
+            key(__name__="mcp_tool_calls_total", tool_name="__unknown__", status="error"): 1.0,
         })
         eq("mcp_messages_total series and values", values("mcp_messages_total"), {
             key(__name__="mcp_messages_total", method="initialize", status="success"): 1.0,
@@ -313,7 +313,7 @@ def run_otlp(binary: str) -> None:
     calls = {(a["tool_name"], a["status"]): p.as_int
              for p in metrics["mcp_tool_calls_total"].sum.data_points for a in [attrs(p)]}
     eq("mcp_tool_calls_total points", calls,
-       {("echo", "success"): 1, ("echo", "error"): 1, ("no_such_tool", "error"): 1})
+       {("echo", "success"): 1, ("echo", "error"): 1, ("__unknown__", "error"): 1})
     for name, bounds in (("mcp_session_duration_seconds", SESSION_BUCKETS),
                          ("mcp_tool_call_duration_seconds", TOOL_BUCKETS),
                          ("mcp_message_size_bytes", SIZE_BUCKETS)):
