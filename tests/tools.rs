@@ -127,6 +127,19 @@ fn read_file_returns_text_blobs_and_pages() {
         json!({"path": "big.txt", "offset": 2, "length": 3}),
     );
     assert_eq!(short["text"], "234");
+    // JSON has one number type: 2.0 is the integer 2, 1e30 is past any end.
+    let spelled = ok(
+        &mut s,
+        "read_file",
+        json!({"path": "big.txt", "offset": 2.0, "length": 3.0}),
+    );
+    assert_eq!(spelled["text"], "234");
+    let far = ok(
+        &mut s,
+        "read_file",
+        json!({"path": "big.txt", "offset": 1e30}),
+    );
+    assert_eq!(far["text"], "");
     let capped = ok(
         &mut s,
         "read_file",

@@ -465,20 +465,19 @@ impl Roots {
             path: given.to_string(),
             source,
         })?;
-        let mut names: Vec<(String, fs::FileType, u64)> = Vec::new();
+        // Raw names: a name that is not UTF-8 is shown lossily but opened as it is.
+        let mut names: Vec<(OsString, fs::FileType, u64)> = Vec::new();
         for item in reader.take(MAX_NAMES_PER_DIR) {
             let Ok(item) = item else { continue };
             let Ok(meta) = item.metadata() else { continue };
-            names.push((
-                item.file_name().to_string_lossy().into_owned(),
-                meta.file_type(),
-                meta.len(),
-            ));
+            names.push((item.file_name(), meta.file_type(), meta.len()));
         }
-        // Unstable is enough: names in one directory are unique.
+        // Unstable is enough: names in one directory are unique. Byte order is the
+        // order of the UTF-8 names.
         names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut end = WalkEnd::Complete;
-        for (name, file_type, size) in names {
+        for (raw, file_type, size) in names {
+            let name = raw.to_string_lossy().into_owned();
             if limits.cancel.load(Ordering::Relaxed) {
                 return Ok(WalkEnd::Stopped);
             }
@@ -505,7 +504,7 @@ impl Roots {
                 size,
                 depth,
             };
-            let child = pinned.join(&entry.name);
+            let child = pinned.join(&raw);
             if visit(&entry, &child) == Flow::Stop {
                 return Ok(WalkEnd::Stopped);
             }

@@ -358,3 +358,48 @@ fn walks_stop_at_their_bounds() {
         "a cancelled request stops the walk"
     );
 }
+
+#[test]
+fn names_that_are_not_utf8_are_walked_and_read_as_they_are() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    let base = TempDir::new("walk-bytes");
+    let bad_dir = base.0.join(OsStr::from_bytes(b"dir\xff"));
+    std::fs::create_dir(&bad_dir).expect("mkdir");
+    std::fs::write(bad_dir.join("needle"), "found").expect("write");
+    // Two names that show the same: the raw one must not read the other.
+    std::fs::write(base.0.join(OsStr::from_bytes(b"x\xff")), "raw").expect("write");
+    std::fs::write(base.0.join("x\u{FFFD}"), "replacement").expect("write");
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
+    let walk = Walk {
+        max_depth: 4,
+        max_entries: 100,
+        deadline: None,
+        cancel: Arc::new(AtomicBool::new(false)),
+        visited: Arc::new(AtomicU64::new(0)),
+    };
+    let mut read = Vec::new();
+    roots
+        .walk(".", &walk, &mut |entry, pinned| {
+            if entry.kind == EntryKind::File {
+                let chunk = roots.read_pinned(pinned, &entry.path, 64).expect("read");
+                read.push((
+                    entry.path.clone(),
+                    String::from_utf8(chunk.bytes).expect("text"),
+                ));
+            }
+            Flow::Continue
+        })
+        .expect("walk");
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            ("dir\u{FFFD}/needle".to_string(), "found".to_string()),
+            ("x\u{FFFD}".to_string(), "raw".to_string()),
+            ("x\u{FFFD}".to_string(), "replacement".to_string()),
+        ]
+    );
+}

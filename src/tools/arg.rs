@@ -41,7 +41,33 @@ pub(super) fn flag(args: &Map<String, Value>, key: &str) -> bool {
     args.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
-/// A non-negative integer argument, if given.
+/// A non-negative integer argument, if given. JSON has one number type: `5.0` and
+/// `1e30` are integers too (the schema check accepts them), the latter saturating.
 pub(super) fn count(args: &Map<String, Value>, key: &str) -> Option<u64> {
-    args.get(key).and_then(Value::as_u64)
+    let n = args.get(key)?;
+    n.as_u64().or_else(|| {
+        let f = n.as_f64()?;
+        // `as` saturates at `u64::MAX`.
+        (f >= 0.0 && f.fract() == 0.0).then_some(f as u64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_take_whole_numbers_in_any_spelling() {
+        let args = json!({"a": 5, "b": 5.0, "c": 1e30, "d": 2.5, "e": -1, "f": "5"});
+        let args = args.as_object().expect("object");
+        let got: Vec<Option<u64>> = ["a", "b", "c", "d", "e", "f", "g"]
+            .iter()
+            .map(|k| count(args, k))
+            .collect();
+        assert_eq!(
+            got,
+            [Some(5), Some(5), Some(u64::MAX), None, None, None, None]
+        );
+    }
 }

@@ -85,9 +85,7 @@ async fn run(ctx: Rc<RequestContext>, args: Map<String, Value>) -> ToolResult {
             crate::jsonrpc::clip(&model)
         ));
     }
-    let max_tokens = args
-        .get("max_tokens")
-        .and_then(Value::as_u64)
+    let max_tokens = super::arg::count(&args, "max_tokens")
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(claude.default_max_tokens);
     let given_id = text("conversation_id").map(str::to_string);

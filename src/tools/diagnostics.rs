@@ -5,7 +5,7 @@
 
 use super::{Annotations, Tool, ToolResult, schema};
 use crate::mcp::LogLevel;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 const CLOSED_WORLD_NO_EFFECT: Annotations = Annotations {
@@ -42,12 +42,8 @@ pub(super) fn tools() -> Vec<Tool> {
             annotations: CLOSED_WORLD_NO_EFFECT,
             handler: |ctx, args| {
                 Box::pin(async move {
-                    let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
-                    let steps = args
-                        .get("steps")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(1)
-                        .max(1);
+                    let ms = super::arg::count(&args, "ms").unwrap_or(0);
+                    let steps = super::arg::count(&args, "steps").unwrap_or(1).max(1);
                     let step = Duration::from_millis(ms) / u32::try_from(steps).unwrap_or(1);
                     for i in 1..=steps {
                         smol::Timer::after(step).await;
