@@ -7,6 +7,7 @@
 use super::{Refusal, Roots};
 use rustix::fs::{self as rfs, OFlags};
 use rustix::io::Errno;
+use std::collections::BinaryHeap;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -151,8 +152,29 @@ const PINNED_DIR: OFlags = OFlags::DIRECTORY.union(OFlags::PATH);
 /// Flags of such a directory opened through its parent's descriptor.
 const DIR_FLAGS: OFlags = PINNED_DIR.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
-/// Names read from one directory at most (sorting needs them all in memory).
-const MAX_NAMES_PER_DIR: usize = 100_000;
+/// A directory entry ordered by its raw name alone (names in one directory are
+/// unique).
+struct ByName(OsString, fs::FileType);
+
+impl PartialEq for ByName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for ByName {}
+
+impl PartialOrd for ByName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
 
 impl Roots {
     /// The real path of an open descriptor (needs `/proc`; without it every
@@ -465,19 +487,42 @@ impl Roots {
             path: given.to_string(),
             source,
         })?;
-        // Raw names: a name that is not UTF-8 is shown lossily but opened as it is.
-        let mut names: Vec<(OsString, fs::FileType, u64)> = Vec::new();
-        for item in reader.take(MAX_NAMES_PER_DIR) {
+        // The first names in byte order (the order of UTF-8 names), as many as the
+        // walk may still visit and one more (which ends it as truncated): a max-heap of
+        // that many, whatever the directory's size. Raw names: one that is not UTF-8
+        // is shown lossily but opened as it is.
+        let room = limits
+            .max_entries
+            .saturating_sub(limits.visited.load(Ordering::Relaxed) as usize)
+            + 1;
+        let mut first: BinaryHeap<ByName> = BinaryHeap::new();
+        for (i, item) in reader.enumerate() {
+            if i % 1024 == 1023 {
+                if limits.cancel.load(Ordering::Relaxed) {
+                    return Ok(WalkEnd::Stopped);
+                }
+                if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(WalkEnd::Time);
+                }
+            }
             let Ok(item) = item else { continue };
-            let Ok(meta) = item.metadata() else { continue };
-            names.push((item.file_name(), meta.file_type(), meta.len()));
+            let Ok(file_type) = item.file_type() else {
+                continue;
+            };
+            if first.len() < room {
+                first.push(ByName(item.file_name(), file_type));
+            } else if let Some(mut last) = first.peek_mut()
+                && item.file_name() < last.0
+            {
+                *last = ByName(item.file_name(), file_type);
+            }
         }
-        // Unstable is enough: names in one directory are unique. Byte order is the
-        // order of the UTF-8 names.
-        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut end = WalkEnd::Complete;
-        for (raw, file_type, size) in names {
+        for ByName(raw, file_type) in first.into_sorted_vec() {
             let name = raw.to_string_lossy().into_owned();
+            let child = pinned.join(&raw);
+            // The size of the entry itself (a symlink's own), as the listing shows it.
+            let size = fs::symlink_metadata(&child).map_or(0, |m| m.len());
             if limits.cancel.load(Ordering::Relaxed) {
                 return Ok(WalkEnd::Stopped);
             }
@@ -504,7 +549,6 @@ impl Roots {
                 size,
                 depth,
             };
-            let child = pinned.join(&raw);
             if visit(&entry, &child) == Flow::Stop {
                 return Ok(WalkEnd::Stopped);
             }

@@ -363,8 +363,6 @@ fn walks_stop_at_their_bounds() {
 fn names_that_are_not_utf8_are_walked_and_read_as_they_are() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU64};
     let base = TempDir::new("walk-bytes");
     let bad_dir = base.0.join(OsStr::from_bytes(b"dir\xff"));
     std::fs::create_dir(&bad_dir).expect("mkdir");
@@ -373,13 +371,7 @@ fn names_that_are_not_utf8_are_walked_and_read_as_they_are() {
     std::fs::write(base.0.join(OsStr::from_bytes(b"x\xff")), "raw").expect("write");
     std::fs::write(base.0.join("x\u{FFFD}"), "replacement").expect("write");
     let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
-    let walk = Walk {
-        max_depth: 4,
-        max_entries: 100,
-        deadline: None,
-        cancel: Arc::new(AtomicBool::new(false)),
-        visited: Arc::new(AtomicU64::new(0)),
-    };
+    let walk = walk_limits(4, 100);
     let mut read = Vec::new();
     roots
         .walk(".", &walk, &mut |entry, pinned| {
@@ -402,4 +394,38 @@ fn names_that_are_not_utf8_are_walked_and_read_as_they_are() {
             ("x\u{FFFD}".to_string(), "replacement".to_string()),
         ]
     );
+}
+
+#[test]
+fn a_capped_walk_lists_the_first_names_in_order_whatever_the_directory_order() {
+    let base = TempDir::new("walk-first");
+    // Created in a scrambled order, so that the directory's own order is not the names'.
+    for i in 0..3000u32 {
+        let n = (i * 7919) % 3000;
+        std::fs::write(base.0.join(format!("f{n:04}")), "").expect("write");
+    }
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
+    let walk = walk_limits(0, 10);
+    let mut seen = Vec::new();
+    let (_, end) = roots
+        .walk(".", &walk, &mut |entry, _| {
+            seen.push(entry.name.clone());
+            Flow::Continue
+        })
+        .expect("walk");
+    let want: Vec<String> = (0..10).map(|n| format!("f{n:04}")).collect();
+    assert_eq!((seen, end), (want, WalkEnd::Entries));
+}
+
+/// Walk limits with no deadline and no cancellation.
+fn walk_limits(max_depth: usize, max_entries: usize) -> Walk {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    Walk {
+        max_depth,
+        max_entries,
+        deadline: None,
+        cancel: Arc::new(AtomicBool::new(false)),
+        visited: Arc::new(AtomicU64::new(0)),
+    }
 }
