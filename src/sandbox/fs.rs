@@ -230,16 +230,30 @@ impl Roots {
         self.open_file_at(&real, path)
     }
 
+    /// Held with `O_PATH` first and read only once it is known to be a regular file:
+    /// opening a device node (a watchdog, a tape) can act by itself.
     fn open_file_at(&self, real: &Path, given: &str) -> Result<(File, PathBuf, u64), Refusal> {
-        let (file, path) = self.open_verified(real, given, OFlags::empty())?;
-        let meta = file.metadata().map_err(|source| Refusal::Io {
+        let (held, path) = self.open_verified(real, given, OFlags::PATH)?;
+        let meta = held.metadata().map_err(|source| Refusal::Io {
             op: "stat",
             path: given.to_string(),
             source,
         })?;
+        if meta.file_type().is_symlink() {
+            // With `O_PATH`, `O_NOFOLLOW` holds the link itself: it was swapped in.
+            return Err(self.outside(given));
+        }
         if !meta.is_file() {
             return Err(Refusal::NotAFile(given.to_string()));
         }
+        // The same file, opened for reading through the held descriptor.
+        let file = rfs::open(
+            format!("/proc/self/fd/{}", held.as_raw_fd()),
+            OPEN_FLAGS.difference(OFlags::NOFOLLOW),
+            rfs::Mode::empty(),
+        )
+        .map(File::from)
+        .map_err(|e| self.open_refusal(e, "open", given, || false))?;
         Ok((file, path, meta.len()))
     }
 

@@ -429,3 +429,42 @@ fn walk_limits(max_depth: usize, max_entries: usize) -> Walk {
         visited: Arc::new(AtomicU64::new(0)),
     }
 }
+
+#[test]
+fn what_is_not_a_regular_file_is_refused_without_being_opened() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let base = TempDir::new("fifo");
+    let fifo = base.0.join("fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("mkfifo");
+    // A writer's open waits until someone opens the FIFO for reading: opening a
+    // device or a FIFO can act by itself, and the read must not do it.
+    let (opened_tx, opened) = mpsc::channel();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let file = std::fs::OpenOptions::new().write(true).open(&fifo);
+            let _ = opened_tx.send(());
+            file
+        })
+    };
+    // Time for the writer to reach its open and wait there.
+    std::thread::sleep(Duration::from_millis(100));
+    let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
+    let read = roots.read_chunk("fifo", 0, None);
+    assert!(matches!(read, Err(Refusal::NotAFile(_))), "{read:?}");
+    assert!(
+        opened.recv_timeout(Duration::from_millis(300)).is_err(),
+        "the FIFO was opened for reading"
+    );
+    // Let the writer go.
+    let _reader = std::fs::File::open(&fifo).expect("open the FIFO");
+    writer.join().expect("writer").expect("writer's open");
+}

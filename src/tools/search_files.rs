@@ -15,7 +15,7 @@ const MAX_DEPTH: usize = 16;
 /// Most directory entries visited.
 const MAX_VISITED: usize = 20_000;
 /// Longest a search runs.
-const MAX_TIME: Duration = Duration::from_secs(10);
+pub(super) const MAX_TIME: Duration = Duration::from_secs(10);
 /// Default and ceiling of `max_results`.
 const DEFAULT_RESULTS: u64 = 100;
 const MAX_RESULTS: u64 = 1000;
