@@ -284,7 +284,12 @@ fn work(
         };
         counts.queued.fetch_sub(1, Ordering::SeqCst);
         counts.idle.fetch_sub(1, Ordering::SeqCst);
-        if serve(&mut stream, accepted, metrics, health).is_ok() {
+        // A panic (none is known) drops its connection, never the worker: the
+        // panic hook has logged it.
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            serve(&mut stream, accepted, metrics, health)
+        }));
+        if matches!(served, Ok(Ok(()))) {
             state.served.fetch_add(1, Ordering::Relaxed);
         }
         counts.idle.fetch_add(1, Ordering::SeqCst);
