@@ -819,3 +819,34 @@ fn official_sdk_reads_the_fake() {
     );
     println!("{stdout}");
 }
+
+/// The model id is the client's text: as a metric label it is redacted, and it
+/// cannot pass for the overflow series.
+#[test]
+fn a_model_id_label_is_redacted_and_never_the_overflow_series() {
+    let api = FakeApi::start(
+        KEY,
+        vec![Reply::message("a", 1, 1), Reply::message("b", 1, 1)],
+    );
+    let mut s = Session::start(&api, KEY, &[]);
+    let secret = "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for (id, model) in [(1, secret), (2, "__overflow__")] {
+        let (response, _) = s.call(id, json!({"message": "Hi", "model": model}), None);
+        assert!(!is_error(&response), "{response}");
+    }
+    assert_eq!(
+        s.metric(
+            100,
+            "claude_requests_total{model=\"[REDACTED]\",status=\"success\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        s.metric(
+            101,
+            "claude_requests_total{model=\"_overflow_\",status=\"success\"}"
+        ),
+        Some(1.0)
+    );
+    s.finish();
+}

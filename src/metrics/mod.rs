@@ -11,6 +11,7 @@ mod process;
 mod prometheus;
 mod push;
 mod registry;
+pub(crate) use registry::OVERFLOW;
 
 pub use prometheus::{CONTENT_TYPE_OPENMETRICS, CONTENT_TYPE_TEXT, Format};
 pub use push::MetricsPush;

@@ -33,7 +33,7 @@ pub(super) fn tool() -> Tool {
         description: "Find files under a directory inside the server's allowed roots whose path matches a glob, optionally only those containing a text. \
 `pattern` is matched against the path relative to `path`: `*` and `?` stay within one path segment, `**` spans segments, `[abc]`/`[a-z]`/`[!x]` are classes; \
 a pattern without `/` is matched against the file name alone (\"*.rs\" finds Rust files at any depth). \
-With `content_pattern` (a plain, case-sensitive substring), each matching line is returned with its number. \
+With `content_pattern` (a plain, case-sensitive substring), each matching line is returned with its number; only the first 1 MiB of each file is searched, and binary files (with NUL bytes) are skipped. \
 The search stops after max_results matches, 20000 entries visited, 16 levels or 10 seconds; `truncated` says so. Symlinks are not followed.",
         input_schema: arg::with_path(
             "Directory to search: a",
