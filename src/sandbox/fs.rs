@@ -54,7 +54,7 @@ pub struct Written {
 }
 
 /// What a directory entry is (symlinks are reported, never followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EntryKind {
     /// A regular file.
     File,
@@ -67,6 +67,19 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// The kind of an entry of this file type (`lstat`'s: a symlink is a symlink).
+    fn of(file_type: fs::FileType) -> EntryKind {
+        if file_type.is_symlink() {
+            EntryKind::Symlink
+        } else if file_type.is_dir() {
+            EntryKind::Directory
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        }
+    }
+
     /// The name used in tool output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -152,35 +165,17 @@ const PINNED_DIR: OFlags = OFlags::DIRECTORY.union(OFlags::PATH);
 /// Flags of such a directory opened through its parent's descriptor.
 const DIR_FLAGS: OFlags = PINNED_DIR.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
-/// A directory entry ordered by its raw name alone (names in one directory are
-/// unique).
-struct ByName(OsString, fs::FileType);
-
-impl PartialEq for ByName {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Eq for ByName {}
-
-impl PartialOrd for ByName {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ByName {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
-    }
+/// The path naming an open descriptor (`/proc/self/fd/N`): reading the link tells
+/// where it is, opening or entering it reaches that very file or directory.
+pub(crate) fn fd_path(fd: &impl AsRawFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }
 
 impl Roots {
     /// The real path of an open descriptor (needs `/proc`; without it every
     /// operation fails closed).
     fn real_path(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
-        fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|source| Refusal::Io {
+        fs::read_link(fd_path(file)).map_err(|source| Refusal::Io {
             op: "verify (through /proc/self/fd)",
             path: given.to_string(),
             source,
@@ -248,7 +243,7 @@ impl Roots {
         }
         // The same file, opened for reading through the held descriptor.
         let file = rfs::open(
-            format!("/proc/self/fd/{}", held.as_raw_fd()),
+            fd_path(&held),
             OPEN_FLAGS.difference(OFlags::NOFOLLOW),
             rfs::Mode::empty(),
         )
@@ -312,11 +307,10 @@ impl Roots {
             }
         };
         let target = resolved.path;
-        // "name/" names a directory, and a directory (a root among them) is no file.
-        // The check at the target itself comes later, through the descriptor; this one
-        // only words the refusal.
-        let is_dir = || fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir());
-        if path.ends_with('/') || resolved.missing == 0 && is_dir() {
+        // "name/" names a directory, and so does a root (whose parent, outside, is
+        // never opened). Any other directory is refused at the target itself,
+        // through the directory's descriptor, below.
+        if path.ends_with('/') || self.dirs.contains(&target) {
             return Err(Refusal::NotAFile(path.to_string()));
         }
         let Some((parent, name)) = target.parent().zip(target.file_name()) else {
@@ -495,7 +489,7 @@ impl Roots {
         limits: &Walk,
         visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
     ) -> Result<WalkEnd, Refusal> {
-        let pinned = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+        let pinned = fd_path(dir);
         let reader = fs::read_dir(&pinned).map_err(|source| Refusal::Io {
             op: "list",
             path: given.to_string(),
@@ -509,7 +503,8 @@ impl Roots {
             .max_entries
             .saturating_sub(limits.visited.load(Ordering::Relaxed) as usize)
             + 1;
-        let mut first: BinaryHeap<ByName> = BinaryHeap::new();
+        // Ordered by name: names in one directory are unique, the kind never decides.
+        let mut first: BinaryHeap<(OsString, EntryKind)> = BinaryHeap::new();
         for (i, item) in reader.enumerate() {
             if i % 1024 == 1023 {
                 if limits.cancel.load(Ordering::Relaxed) {
@@ -523,16 +518,17 @@ impl Roots {
             let Ok(file_type) = item.file_type() else {
                 continue;
             };
+            let kind = EntryKind::of(file_type);
             if first.len() < room {
-                first.push(ByName(item.file_name(), file_type));
+                first.push((item.file_name(), kind));
             } else if let Some(mut last) = first.peek_mut()
                 && item.file_name() < last.0
             {
-                *last = ByName(item.file_name(), file_type);
+                *last = (item.file_name(), kind);
             }
         }
         let mut end = WalkEnd::Complete;
-        for ByName(raw, file_type) in first.into_sorted_vec() {
+        for (raw, kind) in first.into_sorted_vec() {
             let name = raw.to_string_lossy().into_owned();
             let child = pinned.join(&raw);
             // The size of the entry itself (a symlink's own), as the listing shows it.
@@ -547,15 +543,6 @@ impl Roots {
                 return Ok(WalkEnd::Entries);
             }
             limits.visited.fetch_add(1, Ordering::Relaxed);
-            let kind = if file_type.is_symlink() {
-                EntryKind::Symlink
-            } else if file_type.is_dir() {
-                EntryKind::Directory
-            } else if file_type.is_file() {
-                EntryKind::File
-            } else {
-                EntryKind::Other
-            };
             let entry = Entry {
                 path: format!("{prefix}{name}"),
                 name,
@@ -650,12 +637,11 @@ mod tests {
     #[test]
     fn a_symlink_where_a_directory_is_opened_counts_as_outside() {
         // With O_DIRECTORY, Linux answers ENOTDIR (not ELOOP) for a symlink.
-        let base = std::env::temp_dir().join(format!("tfo-sandbox-fs-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
+        let temp = super::super::tests::TempDir::new("fs");
+        let base = temp.0.clone();
         fs::create_dir_all(base.join("d")).expect("mkdir");
         std::os::unix::fs::symlink(base.join("d"), base.join("l")).expect("symlink");
         fs::write(base.join("f"), "f").expect("write");
-        let base = fs::canonicalize(&base).expect("canonical");
         let roots = Roots::new(std::slice::from_ref(&base), Policy::Configured, 64);
         for flags in [OFlags::DIRECTORY, PINNED_DIR] {
             let link = roots.open_verified(&base.join("l"), "l", flags);
@@ -666,6 +652,5 @@ mod tests {
         let (dir, _) = roots.open_verified(&base, "", PINNED_DIR).expect("root");
         let at = roots.open_at(&dir, OsStr::new("l"), "l", DIR_FLAGS);
         assert!(matches!(at, Err(Refusal::Outside { .. })), "{at:?}");
-        let _ = fs::remove_dir_all(&base);
     }
 }

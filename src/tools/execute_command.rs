@@ -15,7 +15,6 @@ use crate::config::SandboxConfig;
 use crate::sandbox::Roots;
 use rustix::process::{Pid, Signal, kill_process_group};
 use serde_json::{Value, json};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -294,8 +293,7 @@ fn locate(program: &Path, roots: &Roots) -> Result<PathBuf, String> {
     use std::os::unix::ffi::OsStrExt;
     let name = program.as_os_str().as_bytes();
     let found = if name.contains(&b'/') {
-        // `join` keeps an absolute path as it is.
-        std::env::current_dir().unwrap_or_default().join(program)
+        crate::sandbox::absolute(program)
     } else {
         let search = std::env::var_os("PATH");
         let search = search
@@ -543,7 +541,7 @@ async fn run(
     // Entered through the verified descriptor (still open in the child until its
     // exec): a directory swapped for a symlink after the check changes nothing.
     cmd.args(&argv[1..])
-        .current_dir(format!("/proc/self/fd/{}", dir_fd.as_raw_fd()))
+        .current_dir(crate::sandbox::fd_path(&dir_fd))
         .env_clear()
         .envs(
             PASSED_ENV
