@@ -36,12 +36,9 @@ pub async fn send_message(
         span,
         metrics: &obs.metrics,
         errors: &obs.errors,
-        // The client's text (a model id in form only): it becomes a metric label, so
-        // it is redacted, and it must not pass for the overflow series.
-        model: match crate::redact::redact_text(&request.model) {
-            m if m == crate::metrics::OVERFLOW => "_overflow_".to_string(),
-            m => m.into_owned(),
-        },
+        // The client's text (a model id in form only): it becomes a metric label (the
+        // registry keeps it from passing for the overflow series).
+        model: crate::redact::redact_text(&request.model).into_owned(),
         message_count: request.messages.len(),
         conversation_id,
         started: Instant::now(),

@@ -484,13 +484,11 @@ impl Server {
         // Refused calls count as failed calls of the tool, or of `__unknown__` for a
         // name no tool has: a client's text never becomes a label (it could hold a
         // secret, and a flood of names would push the real tools out of the series cap).
+        let tool = self.tools().get(name);
         let refuse = |mut span: Span, e: RpcError| {
             span.record_error(error_type(e.code), &e.message);
             span.end();
-            let label = self
-                .tools()
-                .get(name)
-                .map_or(UNKNOWN_TOOL, |tool| tool.name);
+            let label = tool.map_or(UNKNOWN_TOOL, |tool| tool.name);
             metrics.record_tool_call(label, started.elapsed().as_secs_f64(), true);
             error(e)
         };
@@ -506,7 +504,7 @@ impl Server {
         };
         // The spec's `len(command.arguments)`: how many arguments were given.
         span.set("mcp.tool.input.size", args.len() as i64);
-        let Some(tool) = self.tools().get(name) else {
+        let Some(tool) = tool else {
             let message = format!("invalid params: unknown tool: {}", jsonrpc::clip(name));
             return refuse(span, RpcError::invalid_params(message));
         };

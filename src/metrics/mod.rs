@@ -11,7 +11,6 @@ mod process;
 mod prometheus;
 mod push;
 mod registry;
-pub(crate) use registry::OVERFLOW;
 
 pub use prometheus::{CONTENT_TYPE_OPENMETRICS, CONTENT_TYPE_TEXT, Format};
 pub use push::MetricsPush;

@@ -17,6 +17,9 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 pub(crate) const MAX_LABEL_VALUE: usize = 128;
 /// Label value of every label of a family's overflow series.
 pub(crate) const OVERFLOW: &str = "__overflow__";
+/// What a recorded label value equal to [`OVERFLOW`] is kept as: no series but the
+/// overflow series carries that value, so none can pass for it.
+const NOT_OVERFLOW: &str = "_overflow_";
 
 /// What kind of metric a family is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,8 +196,12 @@ fn owned_key(values: &[&str]) -> Labels {
     Labels(key.into())
 }
 
-/// `value` cut to at most `MAX_LABEL_VALUE` bytes, at a char boundary.
+/// `value` as it is kept: cut to at most `MAX_LABEL_VALUE` bytes, at a char
+/// boundary, and never the overflow series' own value.
 pub(crate) fn clip(value: &str) -> &str {
+    if value == OVERFLOW {
+        return NOT_OVERFLOW;
+    }
     if value.len() <= MAX_LABEL_VALUE {
         return value;
     }
@@ -476,6 +483,25 @@ mod tests {
         family.each(|_, c| total += c.get());
         assert_eq!(total, 8000, "no recording lost, overflow included");
         assert!(family.folded() > 0, "80 names for 50 series");
+    }
+
+    #[test]
+    fn a_recorded_value_never_passes_for_the_overflow_series() {
+        let family: Family<Counter> = Family::new(&DESC, 1);
+        family.with(&[OVERFLOW, OVERFLOW], |c| c.inc());
+        family.with(&["x", "1"], |c| c.inc());
+        let mut seen = Vec::new();
+        family.each(|labels, c| {
+            let values: Vec<&str> = (0..labels.len()).map(|i| labels.get(i)).collect();
+            seen.push((values.join(","), c.get()));
+        });
+        assert_eq!(
+            seen,
+            [
+                (format!("{NOT_OVERFLOW},{NOT_OVERFLOW}"), 1),
+                (format!("{OVERFLOW},{OVERFLOW}"), 1)
+            ]
+        );
     }
 
     #[test]
