@@ -430,6 +430,16 @@ mod tests {
         buckets: &[],
     };
 
+    /// Each series of `family` as (label values joined by commas, count), in order.
+    fn series(family: &Family<Counter>) -> Vec<(String, u64)> {
+        let mut seen = Vec::new();
+        family.each(|labels, c| {
+            let values: Vec<&str> = (0..labels.len()).map(|i| labels.get(i)).collect();
+            seen.push((values.join(","), c.get()));
+        });
+        seen
+    }
+
     #[test]
     fn series_are_found_again_and_capped() {
         let family: Family<Counter> = Family::new(&DESC, 3);
@@ -444,11 +454,7 @@ mod tests {
         family.with(&["x", "1"], |c| c.inc());
         assert_eq!(family.len(), 3, "the cap holds");
         assert_eq!(family.folded(), 100, "each folded recording is counted");
-        let mut seen = Vec::new();
-        family.each(|labels, c| {
-            let values: Vec<&str> = (0..labels.len()).map(|i| labels.get(i)).collect();
-            seen.push((values.join(","), c.get()));
-        });
+        let seen = series(&family);
         assert_eq!(
             seen,
             [
@@ -490,11 +496,7 @@ mod tests {
         let family: Family<Counter> = Family::new(&DESC, 1);
         family.with(&[OVERFLOW, OVERFLOW], |c| c.inc());
         family.with(&["x", "1"], |c| c.inc());
-        let mut seen = Vec::new();
-        family.each(|labels, c| {
-            let values: Vec<&str> = (0..labels.len()).map(|i| labels.get(i)).collect();
-            seen.push((values.join(","), c.get()));
-        });
+        let seen = series(&family);
         assert_eq!(
             seen,
             [
