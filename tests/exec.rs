@@ -377,29 +377,11 @@ fn an_output_flood_is_capped_and_server_memory_stays_flat() {
 /// directory is entered through the descriptor that was checked).
 #[test]
 fn a_working_dir_swapped_for_a_symlink_never_starts_the_program_outside() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let root = TempDir::new("exec-race");
     root.write("d/f", "");
     let outside = TempDir::new("exec-race-outside");
     std::os::unix::fs::symlink(&outside.path, root.join("l")).expect("symlink");
-    let stop = Arc::new(AtomicBool::new(false));
-    let flipper = {
-        let stop = Arc::clone(&stop);
-        let dir = root.path.clone();
-        std::thread::spawn(move || {
-            let mut swaps = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                for name in ["d", "l"] {
-                    if std::fs::rename(dir.join(name), dir.join("flip")).is_ok() {
-                        let _ = std::fs::rename(dir.join("flip"), dir.join(name));
-                        swaps += 1;
-                    }
-                }
-            }
-            swaps
-        })
-    };
+    let swapper = common::sandbox::Swapper::start(&root.path, ["d", "l"]);
     let mut s = server_in(&root.path, V, &[("TELEMETRYFLOW_MCP_EXEC_ALLOW", "pwd")]);
     let mut ran = 0;
     for i in 0..300 {
@@ -420,8 +402,7 @@ fn a_working_dir_swapped_for_a_symlink_never_starts_the_program_outside() {
             ran += 1;
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let swaps = flipper.join().expect("flipper");
+    let swaps = swapper.stop();
     eprintln!("{swaps} swaps; {ran} of 300 runs inside");
     assert!(swaps > 100, "the swap really raced the calls");
 }

@@ -445,8 +445,6 @@ fn no_roots_request_without_the_capability() {
 /// act through verified directory descriptors only).
 #[test]
 fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let scene = Scene::new();
     let root = scene.root();
     let outside = scene.base.join("outside");
@@ -454,23 +452,7 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
     scene.base.write("root/d/x", "inside");
     symlink(&outside, root.join("l")).expect("symlink");
     let before = snapshot(&outside);
-    let stop = Arc::new(AtomicBool::new(false));
-    let flipper = {
-        let stop = Arc::clone(&stop);
-        let root = root.clone();
-        std::thread::spawn(move || {
-            let mut swaps = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                for (from, back) in [("d", "d"), ("l", "l")] {
-                    if std::fs::rename(root.join(from), root.join("flip")).is_ok() {
-                        let _ = std::fs::rename(root.join("flip"), root.join(back));
-                        swaps += 1;
-                    }
-                }
-            }
-            swaps
-        })
-    };
+    let swapper = common::sandbox::Swapper::start(&root, ["d", "l"]);
     let mut s = server_in(&root, "2025-11-25", &[]);
     let mut served = 0;
     for i in 0..300 {
@@ -493,8 +475,7 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
             );
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let swaps = flipper.join().expect("flipper");
+    let swaps = swapper.stop();
     eprintln!("{swaps} swaps; {served} of 300 reads served from inside");
     assert!(swaps > 100, "the swap really raced the requests");
     assert_eq!(snapshot(&outside), before, "nothing written outside");

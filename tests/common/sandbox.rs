@@ -4,7 +4,9 @@
 use super::{Server, command};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
 
 /// A fresh directory under the system temp dir (canonical path), removed on drop.
 pub struct TempDir {
@@ -96,4 +98,41 @@ pub fn err(s: &mut Server, name: &str, args: Value) -> String {
         .as_str()
         .expect("error text")
         .to_string()
+}
+
+/// A thread renaming `dir/NAME` to `dir/flip` and back, for each of `names` in turn
+/// (a real directory and a symlink to one outside), as fast as it can: `flip` is one
+/// an instant and the other the next. The race tests' adversary.
+pub struct Swapper {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<u64>,
+}
+
+impl Swapper {
+    pub fn start(dir: &Path, names: [&'static str; 2]) -> Swapper {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            let dir = dir.to_path_buf();
+            std::thread::spawn(move || {
+                let mut swaps = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for name in names {
+                        if std::fs::rename(dir.join(name), dir.join("flip")).is_ok() {
+                            let _ = std::fs::rename(dir.join("flip"), dir.join(name));
+                            swaps += 1;
+                        }
+                    }
+                }
+                swaps
+            })
+        };
+        Swapper { stop, thread }
+    }
+
+    /// Stops the thread; how many swaps it made.
+    pub fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("swapper thread")
+    }
 }
