@@ -49,9 +49,16 @@ impl Server {
                 None
             }
         };
+        // Resolving the client's directories touches the file system: not on the
+        // executor's thread.
+        let configured = self.services.sandbox.configured();
+        let narrowed = match dirs {
+            Some(dirs) => Some(crate::blocking::unblock(move || configured.intersect(&dirs)).await),
+            None => None,
+        };
         self.services
             .sandbox
-            .apply_client_roots(update.generation(), dirs.as_deref());
+            .apply_client_roots(update.generation(), narrowed);
     }
 }
 

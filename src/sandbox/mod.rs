@@ -528,14 +528,15 @@ impl Sandbox {
         }
     }
 
-    /// Applies the client's root directories (intersected with the configured roots)
-    /// if `generation` is still the newest; `None` keeps the configured roots.
-    pub fn apply_client_roots(&self, generation: u64, client: Option<&[PathBuf]>) -> bool {
+    /// Applies the client's roots (already intersected with the configured ones,
+    /// see [`Roots::intersect`], off the executor: it resolves paths) if `generation`
+    /// is still the newest; `None` keeps the configured roots.
+    pub fn apply_client_roots(&self, generation: u64, client: Option<Roots>) -> bool {
         if generation != self.generation.get() {
             return false;
         }
         let roots = match client {
-            Some(dirs) => Arc::new(self.configured.intersect(dirs)),
+            Some(narrowed) => Arc::new(narrowed),
             None => Arc::clone(&self.configured),
         };
         log::info!(roots = roots.describe().as_str(); "allowed roots updated from the client's roots/list");
