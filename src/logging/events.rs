@@ -4,9 +4,11 @@
 //! request failed", and the lifecycle of the process (start with a masked
 //! configuration summary, stop).
 
+use super::record::Field;
 use crate::config::Config;
 use crate::redact;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Longest `mcp_params` written, in bytes.
@@ -31,22 +33,25 @@ pub fn request_received(method: &str, params: Option<&Map<String, Value>>) {
 }
 
 /// "MCP request completed" (info) or, with `error`, "MCP request failed" (error),
-/// with `mcp_method` and `duration_ms`.
+/// with `mcp_method` and `duration_ms`. Written for every request, so built
+/// without the `log` macros' formatting ([`super::emit_entry`]).
 pub fn request_finished(method: &str, duration: Duration, error: Option<&str>) {
-    let duration_ms = millis(duration);
-    match error {
-        None => log::info!(
-            mcp_method = method,
-            duration_ms = duration_ms;
-            "MCP request completed"
-        ),
-        Some(error) => log::error!(
-            mcp_method = method,
-            duration_ms = duration_ms,
-            error = error;
-            "MCP request failed"
-        ),
-    }
+    let (level, message) = match error {
+        None => (log::Level::Info, "MCP request completed"),
+        Some(_) => (log::Level::Error, "MCP request failed"),
+    };
+    super::emit_entry(level, module_path!(), message, || {
+        let mut fields = Vec::with_capacity(3);
+        fields.push((
+            Cow::Borrowed("mcp_method"),
+            Field::Str(Cow::Borrowed(method)),
+        ));
+        fields.push((Cow::Borrowed("duration_ms"), Field::F64(millis(duration))));
+        if let Some(error) = error {
+            fields.push((Cow::Borrowed("error"), Field::Str(Cow::Borrowed(error))));
+        }
+        fields
+    });
 }
 
 /// The start record: version, the main settings and every non-default setting,

@@ -7,6 +7,7 @@ use crate::config::LogLevel as Severity;
 use crate::redact::{self, REDACTED};
 use log::kv::{self, VisitSource};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,7 +49,27 @@ pub(crate) struct Entry<'a> {
     pub(crate) fields: Vec<(Cow<'a, str>, Field<'a>)>,
     /// The request the record was emitted in.
     pub(crate) context: Option<Arc<LogContext>>,
+    /// Whether any of `fields` has a context field's name (then the record's own
+    /// value is written and the context's left out).
+    shadows_context: bool,
 }
+
+/// The fields a record takes from its request's context ([`Entry::context_fields`]).
+const CONTEXT_KEYS: [&str; 5] = [
+    "session_id",
+    "request_id",
+    "trace_id",
+    "span_id",
+    "conversation_id",
+];
+/// [`CONTEXT_KEYS`] as a JSON line writes them, up to the value's opening quote.
+const CONTEXT_JSON_KEYS: [&str; 5] = [
+    ",\"session_id\":\"",
+    ",\"request_id\":\"",
+    ",\"trace_id\":\"",
+    ",\"span_id\":\"",
+    ",\"conversation_id\":\"",
+];
 
 impl<'a> Entry<'a> {
     /// Reads `record`: fields under secret keys become `[REDACTED]`, secret-looking
@@ -70,43 +91,88 @@ impl<'a> Entry<'a> {
         };
         let level = match record.level() {
             log::Level::Error if visitor.critical => Severity::Critical,
-            log::Level::Error => Severity::Error,
-            log::Level::Warn => Severity::Warning,
-            log::Level::Info => Severity::Info,
-            log::Level::Debug => Severity::Debug,
-            log::Level::Trace => Severity::Trace,
+            level => severity(level),
         };
+        let shadows_context = visitor
+            .fields
+            .iter()
+            .any(|(key, _)| CONTEXT_KEYS.contains(&key.as_ref()));
         Entry {
-            unix_nanos: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64),
+            unix_nanos: now_unix_nanos(),
             level,
             target: record.target(),
             message,
             fields: visitor.fields,
             context,
+            shadows_context,
+        }
+    }
+
+    /// A record of our own with a literal message and typed fields under literal
+    /// keys (nothing secret in either, and no context field's name); secret-looking
+    /// text is cut out of its string fields, as [`Entry::new`] does.
+    pub(crate) fn literal(
+        level: log::Level,
+        target: &'a str,
+        message: &'static str,
+        mut fields: Vec<(Cow<'a, str>, Field<'a>)>,
+        context: Option<Arc<LogContext>>,
+    ) -> Entry<'a> {
+        for (_, field) in &mut fields {
+            if let Field::Str(text) = field
+                && let Cow::Owned(clean) = redact::redact_text(text)
+            {
+                *text = Cow::Owned(clean);
+            }
+        }
+        debug_assert!(
+            !fields
+                .iter()
+                .any(|(key, _)| CONTEXT_KEYS.contains(&key.as_ref())),
+            "a literal record's own field hides its context"
+        );
+        Entry {
+            unix_nanos: now_unix_nanos(),
+            level: severity(level),
+            target,
+            message: Cow::Borrowed(message),
+            fields,
+            context,
+            shadows_context: false,
         }
     }
 
     /// The context fields not already set by the record itself: `session_id`,
     /// `request_id`, `trace_id`, `span_id`, `conversation_id`. Borrowed: no allocation.
     pub(crate) fn context_fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        let fields = match &self.context {
+        self.context_values()
+            .map(|(at, value)| (CONTEXT_KEYS[at], value))
+    }
+
+    /// [`Entry::context_fields`] by their place in [`CONTEXT_KEYS`].
+    fn context_values(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        let values = match &self.context {
             None => [None, None, None, None, None],
             Some(ctx) => {
                 let trace = ctx.trace_hex();
                 [
-                    Some(("session_id", ctx.session_id.as_str())),
-                    Some(("request_id", ctx.request_id.as_str())),
-                    trace.map(|(trace, _)| ("trace_id", trace)),
-                    trace.map(|(_, span)| ("span_id", span)),
-                    ctx.conversation_id().map(|id| ("conversation_id", id)),
+                    Some(ctx.session_id.as_str()),
+                    Some(ctx.request_id.as_str()),
+                    trace.map(|(trace, _)| trace),
+                    trace.map(|(_, span)| span),
+                    ctx.conversation_id(),
                 ]
             }
         };
-        fields.into_iter().flatten().filter(move |(key, value)| {
-            !value.is_empty() && !self.fields.iter().any(|(k, _)| k == key)
-        })
+        values
+            .into_iter()
+            .enumerate()
+            .filter_map(|(at, value)| Some((at, value?)))
+            .filter(move |&(at, value)| {
+                let shadowed =
+                    self.shadows_context && self.fields.iter().any(|(k, _)| k == CONTEXT_KEYS[at]);
+                !value.is_empty() && !shadowed
+            })
     }
 
     /// One JSON object and a newline: `timestamp`, `level`, `logger`, `message`, the
@@ -120,14 +186,22 @@ impl<'a> Entry<'a> {
 
     /// [`Entry::json_line`] appended to `line`.
     pub(crate) fn write_json(&self, line: &mut String) {
+        // Written in as few pieces as the escapes allow: at opt-level "z" each
+        // piece is a call, and a record is about forty of them.
         line.push_str("{\"timestamp\":\"");
         write_rfc3339(line, self.unix_nanos);
-        line.push_str("\",\"level\":\"");
-        line.push_str(level_name(self.level));
-        line.push_str("\",\"logger\":");
-        json_string(line, self.target);
-        line.push_str(",\"message\":");
-        json_string(line, &self.message);
+        line.push_str(match self.level {
+            Severity::Trace => "\",\"level\":\"trace\",\"logger\":\"",
+            Severity::Debug => "\",\"level\":\"debug\",\"logger\":\"",
+            Severity::Info => "\",\"level\":\"info\",\"logger\":\"",
+            Severity::Warning => "\",\"level\":\"warning\",\"logger\":\"",
+            Severity::Error => "\",\"level\":\"error\",\"logger\":\"",
+            Severity::Critical => "\",\"level\":\"critical\",\"logger\":\"",
+        });
+        json_text(line, self.target);
+        line.push_str("\",\"message\":\"");
+        json_text(line, &self.message);
+        line.push('"');
         for (key, value) in &self.fields {
             line.push_str(",\"");
             json_text(line, key);
@@ -135,10 +209,8 @@ impl<'a> Entry<'a> {
             json_field(line, value);
         }
         // The context keys are our own names: nothing in them to escape.
-        for (key, value) in self.context_fields() {
-            line.push_str(",\"");
-            line.push_str(key);
-            line.push_str("\":\"");
+        for (at, value) in self.context_values() {
+            line.push_str(CONTEXT_JSON_KEYS[at]);
             json_text(line, value);
             line.push('"');
         }
@@ -177,6 +249,22 @@ impl<'a> Entry<'a> {
         }
         line.push('\n');
     }
+}
+
+fn severity(level: log::Level) -> Severity {
+    match level {
+        log::Level::Error => Severity::Error,
+        log::Level::Warn => Severity::Warning,
+        log::Level::Info => Severity::Info,
+        log::Level::Debug => Severity::Debug,
+        log::Level::Trace => Severity::Trace,
+    }
+}
+
+fn now_unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// The `level` written for a severity (lower case, as the MCP levels are).
@@ -236,13 +324,48 @@ fn json_field(out: &mut String, value: &Field<'_>) {
         }
         Field::I64(i) => write!(out, "{i}"),
         Field::U64(u) => write!(out, "{u}"),
-        Field::F64(f) if f.is_finite() => write!(out, "{f}"),
+        Field::F64(f) if f.is_finite() => {
+            write_float(out, *f);
+            Ok(())
+        }
         Field::F64(_) => {
             out.push_str("null");
             Ok(())
         }
         Field::Bool(b) => write!(out, "{b}"),
     };
+}
+
+/// Writes finite `f` as `Display` does (the shortest decimal that reads back as
+/// `f`), without the formatter for the values our records carry most: durations in
+/// milliseconds with whole nanoseconds (`0.012399`), which are written from their
+/// digits. For such a value below 10^9 those digits are the shortest decimal: another
+/// decimal of at most six places is at least 10^-6 away, more than half the gap
+/// between two doubles there.
+fn write_float(out: &mut String, f: f64) {
+    let micros = (f.abs() * 1e6).round();
+    if f.abs() >= 1e9 || micros / 1e6 != f.abs() {
+        let _ = write!(out, "{f}");
+        return;
+    }
+    let micros = micros as u64;
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let whole = crate::bytes::decimal(micros / 1_000_000, &mut digits);
+    out.push_str(whole);
+    let mut fraction = micros % 1_000_000;
+    if fraction != 0 {
+        let mut places = 6;
+        while fraction.is_multiple_of(10) {
+            fraction /= 10;
+            places -= 1;
+        }
+        let mut text = *b".000000";
+        set_digits(&mut text[1..=places], fraction);
+        out.push_str(std::str::from_utf8(&text[..=places]).unwrap_or_default());
+    }
 }
 
 /// Writes `s` as a JSON string, with the escapes of [`crate::json::escape`].
@@ -279,8 +402,25 @@ pub fn rfc3339_at(at: SystemTime) -> String {
 }
 
 fn write_rfc3339(out: &mut String, unix_nanos: u64) {
+    // The calendar part changes once a second: worked out once per second and thread.
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 24])> = const { Cell::new((u64::MAX, [0; 24])) };
+    }
     let secs = unix_nanos / 1_000_000_000;
-    let millis = unix_nanos % 1_000_000_000 / 1_000_000;
+    let mut text = match SECOND.get() {
+        (cached, text) if cached == secs => text,
+        _ => {
+            let text = calendar(secs);
+            SECOND.set((secs, text));
+            text
+        }
+    };
+    set_digits(&mut text[20..23], unix_nanos % 1_000_000_000 / 1_000_000);
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+}
+
+/// `secs` since the epoch as `YYYY-MM-DDTHH:MM:SS.000Z`.
+fn calendar(secs: u64) -> [u8; 24] {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
@@ -303,8 +443,7 @@ fn write_rfc3339(out: &mut String, unix_nanos: u64) {
     set_digits(&mut text[11..13], rem / 3600);
     set_digits(&mut text[14..16], rem % 3600 / 60);
     set_digits(&mut text[17..19], rem % 60);
-    set_digits(&mut text[20..23], millis);
-    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    text
 }
 
 /// Fills `to` with the last `to.len()` decimal digits of `n`, zero-padded.
@@ -345,11 +484,82 @@ mod tests {
     }
 
     #[test]
+    fn literal_records_cut_secrets_out_of_their_strings() {
+        let entry = Entry::literal(
+            log::Level::Error,
+            "tfo_mcp::test",
+            "MCP request failed",
+            vec![
+                (
+                    Cow::Borrowed("mcp_method"),
+                    Field::Str(Cow::Borrowed("tools/call")),
+                ),
+                (Cow::Borrowed("duration_ms"), Field::F64(0.0125)),
+                (
+                    Cow::Borrowed("error"),
+                    Field::Str(Cow::Borrowed("bad key sk-ant-api03-abcdefghijklmnop")),
+                ),
+            ],
+            None,
+        );
+        let line = entry.json_line();
+        let v: Value = serde_json::from_str(&line).expect("valid JSON");
+        assert_eq!(v["level"], "error");
+        assert_eq!(v["message"], "MCP request failed");
+        assert_eq!(v["mcp_method"], "tools/call");
+        assert_eq!(line.matches("\"duration_ms\":0.0125,").count(), 1, "{line}");
+        assert_eq!(v["error"], "bad key [REDACTED]", "the secret is cut out");
+    }
+
+    #[test]
+    fn context_keys_are_written_as_their_names() {
+        for (key, piece) in CONTEXT_KEYS.iter().zip(CONTEXT_JSON_KEYS) {
+            assert_eq!(piece, format!(",\"{key}\":\""), "the JSON key of {key}");
+        }
+    }
+
+    #[test]
+    fn floats_are_written_as_display_writes_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.1,
+            1.0 / 3.0,
+            1e-7,
+            2.5,
+            -3.25,
+            1e300,
+            f64::MIN_POSITIVE,
+            999_999_999.999_999,
+            1e9,
+            4_503_599_627.370_496,
+        ];
+        // Durations in milliseconds from whole nanoseconds, as `duration_ms` is made.
+        let mut nanos: u64 = 1;
+        while nanos < 1 << 62 {
+            for n in [nanos - 1, nanos, nanos + 1, nanos * 7 / 3] {
+                values.push(n as f64 / 1e6);
+                values.push(-(n as f64) / 1e6);
+            }
+            nanos = nanos * 3 + 1;
+        }
+        for f in values {
+            let mut out = String::new();
+            write_float(&mut out, f);
+            assert_eq!(out, f.to_string(), "{f:e}");
+        }
+    }
+
+    #[test]
     fn rfc3339_at_calendar_edges() {
         let cases = [
             (0, 0, "1970-01-01T00:00:00.000Z"),
             (951_782_400, 5, "2000-02-29T00:00:00.005Z"),
             (1_709_251_199, 999, "2024-02-29T23:59:59.999Z"),
+            // The same second again (the cached calendar part), the next, and back.
+            (1_709_251_199, 5, "2024-02-29T23:59:59.005Z"),
+            (1_709_251_200, 0, "2024-03-01T00:00:00.000Z"),
+            (1_709_251_199, 10, "2024-02-29T23:59:59.010Z"),
             (1_795_576_259, 123, "2026-11-25T03:10:59.123Z"),
         ];
         for (secs, millis, want) in cases {
