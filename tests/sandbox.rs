@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::sandbox::{TempDir, err, ok, server_in};
+use common::sandbox::{TempDir, column, err, ok, server_in};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
@@ -234,12 +234,7 @@ fn symlinks_are_listed_not_followed_and_inside_links_work() {
         "list_directory",
         json!({"path": ".", "recursive": true}),
     );
-    let names: Vec<&str> = listing["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter_map(|e| e["name"].as_str())
-        .collect();
+    let names = column(&listing, "entries", "name");
     assert!(
         !names
             .iter()
@@ -505,29 +500,85 @@ fn a_2026_07_28_request_declaring_roots_gets_no_server_request() {
     );
 }
 
+/// A listing or a search that cannot read part of the tree says which part instead
+/// of passing for complete: a subdirectory and a file of mode 0000 (the server runs as
+/// `nobody` when the tests run as root, who could read them anyway).
+#[test]
+fn unreadable_directories_and_files_are_named_not_skipped_silently() {
+    use std::os::unix::fs::PermissionsExt;
+    let scene = Scene::new();
+    let root = scene.root();
+    // A tree of its own beside the scene's entries.
+    let tree = root.join("tree");
+    for (path, text) in [
+        ("a/x.txt", "needle"),
+        ("closed/hidden.txt", "needle"),
+        ("c/y.txt", "hay"),
+    ] {
+        let path = tree.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    std::fs::write(tree.join("secret.txt"), "needle").expect("write");
+    let mode = |path: &str, mode| {
+        std::fs::set_permissions(tree.join(path), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    };
+    mode("closed", 0o000);
+    mode("secret.txt", 0o000);
+    let mut s = common::sandbox::unprivileged_server_in(&root, "2025-11-25");
+    let listed = ok(
+        &mut s,
+        "list_directory",
+        json!({"path": "tree", "recursive": true}),
+    );
+    let names = column(&listed, "entries", "name");
+    assert_eq!(
+        names,
+        ["a", "a/x.txt", "c", "c/y.txt", "closed", "secret.txt"],
+        "{listed}"
+    );
+    assert_eq!(listed["unreadable"], json!(["closed"]), "{listed}");
+    assert_eq!(listed["unreadable_count"], 1, "{listed}");
+    let found = ok(
+        &mut s,
+        "search_files",
+        json!({"path": "tree", "pattern": "*.txt", "content_pattern": "needle"}),
+    );
+    let paths = column(&found, "matches", "path");
+    assert_eq!(paths, ["a/x.txt"], "{found}");
+    assert_eq!(
+        found["unreadable"],
+        json!(["closed", "secret.txt"]),
+        "the directory not entered and the file not searched: {found}"
+    );
+    assert_eq!(found["unreadable_count"], 2, "{found}");
+    let complete = ok(&mut s, "list_directory", json!({"path": "tree/a"}));
+    assert!(
+        complete.get("unreadable").is_none(),
+        "nothing named when nothing was left out: {complete}"
+    );
+    mode("closed", 0o755);
+    mode("secret.txt", 0o644);
+}
+
 /// A directory that may be written and entered but not listed (mode 0300, a drop
 /// box) takes writes: the write path holds directories with `O_PATH`, which needs
 /// no read permission. The server runs unprivileged (as `nobody` when the tests run
 /// as root, whose permission checks would pass anyway).
 #[test]
 fn a_directory_that_may_be_written_but_not_listed_takes_writes() {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    use std::os::unix::process::CommandExt;
+    use std::os::unix::fs::PermissionsExt;
     let scene = Scene::new();
     let root = scene.root();
     let drop_box = root.join("drop");
     std::fs::create_dir(&drop_box).expect("mkdir");
-    let mut cmd = common::command();
-    if std::fs::metadata("/proc/self").expect("/proc/self").uid() == 0 {
-        const NOBODY: u32 = 65534;
+    if common::sandbox::running_as_root() {
+        use common::sandbox::NOBODY;
         std::os::unix::fs::chown(&drop_box, Some(NOBODY), Some(NOBODY)).expect("chown");
-        cmd.uid(NOBODY).gid(NOBODY);
     }
     std::fs::set_permissions(&drop_box, std::fs::Permissions::from_mode(0o300)).expect("chmod");
-    cmd.current_dir(&root)
-        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", &root);
-    let mut s = common::Server::spawn(cmd);
-    s.initialize("2025-11-25");
+    let mut s = common::sandbox::unprivileged_server_in(&root, "2025-11-25");
     let listed = common::sandbox::result(&mut s, "list_directory", json!({"path": "drop"}));
     assert_eq!(
         listed["isError"], true,

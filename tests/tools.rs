@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sandbox::{TempDir, call, err, ok, result, server_in};
+use common::sandbox::{TempDir, call, column, err, ok, result, server_in};
 use serde_json::{Value, json};
 
 const V: &str = "2025-11-25";
@@ -362,12 +362,7 @@ fn list_directory_reports_entries_and_its_caps() {
         "list_directory",
         json!({"path": ".", "recursive": true}),
     );
-    let names: Vec<&str> = deep["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter_map(|e| e["name"].as_str())
-        .collect();
+    let names = column(&deep, "entries", "name");
     assert_eq!(names, ["a", "a/inner.txt", "b.txt", "link"]);
 
     // Depth cap: 10 nested levels, 8 listed.
@@ -424,12 +419,7 @@ fn search_files_matches_globs_and_content_within_bounds() {
         "search_files",
         json!({"path": ".", "pattern": "*.rs"}),
     );
-    let paths: Vec<&str> = by_name["matches"]
-        .as_array()
-        .expect("matches")
-        .iter()
-        .filter_map(|m| m["path"].as_str())
-        .collect();
+    let paths = column(&by_name, "matches", "path");
     assert_eq!(
         paths,
         ["blob.rs", "src/deep/mod.rs", "src/lib.rs", "src/main.rs"]

@@ -149,6 +149,66 @@ impl WalkEnd {
     }
 }
 
+/// Paths a walk or a search could not open or read (permissions, a race), so that a
+/// result missing them says so instead of passing for complete.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The first of them, relative to the walked directory.
+    pub paths: Vec<String>,
+    /// How many there were.
+    pub count: u64,
+}
+
+impl Unreadable {
+    /// Paths kept at most (the count goes on).
+    pub const MAX_PATHS: usize = 100;
+
+    /// Notes `path` (`""`: the walked directory itself, shown as `.`).
+    pub fn add(&mut self, path: &str) {
+        self.count += 1;
+        if self.paths.len() < Self::MAX_PATHS {
+            self.paths
+                .push(if path.is_empty() { "." } else { path }.to_string());
+        }
+    }
+
+    /// Takes in the paths and count of `other`.
+    pub fn absorb(&mut self, other: Unreadable) {
+        let room = Self::MAX_PATHS.saturating_sub(self.paths.len());
+        self.paths.extend(other.paths.into_iter().take(room));
+        self.count += other.count;
+    }
+
+    /// Adds `unreadable` (the paths) and `unreadable_count` to a tool's result when
+    /// anything was left out.
+    pub fn report(&self, data: &mut serde_json::Value) {
+        if self.count > 0 {
+            data["unreadable"] = serde_json::json!(self.paths);
+            data["unreadable_count"] = serde_json::json!(self.count);
+        }
+    }
+}
+
+/// One walk in progress: what every level of it shares.
+struct Walker<'a> {
+    /// The path as the caller gave it (for refusals).
+    given: &'a str,
+    limits: &'a Walk,
+    visit: &'a mut dyn FnMut(&Entry, &Path) -> Flow,
+    unreadable: Unreadable,
+}
+
+/// How a walk went.
+#[derive(Debug)]
+pub struct Walked {
+    /// The walked directory, resolved.
+    pub real: PathBuf,
+    /// Why it ended.
+    pub end: WalkEnd,
+    /// Directories below it that could not be entered or listed.
+    pub unreadable: Unreadable,
+}
+
 /// What the visitor of a walk wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -473,22 +533,32 @@ impl Roots {
         path: &str,
         limits: &Walk,
         visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
-    ) -> Result<(PathBuf, WalkEnd), Refusal> {
+    ) -> Result<Walked, Refusal> {
         let real = self.resolve_existing(path)?;
         let (dir, real) = self.open_verified(&real, path, OFlags::DIRECTORY)?;
-        let end = self.walk_dir(&dir, "", 0, path, limits, visit)?;
-        Ok((real, end))
+        let mut walker = Walker {
+            given: path,
+            limits,
+            visit,
+            unreadable: Unreadable::default(),
+        };
+        let end = self.walk_dir(&mut walker, &dir, "", 0)?;
+        Ok(Walked {
+            real,
+            end,
+            unreadable: walker.unreadable,
+        })
     }
 
     fn walk_dir(
         &self,
+        walker: &mut Walker<'_>,
         dir: &File,
         prefix: &str,
         depth: usize,
-        given: &str,
-        limits: &Walk,
-        visit: &mut dyn FnMut(&Entry, &Path) -> Flow,
     ) -> Result<WalkEnd, Refusal> {
+        let given = walker.given;
+        let limits = walker.limits;
         let pinned = fd_path(dir);
         let reader = fs::read_dir(&pinned).map_err(|source| Refusal::Io {
             op: "list",
@@ -505,6 +575,8 @@ impl Roots {
             + 1;
         // Ordered by name: names in one directory are unique, the kind never decides.
         let mut first: BinaryHeap<(OsString, EntryKind)> = BinaryHeap::new();
+        // An entry that cannot be read leaves its directory incomplete: noted once.
+        let mut partial = false;
         for (i, item) in reader.enumerate() {
             if i % 1024 == 1023 {
                 if limits.cancel.load(Ordering::Relaxed) {
@@ -514,8 +586,12 @@ impl Roots {
                     return Ok(WalkEnd::Time);
                 }
             }
-            let Ok(item) = item else { continue };
+            let Ok(item) = item else {
+                partial = true;
+                continue;
+            };
             let Ok(file_type) = item.file_type() else {
+                partial = true;
                 continue;
             };
             let kind = EntryKind::of(file_type);
@@ -526,6 +602,11 @@ impl Roots {
             {
                 *last = (item.file_name(), kind);
             }
+        }
+        if partial {
+            walker
+                .unreadable
+                .add(prefix.strip_suffix('/').unwrap_or(prefix));
         }
         let mut end = WalkEnd::Complete;
         for (raw, kind) in first.into_sorted_vec() {
@@ -550,7 +631,7 @@ impl Roots {
                 size,
                 depth,
             };
-            if visit(&entry, &child) == Flow::Stop {
+            if (walker.visit)(&entry, &child) == Flow::Stop {
                 return Ok(WalkEnd::Stopped);
             }
             if kind == EntryKind::Directory {
@@ -560,21 +641,18 @@ impl Roots {
                     }
                     continue;
                 }
-                let Ok((sub, _)) = self.open_verified(&child, given, OFlags::DIRECTORY) else {
-                    continue;
-                };
-                let sub_end = self.walk_dir(
-                    &sub,
-                    &format!("{}/", entry.path),
-                    depth + 1,
-                    given,
-                    limits,
-                    visit,
-                )?;
+                // A directory that cannot be opened or listed is noted and passed by.
+                let sub_end = self
+                    .open_verified(&child, given, OFlags::DIRECTORY)
+                    .and_then(|(sub, _)| {
+                        let prefix = format!("{}/", entry.path);
+                        self.walk_dir(walker, &sub, &prefix, depth + 1)
+                    });
                 match sub_end {
-                    WalkEnd::Complete => {}
-                    WalkEnd::Depth => end = WalkEnd::Depth,
-                    other => return Ok(other),
+                    Ok(WalkEnd::Complete) => {}
+                    Ok(WalkEnd::Depth) => end = WalkEnd::Depth,
+                    Ok(other) => return Ok(other),
+                    Err(_) => walker.unreadable.add(&entry.path),
                 }
             }
         }

@@ -40,7 +40,7 @@
 mod fs;
 
 pub(crate) use fs::fd_path;
-pub use fs::{Entry, EntryKind, FileChunk, Flow, Walk, WalkEnd, Written};
+pub use fs::{Entry, EntryKind, FileChunk, Flow, Unreadable, Walk, WalkEnd, Walked, Written};
 
 use crate::config::SandboxConfig;
 use smol::lock::{RwLock, RwLockWriteGuardArc};

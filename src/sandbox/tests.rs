@@ -323,13 +323,13 @@ fn walks_stop_at_their_bounds() {
     };
     let run = |walk: &Walk| {
         let mut seen = Vec::new();
-        let (_, end) = roots
+        let walked = roots
             .walk(".", walk, &mut |e, _| {
                 seen.push(e.path.clone());
                 Flow::Continue
             })
             .expect("walk");
-        (seen, end)
+        (seen, walked.end)
     };
     let all = run(&limits(8, 100, None, false));
     assert_eq!(all.0, ["a", "a/1", "a/2", "b", "b/c", "b/c/3", "d"]);
@@ -407,14 +407,53 @@ fn a_capped_walk_lists_the_first_names_in_order_whatever_the_directory_order() {
     let roots = Roots::new(std::slice::from_ref(&base.0), Policy::Configured, 1024);
     let walk = walk_limits(0, 10);
     let mut seen = Vec::new();
-    let (_, end) = roots
+    let walked = roots
         .walk(".", &walk, &mut |entry, _| {
             seen.push(entry.name.clone());
             Flow::Continue
         })
         .expect("walk");
     let want: Vec<String> = (0..10).map(|n| format!("f{n:04}")).collect();
-    assert_eq!((seen, end), (want, WalkEnd::Entries));
+    assert_eq!((seen, walked.end), (want, WalkEnd::Entries));
+}
+
+#[test]
+fn unreadable_paths_are_counted_and_the_first_kept() {
+    let mut unreadable = super::Unreadable::default();
+    unreadable.add("");
+    for i in 0..super::Unreadable::MAX_PATHS + 5 {
+        unreadable.add(&format!("d{i}"));
+    }
+    assert_eq!(unreadable.count, 106, "every one counted");
+    assert_eq!(unreadable.paths.len(), 100, "at most MAX_PATHS kept");
+    assert_eq!(
+        unreadable.paths[..2],
+        [".", "d0"],
+        "the walked directory shows as ."
+    );
+    let mut files = super::Unreadable::default();
+    files.add("f");
+    let mut few = super::Unreadable::default();
+    few.add("a");
+    few.absorb(files.clone());
+    assert_eq!(
+        (few.paths.clone(), few.count),
+        (vec!["a".into(), "f".into()], 2)
+    );
+    unreadable.absorb(files);
+    assert_eq!((unreadable.paths.len(), unreadable.count), (100, 107));
+    let mut data = serde_json::json!({});
+    super::Unreadable::default().report(&mut data);
+    assert_eq!(
+        data,
+        serde_json::json!({}),
+        "nothing added when nothing was left out"
+    );
+    few.report(&mut data);
+    assert_eq!(
+        data,
+        serde_json::json!({"unreadable": ["a", "f"], "unreadable_count": 2})
+    );
 }
 
 /// Walk limits with no deadline and no cancellation.

@@ -19,7 +19,7 @@ pub(super) fn tool() -> Tool {
         description: "List a directory inside the server's allowed roots (relative paths start at the first root; \".\" is the first root). \
 Each entry has its path relative to the listed directory, its type (file, directory, symlink, other) and size in bytes. \
 Symlinks are shown, never followed. With recursive: true, subdirectories are listed too, at most 8 levels deep; \
-at most 2000 entries are returned, and `truncated` with `truncated_reason` says when the listing was cut.",
+at most 2000 entries are returned, and `truncated` with `truncated_reason` says when the listing was cut. Subdirectories that could not be read (permissions) are named in `unreadable`.",
         input_schema: arg::with_path(
             "Directory",
             r#"{
@@ -50,7 +50,9 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                     }
                 },
                 "truncated": {"type": "boolean"},
-                "truncated_reason": {"type": "string"}
+                "truncated_reason": {"type": "string"},
+                "unreadable": {"type": "array", "items": {"type": "string"}, "description": "Subdirectories that could not be read, so not listed (at most 100)."},
+                "unreadable_count": {"type": "integer", "description": "How many subdirectories could not be read."}
             },
             "required": ["path", "entries", "truncated"]
         }"#,
@@ -81,19 +83,20 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                         }));
                         Flow::Continue
                     });
-                    walked.map(|(real, end)| (real, end, entries))
+                    walked.map(|walked| (walked, entries))
                 })
                 .await;
                 match listed {
-                    Ok((real, end, entries)) => {
+                    Ok((walked, entries)) => {
                         let mut data = json!({
-                            "path": real.display().to_string(),
+                            "path": walked.real.display().to_string(),
                             "entries": entries,
-                            "truncated": end.reason().is_some(),
+                            "truncated": walked.end.reason().is_some(),
                         });
-                        if let Some(reason) = end.reason() {
+                        if let Some(reason) = walked.end.reason() {
                             data["truncated_reason"] = json!(reason);
                         }
+                        walked.unreadable.report(&mut data);
                         ToolResult::structured(data)
                     }
                     Err(refusal) => ToolResult::refused(&refusal),

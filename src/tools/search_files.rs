@@ -34,7 +34,7 @@ pub(super) fn tool() -> Tool {
 `pattern` is matched against the path relative to `path`: `*` and `?` stay within one path segment, `**` spans segments, `[abc]`/`[a-z]`/`[!x]` are classes; \
 a pattern without `/` is matched against the file name alone (\"*.rs\" finds Rust files at any depth). \
 With `content_pattern` (a plain, case-sensitive substring), each matching line is returned with its number; only the first 1 MiB of each file is searched, and binary files (with NUL bytes) are skipped. \
-The search stops after max_results matches, 20000 entries visited, 16 levels or 10 seconds; `truncated` says so. Symlinks are not followed.",
+The search stops after max_results matches, 20000 entries visited, 16 levels or 10 seconds; `truncated` says so. Symlinks are not followed. Directories that could not be read and files whose content could not be searched (permissions) are named in `unreadable`.",
         input_schema: arg::with_path(
             "Directory to search: a",
             r#"{
@@ -70,7 +70,9 @@ The search stops after max_results matches, 20000 entries visited, 16 levels or 
                 },
                 "files_visited": {"type": "integer"},
                 "truncated": {"type": "boolean"},
-                "truncated_reason": {"type": "string"}
+                "truncated_reason": {"type": "string"},
+                "unreadable": {"type": "array", "items": {"type": "string"}, "description": "Directories and files that could not be read, so not searched (at most 100)."},
+                "unreadable_count": {"type": "integer", "description": "How many paths could not be read."}
             },
             "required": ["path", "matches", "files_visited", "truncated"]
         }"#,
@@ -153,6 +155,8 @@ fn search(
     let by_name = !pattern.contains('/');
     let mut matches = Vec::new();
     let mut full = false;
+    // Files whose content could not be searched.
+    let mut unsearched = crate::sandbox::Unreadable::default();
     let walked = roots.walk(path, limits, &mut |entry, pinned| {
         let subject = if by_name { &entry.name } else { &entry.path };
         let name: Vec<char> = subject.chars().collect();
@@ -167,6 +171,7 @@ fn search(
                     return Flow::Continue;
                 }
                 let Ok(chunk) = roots.read_pinned(pinned, &entry.path, MAX_CONTENT_BYTES) else {
+                    unsearched.add(&entry.path);
                     return Flow::Continue;
                 };
                 if chunk.bytes.contains(&0) {
@@ -193,14 +198,15 @@ fn search(
             Flow::Continue
         }
     });
-    let (real, end) = walked?;
+    let mut walked = walked?;
     let reason = if full {
         Some("result limit reached")
     } else {
-        end.reason()
+        walked.end.reason()
     };
+    walked.unreadable.absorb(unsearched);
     let mut data = json!({
-        "path": real.display().to_string(),
+        "path": walked.real.display().to_string(),
         "matches": matches,
         "files_visited": limits.visited.load(Ordering::Relaxed),
         "truncated": reason.is_some(),
@@ -208,6 +214,7 @@ fn search(
     if let Some(reason) = reason {
         data["truncated_reason"] = json!(reason);
     }
+    walked.unreadable.report(&mut data);
     Ok(data)
 }
 

@@ -58,6 +58,30 @@ pub fn server_in(root: &Path, version: &str, env: &[(&str, &str)]) -> Server {
     server
 }
 
+/// The user an unprivileged server runs as when the tests run as root.
+pub const NOBODY: u32 = 65534;
+
+/// Whether the tests run as root, whose permission checks always pass.
+pub fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").expect("/proc/self").uid() == 0
+}
+
+/// [`server_in`], unprivileged: as [`NOBODY`] when the tests run as root, so that
+/// file permissions apply to the server.
+pub fn unprivileged_server_in(root: &Path, version: &str) -> Server {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = command();
+    if running_as_root() {
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
+    cmd.current_dir(root)
+        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", root);
+    let mut server = Server::spawn(cmd);
+    server.initialize(version);
+    server
+}
+
 /// Calls `name` with `args`; returns the whole response.
 pub fn call(s: &mut Server, name: &str, args: Value) -> Value {
     static ID: AtomicU32 = AtomicU32::new(100);
@@ -88,6 +112,17 @@ pub fn ok(s: &mut Server, name: &str, args: Value) -> Value {
         .expect("the text block is the JSON of structuredContent");
     assert_eq!(text, data, "{name}: text copy equals structuredContent");
     data
+}
+
+/// The `field` of every element of the list `list` of a result (the names of a
+/// listing's entries, the paths of a search's matches).
+pub fn column<'a>(data: &'a Value, list: &str, field: &str) -> Vec<&'a str> {
+    data[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {list} in {data}"))
+        .iter()
+        .filter_map(|item| item[field].as_str())
+        .collect()
 }
 
 /// A failed call's error text (`isError: true`).
