@@ -358,7 +358,7 @@ fn parse_head(head: &[u8]) -> Option<Request<'_>> {
     let mut lines = text.split("\r\n");
     let mut parts = lines.next()?.split(' ');
     let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !version.starts_with("HTTP/1.") || method.is_empty() {
+    if parts.next().is_some() || !matches!(version, "HTTP/1.1" | "HTTP/1.0") || method.is_empty() {
         return None;
     }
     let accept = lines.find_map(|line| {
@@ -398,6 +398,10 @@ fn write_response(stream: &mut TcpStream, response: &Response, head_only: bool) 
         out.push_str("Allow: ");
         out.push_str(allow);
         out.push_str("\r\n");
+    }
+    if response.status == 503 {
+        // Busy (the queue is full) or unhealthy: either may pass within a second.
+        out.push_str("Retry-After: 1\r\n");
     }
     out.push_str("\r\n");
     if !head_only {
@@ -481,9 +485,38 @@ mod tests {
             b"GET /metrics HTTP/2 x\r\n",
             b"GET /metrics SPDY/3\r\n",
             b"\xff\xfe /x HTTP/1.1\r\n",
+            b"GET /metrics HTTP/1.9\r\n",
+            b"GET /metrics HTTP/1.\r\n",
         ] {
             assert_eq!(parse_head(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn http_1_0_is_read_and_a_503_says_when_to_retry() {
+        let head = parse_head(b"GET /metrics HTTP/1.0\r\n").expect("HTTP/1.0 is read");
+        assert_eq!(head.target, "/metrics");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let written = |response: Response| {
+            let mut client =
+                TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+            let (mut server, _) = listener.accept().expect("accept");
+            write_response(&mut server, &response, false).expect("write");
+            let mut answer = String::new();
+            client.read_to_string(&mut answer).expect("read");
+            answer
+        };
+        let busy = written(Response::text(503, "busy"));
+        assert!(
+            busy.starts_with("HTTP/1.1 503 Service Unavailable\r\n")
+                && busy.contains("\r\nRetry-After: 1\r\n"),
+            "{busy}"
+        );
+        let not_found = written(Response::text(404, "nope"));
+        assert!(
+            !not_found.contains("Retry-After"),
+            "only a 503: {not_found}"
+        );
     }
 
     #[test]

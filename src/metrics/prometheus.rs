@@ -25,12 +25,28 @@ pub enum Format {
 }
 
 impl Format {
-    /// OpenMetrics when `accept` (a request's `Accept` header) lists it, else 0.0.4,
-    /// which every Prometheus accepts as the last resort.
+    /// OpenMetrics when `accept` (a request's `Accept` header) lists it with a weight
+    /// (`q`, RFC 9110 §12.4.2) above zero and no lower than `text/plain`'s, else
+    /// 0.0.4, which every Prometheus accepts as the last resort.
     pub fn negotiate(accept: Option<&str>) -> Format {
-        match accept {
-            Some(a) if a.contains("application/openmetrics-text") => Format::OpenMetrics,
-            _ => Format::Text,
+        let (mut open_metrics, mut text) = (0, 0);
+        for range in accept.unwrap_or("").split(',') {
+            let mut parts = range.split(';');
+            let kind = parts.next().unwrap_or("").trim();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1000), qvalue)
+                .unwrap_or(0);
+            if kind.eq_ignore_ascii_case("application/openmetrics-text") {
+                open_metrics = open_metrics.max(weight);
+            } else if kind.eq_ignore_ascii_case("text/plain") {
+                text = text.max(weight);
+            }
+        }
+        if open_metrics > 0 && open_metrics >= text {
+            Format::OpenMetrics
+        } else {
+            Format::Text
         }
     }
 
@@ -40,6 +56,24 @@ impl Format {
             Format::Text => CONTENT_TYPE_TEXT,
             Format::OpenMetrics => CONTENT_TYPE_OPENMETRICS,
         }
+    }
+}
+
+/// A weight (`0`, `0.5`, `1.000`) in thousandths; `None` when malformed.
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, b| n * 10 + u16::from(b - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
@@ -416,9 +450,40 @@ h_seconds_count{op=\"a\"} 1
                 Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"),
                 Format::OpenMetrics,
             ),
+            // What Prometheus 2.x and 3.x send.
+            (
+                Some(
+                    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+                ),
+                Format::OpenMetrics,
+            ),
+            (
+                Some("application/openmetrics-text; q=0, text/plain"),
+                Format::Text,
+            ),
+            (
+                Some("text/plain;q=1.0,application/openmetrics-text;q=0.9"),
+                Format::Text,
+            ),
+            (Some("Application/OpenMetrics-Text"), Format::OpenMetrics),
+            (Some("application/openmetrics-text;q=2"), Format::Text),
+            (Some("application/openmetrics-text;q=0.0001"), Format::Text),
         ];
         for (accept, want) in table {
             assert_eq!(Format::negotiate(accept), want, "{accept:?}");
+        }
+        for (text, want) in [
+            ("0", Some(0)),
+            ("0.5", Some(500)),
+            ("0.125", Some(125)),
+            ("1", Some(1000)),
+            ("1.000", Some(1000)),
+            ("1.5", None),
+            ("0.1234", None),
+            ("x", None),
+            ("0.-1", None),
+        ] {
+            assert_eq!(qvalue(text), want, "q={text}");
         }
     }
 }
