@@ -3,7 +3,8 @@
 //!
 //! Matching is the inverse of expansion: literals must appear verbatim, a variable
 //! followed by a literal takes one path segment (no `/`), and the last variable takes
-//! the rest of the URI, slashes included, so `file:///{path}` covers nested paths.
+//! the rest of the URI, slashes included, so `file:///{path}` covers nested paths. A
+//! raw `?` or `#` (a query, a fragment) is no part of a value, which expansion escapes.
 //! Values are percent-decoded; a malformed escape, non-UTF-8 bytes or a NUL byte make
 //! the URI invalid rather than merely unmatched.
 
@@ -125,7 +126,9 @@ impl Template {
                         }
                         _ => std::mem::take(&mut rest),
                     };
-                    if raw.is_empty() {
+                    // `?` and `#` start a URI's query and fragment: an expansion
+                    // escapes them in a value, so a raw one is no part of it.
+                    if raw.is_empty() || raw.contains(['?', '#']) {
                         return Ok(None);
                     }
                     vars.push((*name, decode(raw, name)?));
@@ -187,6 +190,9 @@ mod tests {
             (&file, "file:///a%20b/c%2Fd", v(&[("path", "a b/c/d")])),
             (&file, "file:///caf%C3%A9", v(&[("path", "café")])),
             (&file, "file:///", Ok(None)),
+            (&file, "file:///etc/hosts?x#y", Ok(None)),
+            (&file, "file:///etc/hosts#top", Ok(None)),
+            (&file, "file:///what%3F%23", v(&[("path", "what?#")])),
             (&file, "file://host/x", Ok(None)),
             (&file, "file:///a%2", Err(TemplateError::BadEscape("path"))),
             (&file, "file:///a%zz", Err(TemplateError::BadEscape("path"))),
