@@ -231,11 +231,28 @@ fn secrets_in_arguments_and_headers_never_leave_the_process() {
     for (i, params) in requests.into_iter().enumerate() {
         s.request(json!(10 + i), "tools/call", params);
     }
+    // A request id is the client's text too: its answer must echo it, nothing else may.
+    let id_secret = "idsecret987654";
+    s.request(
+        json!(format!("Bearer {id_secret}")),
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "hi"}}),
+    );
+    // So is a method name, even one that is no method.
+    let method_secret = "methodsecret24680";
+    s.request(json!(20), &format!("Bearer {method_secret}"), json!({}));
     s.close_stdin();
     let (status, _) = s.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
     stdout.extend(s.drain_stdout());
     let stdout = stdout.join("\n");
+    let echoed = format!("\"id\":\"Bearer {id_secret}\"");
+    assert!(
+        stdout.contains(&echoed),
+        "its answer echoes the id: {stdout}"
+    );
+    // The one place the id's text belongs.
+    let stdout = stdout.replace(&echoed, "\"id\":\"(the id, echoed)\"");
     assert!(
         stdout.contains("notifications/message"),
         "the client got log notifications: {stdout}"
@@ -262,6 +279,22 @@ fn secrets_in_arguments_and_headers_never_leave_the_process() {
         for secret in ["secret123", "abcdef123456"] {
             assert!(!text.contains(secret), "{secret} leaked on {name}:\n{text}");
         }
+    }
+    for (name, text) in [("stderr", &stderr), ("OTLP", &exported)] {
+        assert!(
+            !text.contains(id_secret),
+            "the request id's secret leaked on {name}:\n{text}"
+        );
+    }
+    for (name, text) in [
+        ("stdout", &stdout),
+        ("stderr", &stderr),
+        ("OTLP", &exported),
+    ] {
+        assert!(
+            !text.contains(method_secret),
+            "the method's secret leaked on {name}:\n{text}"
+        );
     }
 }
 

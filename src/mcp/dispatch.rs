@@ -16,6 +16,7 @@ use super::version::{self, Version};
 use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
 use crate::logging::{self, LogContext};
+use crate::redact;
 use crate::telemetry::model::{KeyValue, Value as AttrValue};
 use crate::telemetry::{Span, SpanContext, SpanKind};
 use crate::tools::{ToolResult, schema};
@@ -130,9 +131,11 @@ impl Server {
                 let started = Instant::now();
                 let mut span = self.request_span(&request);
                 // Issue 5: every record of this request carries its ids, here and in its task.
+                // The id is the client's text: cut out anything secret-looking, as
+                // from every other field a record carries.
                 let log_context = Arc::new(LogContext::new(
                     self.services.session_id.clone(),
-                    id.as_str().to_owned(),
+                    redact::redact_text(id.as_str()).into_owned(),
                     Some((span.context().trace_id, span.context().span_id)),
                 ));
                 logging::scope(Some(&log_context), || {
@@ -179,11 +182,14 @@ impl Server {
             remote,
         );
         if span.is_recording() {
-            // The id's own text: no formatting machinery on every request.
-            let id = AttrValue::text(request.id.as_str());
+            // The id's own text (no formatting machinery on every request); it and
+            // the method are the client's text, cut of anything secret-looking.
+            let id = AttrValue::text(&redact::redact_text(request.id.as_str()));
             span.set_with("mcp.request.id", || id.clone());
             span.set_with("jsonrpc.request.id", || id);
-            span.set_with("mcp.method.name", || AttrValue::text(&request.method));
+            span.set_with("mcp.method.name", || {
+                AttrValue::text(&redact::redact_text(&request.method))
+            });
             span.set_with("mcp.session.id", || {
                 AttrValue::text(&self.services.session_id)
             });
