@@ -20,6 +20,8 @@ WORKDIR /src
 # Cargo.toml names the bench targets, so their sources must be present to build.
 COPY Cargo.toml Cargo.lock ./
 COPY build.rs ./
+# The musl target's flags (.cargo/config.toml): dependency paths cut from panic locations.
+COPY .cargo ./.cargo
 COPY src ./src
 COPY benches ./benches
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl
