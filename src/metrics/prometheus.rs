@@ -26,27 +26,40 @@ pub enum Format {
 
 impl Format {
     /// OpenMetrics when `accept` (a request's `Accept` header) lists it with a weight
-    /// (`q`, RFC 9110 §12.4.2) above zero and no lower than `text/plain`'s, else
-    /// 0.0.4, which every Prometheus accepts as the last resort.
+    /// (`q`, RFC 9110 §12.4.2) above zero and no lower than the text format's (taken
+    /// from `text/plain`, else `text/*`, else `*/*`: the most specific range that
+    /// covers it), else 0.0.4, which every Prometheus accepts as the last resort.
     pub fn negotiate(accept: Option<&str>) -> Format {
-        let (mut open_metrics, mut text) = (0, 0);
+        let mut open_metrics = None;
+        // text/plain, text/*, */*
+        let mut text = [None; 3];
         for range in accept.unwrap_or("").split(',') {
             let mut parts = range.split(';');
             let kind = parts.next().unwrap_or("").trim();
             let weight = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|param| {
+                    let (name, value) = param.split_once('=')?;
+                    name.trim().eq_ignore_ascii_case("q").then_some(value)
+                })
                 .map_or(Some(1000), qvalue)
                 .unwrap_or(0);
-            if kind.eq_ignore_ascii_case("application/openmetrics-text") {
-                open_metrics = open_metrics.max(weight);
+            let slot = if kind.eq_ignore_ascii_case("application/openmetrics-text") {
+                &mut open_metrics
             } else if kind.eq_ignore_ascii_case("text/plain") {
-                text = text.max(weight);
-            }
+                &mut text[0]
+            } else if kind.eq_ignore_ascii_case("text/*") {
+                &mut text[1]
+            } else if kind == "*/*" {
+                &mut text[2]
+            } else {
+                continue;
+            };
+            *slot = Some(slot.map_or(weight, |w: u16| w.max(weight)));
         }
-        if open_metrics > 0 && open_metrics >= text {
-            Format::OpenMetrics
-        } else {
-            Format::Text
+        let text = text.into_iter().flatten().next().unwrap_or(0);
+        match open_metrics {
+            Some(weight) if weight > 0 && weight >= text => Format::OpenMetrics,
+            _ => Format::Text,
         }
     }
 
@@ -466,6 +479,33 @@ h_seconds_count{op=\"a\"} 1
                 Format::Text,
             ),
             (Some("Application/OpenMetrics-Text"), Format::OpenMetrics),
+            // The weight's name in any case, spaces around `=`.
+            (
+                Some("application/openmetrics-text;Q=0, text/plain"),
+                Format::Text,
+            ),
+            (
+                Some("application/openmetrics-text; q = 0, text/plain;q=0.5"),
+                Format::Text,
+            ),
+            // Wildcards cover the text format when text/plain is not named.
+            (
+                Some("application/openmetrics-text;q=0.5, */*"),
+                Format::Text,
+            ),
+            (
+                Some("application/openmetrics-text;q=0.5, text/*"),
+                Format::Text,
+            ),
+            (
+                Some("application/openmetrics-text;q=0.5, text/plain;q=0.4, */*"),
+                Format::OpenMetrics,
+            ),
+            (Some("*/*"), Format::Text),
+            (
+                Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+                Format::Text,
+            ),
             (Some("application/openmetrics-text;q=2"), Format::Text),
             (Some("application/openmetrics-text;q=0.0001"), Format::Text),
         ];
