@@ -408,10 +408,13 @@ impl Roots {
     }
 }
 
-/// `path` made absolute from the working directory, lexically (nothing resolved;
-/// `join` keeps an absolute path as it is). `std::path::absolute` does the same
-/// and costs 900 bytes more in the static build.
+/// `path` made absolute from the working directory, lexically (nothing resolved);
+/// an absolute path as it is, without asking for the working directory.
+/// `std::path::absolute` does the same and costs 900 bytes more in the static build.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
     std::env::current_dir().unwrap_or_default().join(path)
 }
 

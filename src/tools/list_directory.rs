@@ -68,8 +68,7 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                 let limits = Walk {
                     max_depth: if recursive { MAX_DEPTH } else { 0 },
                     max_entries: MAX_ENTRIES,
-                    // A hung network mount must not hold a blocking thread for ever.
-                    deadline: Some(std::time::Instant::now() + super::search_files::MAX_TIME),
+                    deadline: Some(std::time::Instant::now() + super::WALK_TIME),
                     cancel,
                     visited: Arc::new(AtomicU64::new(0)),
                 };

@@ -24,6 +24,10 @@ use serde_json::{Map, Value, json};
 use smol::future::BoxedLocal;
 use std::rc::Rc;
 
+/// Longest a walk of the file tools (a listing, a search) runs on its blocking
+/// thread: a hung network mount must not hold one for ever.
+const WALK_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What tools may use besides their arguments, shared by the server and every
 /// request: the configuration, the observability handles, the connection's id.
 /// Issues add what their tools need here (sandbox, health checker, Claude client).

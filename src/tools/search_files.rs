@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 const MAX_DEPTH: usize = 16;
 /// Most directory entries visited.
 const MAX_VISITED: usize = 20_000;
-/// Longest a search runs.
-pub(super) const MAX_TIME: Duration = Duration::from_secs(10);
 /// Default and ceiling of `max_results`.
 const DEFAULT_RESULTS: u64 = 100;
 const MAX_RESULTS: u64 = 1000;
@@ -94,7 +92,7 @@ The search stops after max_results matches, 20000 entries visited, 16 levels or 
                 let limits = Walk {
                     max_depth: MAX_DEPTH,
                     max_entries: MAX_VISITED,
-                    deadline: Some(Instant::now() + MAX_TIME),
+                    deadline: Some(Instant::now() + super::WALK_TIME),
                     cancel,
                     visited: Arc::clone(&visited),
                 };
