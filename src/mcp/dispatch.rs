@@ -16,7 +16,6 @@ use super::version::{self, Version};
 use super::{Answer, Outcome, Server, Step, encode_answer};
 use crate::jsonrpc::{self, Id, Incoming, Notification, Request, RpcError};
 use crate::logging::{self, LogContext};
-use crate::redact;
 use crate::telemetry::model::{KeyValue, Value as AttrValue};
 use crate::telemetry::{Span, SpanContext, SpanKind};
 use crate::tools::{ToolResult, schema};
@@ -129,13 +128,14 @@ impl Server {
                 let id = request.id.clone();
                 let method = request.method.clone();
                 let started = Instant::now();
-                let mut span = self.request_span(&request);
+                // The id is the client's text: clipped (secret-looking text cut out,
+                // the length bounded) once, for the span and every record.
+                let id_text = jsonrpc::clip(id.as_str());
+                let mut span = self.request_span(&request, &id_text);
                 // Issue 5: every record of this request carries its ids, here and in its task.
-                // The id is the client's text: cut out anything secret-looking, as
-                // from every other field a record carries.
                 let log_context = Arc::new(LogContext::new(
                     self.services.session_id.clone(),
-                    redact::redact_text(id.as_str()).into_owned(),
+                    id_text,
                     Some((span.context().trace_id, span.context().span_id)),
                 ));
                 logging::scope(Some(&log_context), || {
@@ -172,8 +172,8 @@ impl Server {
     }
 
     /// `request.process` (kind SERVER) for one request, child of the caller's
-    /// `traceparent` when `_meta` carries one.
-    fn request_span(&self, request: &Request) -> Span {
+    /// `traceparent` when `_meta` carries one; `id_text` is its id as shown.
+    fn request_span(&self, request: &Request, id_text: &str) -> Span {
         let remote = meta(request).and_then(SpanContext::from_meta);
         let mut span = self.services.obs.tracer.start_root(
             "request.process",
@@ -182,13 +182,12 @@ impl Server {
             remote,
         );
         if span.is_recording() {
-            // The id's own text (no formatting machinery on every request); it and
-            // the method are the client's text, cut of anything secret-looking.
-            let id = AttrValue::text(&redact::redact_text(request.id.as_str()));
+            let id = AttrValue::text(id_text);
             span.set_with("mcp.request.id", || id.clone());
             span.set_with("jsonrpc.request.id", || id);
+            // Client text, clipped as everywhere it is written.
             span.set_with("mcp.method.name", || {
-                AttrValue::text(&redact::redact_text(&request.method))
+                AttrValue::text(&jsonrpc::clip(&request.method))
             });
             span.set_with("mcp.session.id", || {
                 AttrValue::text(&self.services.session_id)
