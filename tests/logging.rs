@@ -137,6 +137,30 @@ fn every_stderr_line_is_a_json_record_with_the_spec_events() {
     );
 }
 
+/// A request id and a method are client text of any length: their records carry
+/// them clipped (`jsonrpc::clip`, 128 characters and a note of the size).
+#[test]
+fn long_ids_and_methods_are_clipped_in_records() {
+    let mut s = Server::start(&[]);
+    s.initialize("2025-06-18");
+    let long_id = "i".repeat(5000);
+    let long_method = format!("x/{}", "m".repeat(5000));
+    let answer = s.call(json!(long_id), &long_method, json!({}));
+    assert_eq!(answer["id"], long_id, "the answer echoes the whole id");
+    let records = finish(&mut s);
+    let failed = records
+        .iter()
+        .find(|r| r["message"] == "MCP request failed")
+        .expect("the unknown method's record");
+    for field in ["request_id", "mcp_method"] {
+        let text = failed[field].as_str().expect("text");
+        assert!(
+            text.len() < 200 && text.ends_with("bytes)"),
+            "{field} clipped: {text}"
+        );
+    }
+}
+
 #[test]
 fn records_and_otlp_logs_carry_the_trace_of_the_exported_span() {
     let receiver = Receiver::start(vec![]);
