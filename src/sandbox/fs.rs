@@ -178,15 +178,6 @@ impl Unreadable {
         self.paths.extend(other.paths.into_iter().take(room));
         self.count += other.count;
     }
-
-    /// Adds `unreadable` (the paths) and `unreadable_count` to a tool's result when
-    /// anything was left out.
-    pub fn report(&self, data: &mut serde_json::Value) {
-        if self.count > 0 {
-            data["unreadable"] = serde_json::json!(self.paths);
-            data["unreadable_count"] = serde_json::json!(self.count);
-        }
-    }
 }
 
 /// One walk in progress: what every level of it shares.

@@ -442,18 +442,6 @@ fn unreadable_paths_are_counted_and_the_first_kept() {
     );
     unreadable.absorb(files);
     assert_eq!((unreadable.paths.len(), unreadable.count), (100, 107));
-    let mut data = serde_json::json!({});
-    super::Unreadable::default().report(&mut data);
-    assert_eq!(
-        data,
-        serde_json::json!({}),
-        "nothing added when nothing was left out"
-    );
-    few.report(&mut data);
-    assert_eq!(
-        data,
-        serde_json::json!({"unreadable": ["a", "f"], "unreadable_count": 2})
-    );
 }
 
 /// Walk limits with no deadline and no cancellation.

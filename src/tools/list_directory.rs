@@ -95,7 +95,7 @@ at most 2000 entries are returned, and `truncated` with `truncated_reason` says 
                         if let Some(reason) = walked.end.reason() {
                             data["truncated_reason"] = json!(reason);
                         }
-                        walked.unreadable.report(&mut data);
+                        super::report_unreadable(&walked.unreadable, &mut data);
                         ToolResult::structured(data)
                     }
                     Err(refusal) => ToolResult::refused(&refusal),

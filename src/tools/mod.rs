@@ -28,6 +28,15 @@ use std::rc::Rc;
 /// thread: a hung network mount must not hold one for ever.
 const WALK_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Adds `unreadable` (the paths) and `unreadable_count` to a walking tool's result
+/// when it left anything out.
+fn report_unreadable(unreadable: &crate::sandbox::Unreadable, data: &mut Value) {
+    if unreadable.count > 0 {
+        data["unreadable"] = json!(unreadable.paths);
+        data["unreadable_count"] = json!(unreadable.count);
+    }
+}
+
 /// What tools may use besides their arguments, shared by the server and every
 /// request: the configuration, the observability handles, the connection's id.
 /// Issues add what their tools need here (sandbox, health checker, Claude client).
@@ -232,6 +241,21 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_paths_are_reported_only_when_some_were_left_out() {
+        let mut few = crate::sandbox::Unreadable::default();
+        few.add("a");
+        few.add("f");
+        let mut data = json!({});
+        report_unreadable(&crate::sandbox::Unreadable::default(), &mut data);
+        assert_eq!(data, json!({}), "nothing added when nothing was left out");
+        report_unreadable(&few, &mut data);
+        assert_eq!(
+            data,
+            json!({"unreadable": ["a", "f"], "unreadable_count": 2})
+        );
+    }
 
     #[test]
     fn every_tool_has_a_closed_object_schema_and_a_valid_name() {

@@ -212,7 +212,7 @@ fn search(
     if let Some(reason) = reason {
         data["truncated_reason"] = json!(reason);
     }
-    walked.unreadable.report(&mut data);
+    super::report_unreadable(&walked.unreadable, &mut data);
     Ok(data)
 }
 
