@@ -285,13 +285,12 @@ pub(crate) fn emit_entry<'a>(
     message: &'static str,
     fields: impl FnOnce() -> Vec<(Cow<'a, str>, Field<'a>)>,
 ) {
+    // `max_level` is the more verbose of the output's and the client's levels
+    // (`update_max_level`): what passes it goes somewhere.
     if level > log::max_level() {
         return;
     }
-    let Some(logger) = LOGGER.get() else {
-        return;
-    };
-    if logger.wants(level) {
+    if let Some(logger) = LOGGER.get() {
         logger.deliver(&Entry::literal(
             level,
             target,

@@ -54,22 +54,22 @@ pub(crate) struct Entry<'a> {
     shadows_context: bool,
 }
 
-/// The fields a record takes from its request's context ([`Entry::context_fields`]).
-const CONTEXT_KEYS: [&str; 5] = [
+/// `CONTEXT_KEYS` and `CONTEXT_JSON_KEYS` from one list of names.
+macro_rules! context_keys {
+    ($($name:literal),*) => {
+        /// The fields a record takes from its request's context ([`Entry::context_fields`]).
+        const CONTEXT_KEYS: [&str; 5] = [$($name),*];
+        /// [`CONTEXT_KEYS`] as a JSON line writes them, up to the value's opening quote.
+        const CONTEXT_JSON_KEYS: [&str; 5] = [$(concat!(",\"", $name, "\":\"")),*];
+    };
+}
+context_keys!(
     "session_id",
     "request_id",
     "trace_id",
     "span_id",
-    "conversation_id",
-];
-/// [`CONTEXT_KEYS`] as a JSON line writes them, up to the value's opening quote.
-const CONTEXT_JSON_KEYS: [&str; 5] = [
-    ",\"session_id\":\"",
-    ",\"request_id\":\"",
-    ",\"trace_id\":\"",
-    ",\"span_id\":\"",
-    ",\"conversation_id\":\"",
-];
+    "conversation_id"
+);
 
 impl<'a> Entry<'a> {
     /// Reads `record`: fields under secret keys become `[REDACTED]`, secret-looking
@@ -190,14 +190,9 @@ impl<'a> Entry<'a> {
         // piece is a call, and a record is about forty of them.
         line.push_str("{\"timestamp\":\"");
         write_rfc3339(line, self.unix_nanos);
-        line.push_str(match self.level {
-            Severity::Trace => "\",\"level\":\"trace\",\"logger\":\"",
-            Severity::Debug => "\",\"level\":\"debug\",\"logger\":\"",
-            Severity::Info => "\",\"level\":\"info\",\"logger\":\"",
-            Severity::Warning => "\",\"level\":\"warning\",\"logger\":\"",
-            Severity::Error => "\",\"level\":\"error\",\"logger\":\"",
-            Severity::Critical => "\",\"level\":\"critical\",\"logger\":\"",
-        });
+        line.push_str("\",\"level\":\"");
+        line.push_str(level_name(self.level));
+        line.push_str("\",\"logger\":\"");
         json_text(line, self.target);
         line.push_str("\",\"message\":\"");
         json_text(line, &self.message);
@@ -262,8 +257,11 @@ fn severity(level: log::Level) -> Severity {
 }
 
 fn now_unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+    unix_nanos(SystemTime::now())
+}
+
+fn unix_nanos(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
@@ -394,10 +392,7 @@ pub fn rfc3339_now() -> String {
 /// `at` as RFC 3339 UTC with milliseconds (the health report's times).
 pub fn rfc3339_at(at: SystemTime) -> String {
     let mut out = String::with_capacity(24);
-    let nanos = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    write_rfc3339(&mut out, nanos);
+    write_rfc3339(&mut out, unix_nanos(at));
     out
 }
 
