@@ -384,6 +384,7 @@ fn a_working_dir_swapped_for_a_symlink_never_starts_the_program_outside() {
     let swapper = common::sandbox::Swapper::start(&root.path, ["d", "l"]);
     let mut s = server_in(&root.path, V, &[("TELEMETRYFLOW_MCP_EXEC_ALLOW", "pwd")]);
     let mut ran = 0;
+    let swaps_before = swapper.swaps();
     for i in 0..300 {
         let r = result(
             &mut s,
@@ -396,15 +397,18 @@ fn a_working_dir_swapped_for_a_symlink_never_starts_the_program_outside() {
             "run {i} started outside: {r}"
         );
         if r["isError"] == false {
-            // The directory is renamed too: it runs under either of its names.
-            let inside = ["flip", "d"].map(|name| format!("{}\n", root.join(name).display()));
+            // The directory is renamed too: it runs under any of its names.
+            let inside = ["flip", "d", "l"].map(|name| format!("{}\n", root.join(name).display()));
             assert!(inside.contains(&stdout.to_string()), "run {i}: {r}");
             ran += 1;
         }
     }
+    let during = swapper.swaps() - swaps_before;
     let swaps = swapper.stop();
-    eprintln!("{swaps} swaps; {ran} of 300 runs inside");
+    eprintln!("{swaps} swaps ({during} during the calls); {ran} of 300 runs inside");
     assert!(swaps > 100, "the swap really raced the calls");
+    assert!(during > 100, "the swap went on during the calls: {during}");
+    assert!(ran > 0, "some runs found the real directory");
 }
 
 /// A program is found by the server, in the absolute `PATH` entries, never by the

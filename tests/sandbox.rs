@@ -450,6 +450,7 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
     let swapper = common::sandbox::Swapper::start(&root, ["d", "l"]);
     let mut s = server_in(&root, "2025-11-25", &[]);
     let mut served = 0;
+    let swaps_before = swapper.swaps();
     for i in 0..300 {
         let r = common::sandbox::result(&mut s, "read_file", json!({"path": "flip/x"}));
         let text = r["content"][0]["text"].as_str().unwrap_or("").to_string();
@@ -470,9 +471,17 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
             );
         }
     }
+    let during = swapper.swaps() - swaps_before;
     let swaps = swapper.stop();
-    eprintln!("{swaps} swaps; {served} of 300 reads served from inside");
+    eprintln!(
+        "{swaps} swaps ({during} during the requests); {served} of 300 reads served from inside"
+    );
     assert!(swaps > 100, "the swap really raced the requests");
+    assert!(
+        during > 100,
+        "the swap went on during the requests: {during}"
+    );
+    assert!(served > 0, "some reads found the real directory");
     assert_eq!(snapshot(&outside), before, "nothing written outside");
 }
 

@@ -5,7 +5,7 @@ use super::{Server, command};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 /// A fresh directory under the system temp dir (canonical path), removed on drop.
@@ -135,34 +135,46 @@ pub fn err(s: &mut Server, name: &str, args: Value) -> String {
         .to_string()
 }
 
-/// A thread renaming `dir/NAME` to `dir/flip` and back, for each of `names` in turn
-/// (a real directory and a symlink to one outside), as fast as it can: `flip` is one
-/// an instant and the other the next. The race tests' adversary.
+/// A thread that makes `dir/flip` of `names[0]` (a real directory), then exchanges
+/// it with `names[1]` (a symlink to one outside) as fast as it can
+/// (`renameat2(RENAME_EXCHANGE)`): `flip` always exists, one an instant and the
+/// other the next, so a request can never create a plain `flip` that ends the race.
+/// The race tests' adversary.
 pub struct Swapper {
     stop: Arc<AtomicBool>,
+    swaps: Arc<AtomicU64>,
     thread: JoinHandle<u64>,
 }
 
 impl Swapper {
     pub fn start(dir: &Path, names: [&'static str; 2]) -> Swapper {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        let flip = dir.join("flip");
+        let other = dir.join(names[1]);
+        std::fs::rename(dir.join(names[0]), &flip).expect("the real directory becomes flip");
         let stop = Arc::new(AtomicBool::new(false));
+        let swaps = Arc::new(AtomicU64::new(0));
         let thread = {
-            let stop = Arc::clone(&stop);
-            let dir = dir.to_path_buf();
+            let (stop, swaps) = (Arc::clone(&stop), Arc::clone(&swaps));
             std::thread::spawn(move || {
-                let mut swaps = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    for name in names {
-                        if std::fs::rename(dir.join(name), dir.join("flip")).is_ok() {
-                            let _ = std::fs::rename(dir.join("flip"), dir.join(name));
-                            swaps += 1;
-                        }
-                    }
+                    renameat_with(CWD, &flip, CWD, &other, RenameFlags::EXCHANGE)
+                        .expect("exchange flip");
+                    swaps.fetch_add(1, Ordering::Relaxed);
                 }
-                swaps
+                swaps.load(Ordering::Relaxed)
             })
         };
-        Swapper { stop, thread }
+        Swapper {
+            stop,
+            swaps,
+            thread,
+        }
+    }
+
+    /// Swaps made so far.
+    pub fn swaps(&self) -> u64 {
+        self.swaps.load(Ordering::Relaxed)
     }
 
     /// Stops the thread; how many swaps it made.
