@@ -322,7 +322,7 @@ static PROCESS_MAX_FDS: Desc = desc(
 
 /// The methods of the MCP revisions we speak that a client may send, and `other`,
 /// sorted: the only values of `mcp_messages_total{method}`, whatever clients send.
-const METHODS: [&str; 19] = [
+pub(crate) const METHODS: [&str; 19] = [
     "completion/complete",
     "initialize",
     "logging/setLevel",

@@ -131,10 +131,12 @@ impl Metrics {
     }
 
     /// A request slower than the slow-request threshold (issue 5's `PerformanceMonitor`):
-    /// `mcp_slow_requests_total{operation}`.
+    /// `mcp_slow_requests_total{operation}`. A method this server does not serve
+    /// counts as `other`, as in `mcp_messages_total`: no client text becomes a label.
     pub fn record_slow_request(&self, operation: &str) {
         if let Some(c) = &self.catalog {
-            c.slow_requests.with(&[operation], |s| s.inc());
+            let label = catalog::METHODS[catalog::method_index(operation)];
+            c.slow_requests.with(&[label], |s| s.inc());
         }
     }
 

@@ -11,6 +11,23 @@ fn lines_with(text: &str, prefix: &str) -> Vec<String> {
 }
 
 #[test]
+fn slow_requests_of_unknown_methods_count_as_other() {
+    let m = Metrics::new(DEFAULT_MAX_SERIES);
+    m.record_slow_request("tools/call");
+    m.record_slow_request("Bearer sk-ant-not-a-method");
+    m.record_slow_request("no/such/method");
+    let text = m.render(Format::Text);
+    assert_eq!(
+        lines_with(&text, "mcp_slow_requests_total{"),
+        [
+            "mcp_slow_requests_total{operation=\"other\"} 2",
+            "mcp_slow_requests_total{operation=\"tools/call\"} 1"
+        ],
+        "no client text as a label: {text}"
+    );
+}
+
+#[test]
 fn a_session_renders_with_the_spec_names_labels_and_buckets() {
     let m = Metrics::new(DEFAULT_MAX_SERIES);
     m.record_session_created();
