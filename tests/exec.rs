@@ -422,13 +422,14 @@ fn programs_inside_the_roots_are_never_run() {
     let tool = root.write("mytool", "#!/bin/sh\necho pwned\n");
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let allow = format!("mytool,{},sh", tool.display());
-    let mut cmd = common::command();
-    cmd.current_dir(&root.path)
-        .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", &root.path)
-        .env("TELEMETRYFLOW_MCP_EXEC_ALLOW", &allow)
-        .env("PATH", ".::/usr/bin:/bin");
-    let mut s = Server::spawn(cmd);
-    s.initialize(V);
+    let mut s = server_in(
+        &root.path,
+        V,
+        &[
+            ("TELEMETRYFLOW_MCP_EXEC_ALLOW", &allow),
+            ("PATH", ".::/usr/bin:/bin"),
+        ],
+    );
     let bare = err(&mut s, "execute_command", json!({"command": "mytool"}));
     assert!(
         bare.contains("is not found (bare names: in the absolute PATH entries)"),

@@ -2,7 +2,8 @@
 //! verified afterwards through `/proc/self/fd/N`; reads are bounded; writes are
 //! atomic (temporary file, then `renameat`, in a verified directory descriptor)
 //! and never leave a partial file; walks go through pinned directory descriptors
-//! with depth, entry, time and cancellation bounds. Blocking: call these from `logging::unblock` (`smol::unblock` with the log context).
+//! with depth, entry, time and cancellation bounds. Blocking: call these through
+//! `blocking::unblock`, never on the executor's thread.
 
 use super::{Refusal, Roots};
 use rustix::fs::{self as rfs, OFlags};
@@ -223,19 +224,14 @@ pub(crate) fn fd_path(fd: &impl AsRawFd) -> PathBuf {
 }
 
 impl Roots {
-    /// The real path of an open descriptor (needs `/proc`; without it every
-    /// operation fails closed).
-    fn real_path(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
-        fs::read_link(fd_path(file)).map_err(|source| Refusal::Io {
+    /// The real path of an open descriptor, which must lie inside a root (read
+    /// through `/proc`; without it every operation fails closed).
+    fn verify(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
+        let link = fs::read_link(fd_path(file)).map_err(|source| Refusal::Io {
             op: "verify (through /proc/self/fd)",
             path: given.to_string(),
             source,
-        })
-    }
-
-    /// The real path of an open descriptor, which must lie inside a root.
-    fn verify(&self, file: &File, given: &str) -> Result<PathBuf, Refusal> {
-        let link = self.real_path(file, given)?;
+        })?;
         if self.contains(&link) {
             Ok(link)
         } else {
@@ -244,8 +240,9 @@ impl Roots {
     }
 
     /// Opens `real` (already resolved, or a pinned `/proc/self/fd/N/name` path)
-    /// for reading, with `extra` flags ([`OFlags::DIRECTORY`], or [`PINNED_DIR`]),
-    /// and verifies what was opened.
+    /// for reading, with `extra` flags ([`OFlags::DIRECTORY`], [`PINNED_DIR`], or
+    /// [`OFlags::PATH`] for a file held until its type is known), and verifies what
+    /// was opened.
     fn open_verified(
         &self,
         real: &Path,
@@ -391,7 +388,7 @@ impl Roots {
                 Err(Errno::EXIST) => {}
                 Err(e) => return Err(io_error("create directory")(e.into())),
             }
-            dir = self.open_at(&dir, component, path, DIR_FLAGS)?;
+            dir = self.open_dir_at(&dir, component, path)?;
             dir_path.push(component);
         }
         let existing = match rfs::statat(&dir, name, rfs::AtFlags::SYMLINK_NOFOLLOW) {
@@ -430,17 +427,11 @@ impl Roots {
         })
     }
 
-    /// Opens `name` in the directory `dir` (a descriptor already verified inside a
-    /// root) without following a symlink, so what opens is inside too. New files
-    /// get `0o666` less the umask, as `File::create` gives.
-    fn open_at(
-        &self,
-        dir: &File,
-        name: &OsStr,
-        given: &str,
-        flags: OFlags,
-    ) -> Result<File, Refusal> {
-        rfs::openat(dir, name, flags, rfs::Mode::from_raw_mode(0o666))
+    /// Opens the directory `name` in the directory `dir` (a descriptor already
+    /// verified inside a root) without following a symlink, so what opens is
+    /// inside too.
+    fn open_dir_at(&self, dir: &File, name: &OsStr, given: &str) -> Result<File, Refusal> {
+        rfs::openat(dir, name, DIR_FLAGS, rfs::Mode::empty())
             .map(File::from)
             .map_err(|e| {
                 self.open_refusal(e, "open", given, || {
@@ -585,13 +576,13 @@ impl Roots {
                 partial = true;
                 continue;
             };
-            let kind = EntryKind::of(file_type);
+            let entry = (item.file_name(), EntryKind::of(file_type));
             if first.len() < room {
-                first.push((item.file_name(), kind));
+                first.push(entry);
             } else if let Some(mut last) = first.peek_mut()
-                && item.file_name() < last.0
+                && entry.0 < last.0
             {
-                *last = (item.file_name(), kind);
+                *last = entry;
             }
         }
         if partial {
@@ -601,10 +592,6 @@ impl Roots {
         }
         let mut end = WalkEnd::Complete;
         for (raw, kind) in first.into_sorted_vec() {
-            let name = raw.to_string_lossy().into_owned();
-            let child = pinned.join(&raw);
-            // The size of the entry itself (a symlink's own), as the listing shows it.
-            let size = fs::symlink_metadata(&child).map_or(0, |m| m.len());
             if limits.cancel.load(Ordering::Relaxed) {
                 return Ok(WalkEnd::Stopped);
             }
@@ -615,6 +602,10 @@ impl Roots {
                 return Ok(WalkEnd::Entries);
             }
             limits.visited.fetch_add(1, Ordering::Relaxed);
+            let name = raw.to_string_lossy().into_owned();
+            let child = pinned.join(&raw);
+            // The size of the entry itself (a symlink's own), as the listing shows it.
+            let size = fs::symlink_metadata(&child).map_or(0, |m| m.len());
             let entry = Entry {
                 path: format!("{prefix}{name}"),
                 name,
@@ -719,7 +710,7 @@ mod tests {
             assert!(matches!(file, Err(Refusal::NotADirectory(_))), "{file:?}");
         }
         let (dir, _) = roots.open_verified(&base, "", PINNED_DIR).expect("root");
-        let at = roots.open_at(&dir, OsStr::new("l"), "l", DIR_FLAGS);
+        let at = roots.open_dir_at(&dir, OsStr::new("l"), "l");
         assert!(matches!(at, Err(Refusal::Outside { .. })), "{at:?}");
     }
 }

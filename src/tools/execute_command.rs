@@ -276,7 +276,7 @@ fn allowed_program(name: &str, allow: &[String]) -> Result<PathBuf, String> {
     found.map(PathBuf::from).ok_or_else(|| {
         format!(
             "{:?} is not an allowed program (allowed: {})",
-            jsonrpc_clip(name),
+            crate::jsonrpc::clip(name),
             allow.join(", ")
         )
     })
@@ -292,6 +292,12 @@ fn allowed_program(name: &str, allow: &[String]) -> Result<PathBuf, String> {
 fn locate(program: &Path, roots: &Roots) -> Result<PathBuf, String> {
     use std::os::unix::ffi::OsStrExt;
     let name = program.as_os_str().as_bytes();
+    let not_found = || {
+        format!(
+            "{:?} is not found (bare names: in the absolute PATH entries)",
+            crate::jsonrpc::clip(&program.to_string_lossy())
+        )
+    };
     let found = if name.contains(&b'/') {
         crate::sandbox::absolute(program)
     } else {
@@ -307,7 +313,7 @@ fn locate(program: &Path, roots: &Roots) -> Result<PathBuf, String> {
                 std::fs::metadata(candidate)
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
             })
-            .unwrap_or_default()
+            .ok_or_else(not_found)?
     };
     match std::fs::canonicalize(&found) {
         Ok(real) if !roots.contains(&real) => Ok(found),
@@ -315,15 +321,8 @@ fn locate(program: &Path, roots: &Roots) -> Result<PathBuf, String> {
             "{} lies inside the allowed roots, where write_file could replace it; allow a program outside them",
             real.display()
         )),
-        Err(_) => Err(format!(
-            "{:?} is not found (bare names: in the absolute PATH entries)",
-            jsonrpc_clip(&program.to_string_lossy())
-        )),
+        Err(_) => Err(not_found()),
     }
-}
-
-fn jsonrpc_clip(text: &str) -> String {
-    crate::jsonrpc::clip(text)
 }
 
 /// SIGKILL to the process group `pid` leads. ESRCH (the group is already gone) is the
