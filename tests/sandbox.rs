@@ -343,6 +343,31 @@ fn uri(path: &Path) -> String {
     format!("file://{}", path.display()).replace(' ', "%20")
 }
 
+/// A client may name its root through a symlinked ancestor (`alias` → the
+/// configured root): paths spelled the client's way keep working inside the
+/// narrowed roots, while the alias itself grants nothing beyond them.
+#[test]
+fn a_client_root_spelled_through_a_symlink_is_reachable_as_spelled() {
+    let scene = Scene::new();
+    let root = scene.root();
+    let alias = scene.base.join("alias");
+    symlink(&root, &alias).expect("symlink");
+    let (mut s, id) = session_with_roots(&root);
+    s.send(json!({"jsonrpc": "2.0", "id": id, "result": {"roots": [{"uri": uri(&alias.join("sub")), "name": "sub"}]}}));
+    let spelled = alias.join("sub/file.txt").display().to_string();
+    assert_eq!(
+        ok(&mut s, "read_file", json!({"path": spelled}))["text"],
+        "sub",
+        "the client's spelling of its root reaches it"
+    );
+    let beside = alias.join("inside.txt").display().to_string();
+    let refused = err(&mut s, "read_file", json!({"path": beside}));
+    assert!(
+        refused.starts_with("refused by the client-roots policy"),
+        "the alias reaches no further than the client's root: {refused}"
+    );
+}
+
 #[test]
 fn client_roots_are_asked_for_and_narrow_the_configured_roots() {
     let scene = Scene::new();
