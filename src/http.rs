@@ -307,9 +307,6 @@ fn serve(
     let deadline = accepted + CONNECTION_BUDGET;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
-    // Past its deadline (it waited in the queue), a connection still gets one short
-    // read: a request already sent is answered, a silent client is dropped at once.
-    let mut grace = true;
     let end = loop {
         if let Some(end) = find_head_end(&head) {
             break end;
@@ -323,12 +320,14 @@ fn serve(
         }
         let mut left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            if !grace {
+            // Past its deadline (it waited in the queue), a connection still gets
+            // one short first read: a request already sent is answered, a silent
+            // client is dropped at once. Every later pass follows a read of bytes.
+            if !head.is_empty() {
                 return Err(io::ErrorKind::TimedOut.into());
             }
             left = Duration::from_millis(1);
         }
-        grace = false;
         stream.set_read_timeout(Some(left))?;
         let n = stream.read(&mut buf[..(MAX_HEAD - head.len()).min(1024)])?;
         if n == 0 {
