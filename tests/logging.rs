@@ -161,6 +161,82 @@ fn long_ids_and_methods_are_clipped_in_records() {
     }
 }
 
+/// What the handshake quotes from the client (the requested protocol version,
+/// `clientInfo`) and what its errors quote (an unknown log level, an unsupported
+/// `_meta` protocol version) reaches records, spans and error messages clipped.
+#[test]
+fn handshake_text_is_clipped_in_records_spans_and_errors() {
+    let receiver = Receiver::start(vec![]);
+    let env = [
+        ("TELEMETRYFLOW_MCP_TRACING_EXPORTER", "otlp"),
+        ("TELEMETRYFLOW_MCP_OTLP_ENDPOINT", receiver.url.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let long = "q".repeat(20_000);
+    let run = "q".repeat(200);
+
+    let mut legacy = Server::start(&env);
+    let hello = json!({"name": long, "version": long});
+    let params = json!({"protocolVersion": long, "capabilities": {}, "clientInfo": hello});
+    let answer = legacy.call(json!(0), "initialize", params);
+    assert!(answer["result"]["protocolVersion"].is_string(), "{answer}");
+    legacy.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let answer = legacy.call(json!(1), "logging/setLevel", json!({"level": long}));
+    assert_eq!(answer["error"]["code"], -32602);
+    let message = answer["error"]["message"].as_str().expect("message");
+    assert!(!message.contains(&run), "clipped: {message}");
+
+    let mut modern = Server::start(&env);
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": long,
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let answer = modern.call(json!(1), "tools/list", json!({"_meta": meta}));
+    assert_eq!(answer["error"]["code"], -32022);
+    let message = answer["error"]["message"].as_str().expect("message");
+    assert!(!message.contains(&run), "clipped: {message}");
+
+    let records = [finish(&mut legacy), finish(&mut modern)].concat();
+    for (message, field) in [
+        ("MCP initialize", "requested"),
+        ("MCP session initialized", "client_name"),
+        ("MCP session initialized", "client_version"),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r["message"] == message)
+            .unwrap_or_else(|| panic!("{message}: {records:#?}"));
+        let text = record[field].as_str().expect("text");
+        assert!(
+            text.starts_with("qqq") && text.ends_with("bytes)"),
+            "{message} {field} clipped: {text}"
+        );
+    }
+    for record in &records {
+        let line = record.to_string();
+        assert!(
+            !line.contains(&run),
+            "a record quotes it whole: {line:.300}"
+        );
+    }
+    let received = receiver.received();
+    let traces: Vec<_> = received.iter().filter(|r| r.path == "/v1/traces").collect();
+    let handshake = traces
+        .iter()
+        .flat_map(|r| spans(&r.body))
+        .find(|s| s.name == "mcp.session.initialize")
+        .expect("the handshake's span was exported");
+    let name = handshake.attr("mcp.client.name").expect("client name");
+    assert!(
+        name.starts_with("qqq") && name.ends_with("bytes)"),
+        "{name:.300}"
+    );
+    for request in traces {
+        let body = String::from_utf8_lossy(&request.body);
+        assert!(!body.contains(&run), "a span quotes it whole");
+    }
+}
+
 #[test]
 fn records_and_otlp_logs_carry_the_trace_of_the_exported_span() {
     let receiver = Receiver::start(vec![]);

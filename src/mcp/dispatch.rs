@@ -346,13 +346,16 @@ impl Server {
             .and_then(Value::as_str)
             .unwrap_or("");
         let client = params.get("clientInfo");
+        // Client text, clipped before it reaches a span, a record or the session.
         let text = |key: &str| {
-            client
-                .and_then(|c| c.get(key))
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string()
+            jsonrpc::clip(
+                client
+                    .and_then(|c| c.get(key))
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown"),
+            )
         };
+        let requested_text = jsonrpc::clip(requested);
         let mut child = self.services.obs.tracer.start_child(
             "mcp.session.initialize",
             SpanKind::Internal,
@@ -361,7 +364,7 @@ impl Server {
         child.set_with("mcp.client.name", || AttrValue::from(text("name")));
         child.set_with("mcp.client.version", || AttrValue::from(text("version")));
         child.set_with("mcp.protocol.version", || {
-            AttrValue::from(requested.to_string())
+            AttrValue::from(requested_text.clone())
         });
         child.add_event("session.validation.start", Vec::new);
         let invalid = if !params.get("protocolVersion").is_some_and(Value::is_string) {
@@ -400,7 +403,7 @@ impl Server {
         });
         child.set_ok();
         child.end();
-        log::info!(requested = requested, negotiated = version.as_str(); "MCP initialize");
+        log::info!(requested = requested_text.as_str(), negotiated = version.as_str(); "MCP initialize");
         reply(json!({
             "protocolVersion": version.as_str(),
             "capabilities": capabilities(version),
@@ -596,7 +599,7 @@ fn modern_meta(request: &Request, undecided: bool) -> Result<Served, RpcError> {
         .ok_or_else(|| {
             RpcError::new(
                 jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
-                format!("unsupported protocol version: {requested}"),
+                format!("unsupported protocol version: {}", jsonrpc::clip(requested)),
             )
             .with_data(json!({"supported": supported(undecided), "requested": requested}))
         })?;
@@ -755,9 +758,19 @@ pub(super) fn finish_request_span(span: &mut Span, answer: &Answer) {
         Err(e) => {
             span.set_with("error.type", || e.code.to_string().into());
             span.set_with("rpc.response.status_code", || e.code.to_string().into());
-            span.record_error(error_type(e.code), &e.message);
+            span.record_error(error_type(e.code), &error_text(&e.message));
         }
     }
+}
+
+/// Longest error message written into a request's span and records, in bytes. A
+/// message may quote what the client sent; every answer's error passes here, so a
+/// handler that forgets to clip its quote cannot put a whole request into them.
+const MAX_ERROR_TEXT: usize = 1024;
+
+/// `message` as a request's span and records carry it: cut to [`MAX_ERROR_TEXT`].
+pub(super) fn error_text(message: &str) -> std::borrow::Cow<'_, str> {
+    crate::redact::truncate(message, MAX_ERROR_TEXT)
 }
 
 /// The exception type recorded for a JSON-RPC error code.
@@ -778,6 +791,15 @@ pub(super) fn error_type(code: i64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_text_keeps_short_messages_and_cuts_long_ones() {
+        assert_eq!(error_text("invalid params: x"), "invalid params: x");
+        let long = format!("unknown thing: {}", "é".repeat(3000));
+        let cut = error_text(&long);
+        assert!(cut.len() < MAX_ERROR_TEXT + 32, "{} bytes", cut.len());
+        assert!(cut.starts_with("unknown thing: éé") && cut.ends_with("(6015 bytes)"));
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_tampering() {

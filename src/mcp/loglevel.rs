@@ -63,11 +63,13 @@ impl LogLevel {
         }
     }
 
-    /// The error a client gets for an unknown level name.
+    /// The error a client gets for an unknown level name (quoted clipped, as client
+    /// text is everywhere: the message also goes into the request's log and span).
     pub fn unknown(name: &str) -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
         format!(
-            "unknown log level {name:?}; expected one of {}",
+            "unknown log level {:?}; expected one of {}",
+            crate::jsonrpc::clip(name),
             names.join(", ")
         )
     }

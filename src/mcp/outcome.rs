@@ -12,6 +12,7 @@ use crate::jsonrpc;
 use crate::logging::LogContext;
 use crate::telemetry::Span;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -83,10 +84,13 @@ impl Server {
         let method = jsonrpc::clip(method);
         let failure = match answer {
             Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => {
-                Some(("ToolError", TOOL_ERROR))
+                Some(("ToolError", Cow::Borrowed(TOOL_ERROR)))
             }
             Ok(_) => None,
-            Err(e) => Some((dispatch::error_type(e.code), e.message.as_str())),
+            Err(e) => Some((
+                dispatch::error_type(e.code),
+                dispatch::error_text(&e.message),
+            )),
         };
         let status = if failure.is_some() {
             "error"
@@ -94,7 +98,7 @@ impl Server {
             "success"
         };
         obs.metrics.record_message(raw_method, status);
-        if let Some((error_type, message)) = failure {
+        if let Some((error_type, message)) = &failure {
             obs.errors.track_error(&method, error_type, message, &[]);
         }
         self.services
@@ -107,7 +111,7 @@ impl Server {
         Completion::Request {
             method,
             elapsed,
-            failure: failure.map(|(_, message)| message.to_string()),
+            failure: failure.map(|(_, message)| message.into_owned()),
             span,
             log_context,
         }
