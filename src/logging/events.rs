@@ -55,27 +55,56 @@ pub fn request_finished(method: &str, duration: Duration, error: Option<&str>) {
 }
 
 /// The start record: version, the main settings and every non-default setting,
-/// written as `validate` shows them (secrets masked).
+/// written as `validate` shows them (secrets masked). Built as a literal record
+/// ([`super::emit_entry`]): it is on the way to the first answer.
 pub fn starting(config: &Config) {
-    // Showing the settings costs more than the rest of a start: not when unseen.
-    if log::Level::Info > log::max_level() {
-        return;
-    }
-    let changed: Vec<String> = config
-        .changed()
-        .into_iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    log::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        log_level = config.shown("TELEMETRYFLOW_MCP_LOG_LEVEL").as_str(),
-        log_output = config.shown("TELEMETRYFLOW_MCP_LOG_OUTPUT").as_str(),
-        tracing_exporter = config.shown("TELEMETRYFLOW_MCP_TRACING_EXPORTER").as_str(),
-        otlp_logs = config.telemetry.logging.otlp_logs,
-        max_in_flight = config.server.max_in_flight,
-        max_line_bytes = config.server.max_line_bytes,
-        config = changed.join(" ").as_str();
-        "tfo-mcp starting on stdio"
+    super::emit_entry(
+        log::Level::Info,
+        module_path!(),
+        "tfo-mcp starting on stdio",
+        || {
+            let mut changed = String::new();
+            for (key, value) in config.changed() {
+                if !changed.is_empty() {
+                    changed.push(' ');
+                }
+                changed.push_str(key);
+                changed.push('=');
+                changed.push_str(&value);
+            }
+            let shown = |key| Field::Str(Cow::Owned(config.shown(key)));
+            vec![
+                (
+                    Cow::Borrowed("version"),
+                    Field::Str(Cow::Borrowed(env!("CARGO_PKG_VERSION"))),
+                ),
+                (
+                    Cow::Borrowed("log_level"),
+                    shown("TELEMETRYFLOW_MCP_LOG_LEVEL"),
+                ),
+                (
+                    Cow::Borrowed("log_output"),
+                    shown("TELEMETRYFLOW_MCP_LOG_OUTPUT"),
+                ),
+                (
+                    Cow::Borrowed("tracing_exporter"),
+                    shown("TELEMETRYFLOW_MCP_TRACING_EXPORTER"),
+                ),
+                (
+                    Cow::Borrowed("otlp_logs"),
+                    Field::Bool(config.telemetry.logging.otlp_logs),
+                ),
+                (
+                    Cow::Borrowed("max_in_flight"),
+                    Field::count(config.server.max_in_flight),
+                ),
+                (
+                    Cow::Borrowed("max_line_bytes"),
+                    Field::count(config.server.max_line_bytes),
+                ),
+                (Cow::Borrowed("config"), Field::Str(Cow::Owned(changed))),
+            ]
+        },
     );
 }
 

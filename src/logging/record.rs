@@ -34,6 +34,14 @@ pub(crate) enum Field<'a> {
     Bool(bool),
 }
 
+impl Field<'_> {
+    /// A count, typed as the `log` crate's visitor types an unsigned integer: `I64`
+    /// while it fits.
+    pub(crate) fn count(n: usize) -> Self {
+        i64::try_from(n).map_or(Field::U64(n as u64), Field::I64)
+    }
+}
+
 /// A record ready to be written, forwarded to the client or exported.
 #[derive(Debug)]
 pub(crate) struct Entry<'a> {
