@@ -307,9 +307,9 @@ fn serve(
     let deadline = accepted + CONNECTION_BUDGET;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
-    let end = loop {
-        if let Some(end) = find_head_end(&head) {
-            break end;
+    loop {
+        if !matches!(read_head(&head), Head::Partial) {
+            break;
         }
         if head.len() >= MAX_HEAD {
             return write_response(
@@ -334,43 +334,89 @@ fn serve(
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         head.extend_from_slice(&buf[..n]);
-    };
+    }
     stream.set_write_timeout(Some(
         deadline
             .saturating_duration_since(Instant::now())
             .max(Duration::from_millis(100)),
     ))?;
-    let Some(request) = parse_head(&head[..end]) else {
+    let Head::Done(request) = read_head(&head) else {
         return write_response(stream, &Response::text(400, "bad request"), false);
     };
     let response = route(&request, metrics, health);
     write_response(stream, &response, request.method == "HEAD")
 }
 
-fn find_head_end(head: &[u8]) -> Option<usize> {
-    head.windows(4).position(|w| w == b"\r\n\r\n")
+/// What the bytes read so far hold.
+#[derive(Debug, PartialEq)]
+enum Head<'a> {
+    /// Not a whole head yet.
+    Partial,
+    /// Not an HTTP/1.x request: known as soon as the request line is whole (an
+    /// HTTP/0.9 line has no blank line to wait for), or a header line is not UTF-8.
+    Bad,
+    /// A whole head.
+    Done(Request<'a>),
 }
 
-/// The request line and the `Accept` header of a head (without its blank line).
-fn parse_head(head: &[u8]) -> Option<Request<'_>> {
-    let text = std::str::from_utf8(head).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut parts = lines.next()?.split(' ');
-    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !matches!(version, "HTTP/1.1" | "HTTP/1.0") || method.is_empty() {
-        return None;
+/// Reads a request head as RFC 9112 (section 2.2) lets a server: empty lines before
+/// the request line are skipped, and a bare LF ends a line as CRLF does.
+fn read_head(head: &[u8]) -> Head<'_> {
+    let Some(start) = head.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
+        return Head::Partial;
+    };
+    let mut lines = Lines(&head[start..]);
+    let Some(first) = lines.next() else {
+        return Head::Partial;
+    };
+    let Some((method, target)) = request_line(first) else {
+        return Head::Bad;
+    };
+    let mut accept = None;
+    loop {
+        let Some(line) = lines.next() else {
+            return Head::Partial;
+        };
+        if line.is_empty() {
+            return Head::Done(Request {
+                method,
+                target,
+                accept,
+            });
+        }
+        let Ok(line) = std::str::from_utf8(line) else {
+            return Head::Bad;
+        };
+        if accept.is_none()
+            && let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("accept")
+        {
+            accept = Some(value.trim());
+        }
     }
-    let accept = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("accept")
-            .then(|| value.trim())
-    });
-    Some(Request {
-        method,
-        target,
-        accept,
-    })
+}
+
+/// The method and target of an HTTP/1.0 or 1.1 request line.
+fn request_line(line: &[u8]) -> Option<(&str, &str)> {
+    let mut parts = std::str::from_utf8(line).ok()?.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && matches!(version, "HTTP/1.1" | "HTTP/1.0") && !method.is_empty())
+        .then_some((method, target))
+}
+
+/// The whole lines of a head, without their LF or CRLF; the unfinished last one is
+/// not given.
+struct Lines<'a>(&'a [u8]);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let end = self.0.iter().position(|&b| b == b'\n')?;
+        let line = &self.0[..end];
+        self.0 = &self.0[end + 1..];
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
 }
 
 fn reason(status: u16) -> &'static str {
@@ -469,31 +515,55 @@ mod tests {
 
     #[test]
     fn heads_parse() {
-        let ok = parse_head(b"GET /metrics HTTP/1.1\r\nHost: x\r\nACCEPT:  text/plain \r\n")
-            .expect("valid head");
-        assert_eq!(
-            ok,
-            Request {
+        let metrics = |accept| {
+            Head::Done(Request {
                 method: "GET",
                 target: "/metrics",
-                accept: Some("text/plain")
-            }
-        );
-        for bad in [
-            &b"GET /metrics\r\n"[..],
-            b"GET /metrics HTTP/2 x\r\n",
-            b"GET /metrics SPDY/3\r\n",
-            b"\xff\xfe /x HTTP/1.1\r\n",
-            b"GET /metrics HTTP/1.9\r\n",
-            b"GET /metrics HTTP/1.\r\n",
+                accept,
+            })
+        };
+        let text = Some("text/plain");
+        for (head, read) in [
+            (
+                &b"GET /metrics HTTP/1.1\r\nHost: x\r\nACCEPT:  text/plain \r\n\r\n"[..],
+                metrics(text),
+            ),
+            // RFC 9112 section 2.2: bare LF ends a line; empty lines before the request
+            // line are skipped.
+            (
+                b"GET /metrics HTTP/1.1\nAccept: text/plain\n\n",
+                metrics(text),
+            ),
+            (b"\r\n\r\nGET /metrics HTTP/1.1\r\n\n", metrics(None)),
+            (
+                b"GET /metrics HTTP/1.1\r\nAccept: a\r\nAccept: b\r\n\r\n",
+                metrics(Some("a")),
+            ),
+            // Not whole yet: nothing, blank lines only, a line or a head without its end.
+            (b"", Head::Partial),
+            (b"\r\n\n", Head::Partial),
+            (b"GET /metrics HTTP/1.1", Head::Partial),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\n", Head::Partial),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r", Head::Partial),
+            // Refused as soon as the request line is whole: HTTP/0.9 waits for nothing.
+            (b"GET /metrics\r\n", Head::Bad),
+            (b"GET /metrics HTTP/2 x\r\n", Head::Bad),
+            (b"GET /metrics SPDY/3\r\n", Head::Bad),
+            (b"\xff\xfe /x HTTP/1.1\r\n", Head::Bad),
+            (b"GET /metrics HTTP/1.9\r\n", Head::Bad),
+            (b"GET /metrics HTTP/1.\r\n", Head::Bad),
+            (b" GET /metrics HTTP/1.1\r\n", Head::Bad),
+            (b"GET /metrics HTTP/1.1\r\nX: \xff\r\n\r\n", Head::Bad),
         ] {
-            assert_eq!(parse_head(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(read_head(head), read, "{:?}", String::from_utf8_lossy(head));
         }
     }
 
     #[test]
     fn http_1_0_is_read_and_a_503_says_when_to_retry() {
-        let head = parse_head(b"GET /metrics HTTP/1.0\r\n").expect("HTTP/1.0 is read");
+        let Head::Done(head) = read_head(b"GET /metrics HTTP/1.0\r\n\r\n") else {
+            panic!("HTTP/1.0 is read");
+        };
         assert_eq!(head.target, "/metrics");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let written = |response: Response| {

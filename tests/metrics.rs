@@ -35,11 +35,20 @@ fn endpoint(s: &Server) -> String {
 
 /// One HTTP/1.1 request; returns status, head and body.
 fn http(addr: &str, method: &str, path: &str) -> (u16, String, String) {
+    raw_http(
+        addr,
+        &format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+    )
+}
+
+/// Sends `request` as it is, keeps the connection open for writing and reads the
+/// answer until the server closes; returns status, head and body.
+fn raw_http(addr: &str, request: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).expect("connect to the metrics endpoint");
     stream
         .set_read_timeout(Some(common::TIMEOUT))
         .expect("read timeout");
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("send request");
+    stream.write_all(request.as_bytes()).expect("send request");
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("read response");
     let (head, body) = raw.split_once("\r\n\r\n").expect("a head and a body");
@@ -49,6 +58,22 @@ fn http(addr: &str, method: &str, path: &str) -> (u16, String, String) {
         .and_then(|s| s.parse().ok())
         .expect("status code");
     (status, head.to_string(), body.to_string())
+}
+
+/// Heads as RFC 9112 lets a server read them: empty lines before the request line
+/// and bare LF line ends are accepted. An HTTP/0.9 request line (no version, and no
+/// blank line will follow) is answered 400 at once, not dropped unanswered once the
+/// connection's budget is spent.
+#[test]
+fn lenient_heads_are_read_and_an_http_0_9_line_is_answered() {
+    let mut s = Server::start(&[]);
+    s.initialize("2025-06-18");
+    let addr = endpoint(&s);
+    let (status, head, body) = raw_http(&addr, "\r\nGET /metrics HTTP/1.1\nHost: x\n\n");
+    assert_eq!(status, 200, "{head}");
+    assert!(body.contains("mcp_messages_total"), "{body}");
+    let (status, head, _) = raw_http(&addr, "GET /metrics\r\n");
+    assert_eq!(status, 400, "{head}");
 }
 
 fn scrape(addr: &str) -> String {
