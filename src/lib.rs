@@ -14,6 +14,7 @@ pub mod claude;
 pub mod cli;
 pub mod completion;
 pub mod config;
+mod decimal;
 pub mod health;
 pub mod http;
 mod json;

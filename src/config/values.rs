@@ -28,9 +28,7 @@ pub(super) fn text(v: &str) -> Result<String, Bad> {
 }
 
 pub(super) fn rate(v: &str) -> Result<f64, Bad> {
-    // The range check also turns away NaN and infinities, which `parse` accepts.
-    v.parse::<f64>()
-        .ok()
+    crate::decimal::parse(v)
         .filter(|r| (0.0..=1.0).contains(r))
         .ok_or(Bad)
 }

@@ -422,9 +422,7 @@ pub(crate) fn retry_after(
     retry_after: Option<&str>,
 ) -> Option<Duration> {
     let parse = |v: Option<&str>, scale: f64| {
-        v?.trim()
-            .parse::<f64>()
-            .ok()
+        crate::decimal::parse(v?.trim())
             .filter(|x| x.is_finite() && *x >= 0.0)
             // A day at most: `from_secs_f64` panics past `Duration::MAX` (`1e300`), and
             // a longer wait is refused as too long anyway.

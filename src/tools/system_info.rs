@@ -61,7 +61,7 @@ fn collect() -> Value {
         "memory_total_bytes": kib_field(&meminfo, "MemTotal:"),
         "memory_available_bytes": kib_field(&meminfo, "MemAvailable:"),
         "uptime_seconds": read_trimmed("/proc/uptime")
-            .and_then(|s| s.split_whitespace().next().and_then(|f| f.parse::<f64>().ok())),
+            .and_then(|s| s.split_whitespace().next().and_then(crate::decimal::parse)),
         "server_version": env!("CARGO_PKG_VERSION"),
         "pid": std::process::id(),
         "rss_bytes": kib_field(&status, "VmRSS:"),
