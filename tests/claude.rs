@@ -820,13 +820,18 @@ fn official_sdk_reads_the_fake() {
     println!("{stdout}");
 }
 
-/// The model id is the client's text: as a metric label it is redacted, and it
-/// cannot pass for the overflow series.
+/// The model id is the client's text: a call for a model other than the configured
+/// one is labelled with the model the API says it served (redacted, and never the
+/// overflow series), or `other` when no answer named one.
 #[test]
 fn a_model_id_label_is_redacted_and_never_the_overflow_series() {
     let api = FakeApi::start(
         KEY,
-        vec![Reply::message("a", 1, 1), Reply::message("b", 1, 1)],
+        vec![
+            Reply::message("a", 1, 1),
+            Reply::message("b", 1, 1),
+            Reply::error(404, "not_found_error", "model: nope", &[]),
+        ],
     );
     let mut s = Session::start(&api, KEY, &[]);
     let secret = "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -834,6 +839,18 @@ fn a_model_id_label_is_redacted_and_never_the_overflow_series() {
         let (response, _) = s.call(id, json!({"message": "Hi", "model": model}), None);
         assert!(!is_error(&response), "{response}");
     }
+    let unserved = "secret-of-the-client-0123456789";
+    let (response, _) = s.call(3, json!({"message": "Hi", "model": unserved}), None);
+    assert!(is_error(&response), "{response}");
+    assert_eq!(
+        s.metric(
+            102,
+            "claude_requests_total{model=\"other\",status=\"error\"}"
+        ),
+        Some(1.0)
+    );
+    let scrape = s.resource(103, "metrics://prometheus");
+    assert!(!scrape.contains(unserved), "{scrape}");
     assert_eq!(
         s.metric(
             100,

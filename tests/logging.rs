@@ -237,6 +237,91 @@ fn handshake_text_is_clipped_in_records_spans_and_errors() {
     }
 }
 
+/// Client text quoted anywhere else reaches records, spans and error messages
+/// clipped too: an unknown tool's name, an unknown argument's name, a path a refusal
+/// quotes (escapes included), a duplicate id, a cancellation's reason, an unknown
+/// notification's name and the id of a response to nothing.
+#[test]
+fn client_text_is_clipped_wherever_it_is_quoted() {
+    let receiver = Receiver::start(vec![]);
+    let mut s = Server::with_diagnostics(&[
+        ("TELEMETRYFLOW_MCP_TRACING_EXPORTER", "otlp"),
+        ("TELEMETRYFLOW_MCP_OTLP_ENDPOINT", receiver.url.as_str()),
+        ("TELEMETRYFLOW_MCP_LOG_LEVEL", "debug"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
+    s.initialize("2025-06-18");
+    let long = "q".repeat(20_000);
+    let run = "q".repeat(200);
+    let controls = "\u{1}".repeat(4000);
+    let quiet = |answer: &Value| {
+        let text = answer.to_string();
+        assert!(text.len() < 2000 && !text.contains(&run), "{text:.300}");
+    };
+    let answer = s.call(
+        json!(1),
+        "tools/call",
+        json!({"name": long, "arguments": {}}),
+    );
+    assert_eq!(answer["error"]["code"], -32602);
+    quiet(&answer);
+    let arguments = json!({"message": "x", long.as_str(): 1});
+    let answer = s.call(
+        json!(2),
+        "tools/call",
+        json!({"name": "echo", "arguments": arguments}),
+    );
+    assert_eq!(answer["error"]["code"], -32602);
+    quiet(&answer);
+    let arguments = json!({"path": controls});
+    let answer = s.call(
+        json!(3),
+        "tools/call",
+        json!({"name": "read_file", "arguments": arguments}),
+    );
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    quiet(&answer);
+    let sleep = json!({"name": "sleep", "arguments": {"ms": 60_000}});
+    s.request(json!(long), "tools/call", sleep.clone());
+    let answer = s.call(json!(long), "tools/call", sleep);
+    assert_eq!(answer["error"]["code"], -32600, "a duplicate id");
+    assert!(!answer["error"]["message"].to_string().contains(&run));
+    let cancel = json!({"requestId": long, "reason": long});
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}));
+    s.send(json!({"jsonrpc": "2.0", "method": long}));
+    s.send(json!({"jsonrpc": "2.0", "id": long, "result": {}}));
+    s.call(json!(4), "ping", json!({}));
+
+    let records = finish(&mut s);
+    for message in [
+        "request cancelled by the client",
+        "notification ignored",
+        "ignoring a response to no pending request",
+    ] {
+        assert!(
+            records.iter().any(|r| r["message"] == message),
+            "{message}: {records:#?}"
+        );
+    }
+    for record in &records {
+        // The debug record of a request shows its parameters cut to 1 kB, by design.
+        let shown = record["message"] == "MCP request received";
+        let line = record.to_string();
+        assert!(
+            line.len() < 3000 && (shown || !line.contains(&run)),
+            "a record quotes it whole: {line:.300}"
+        );
+    }
+    for request in receiver.received() {
+        let body = String::from_utf8_lossy(&request.body);
+        assert!(!body.contains(&run), "a span or record quotes it whole");
+        assert!(
+            !body.contains(&controls[..400]),
+            "a span quotes the path whole"
+        );
+    }
+}
+
 #[test]
 fn records_and_otlp_logs_carry_the_trace_of_the_exported_span() {
     let receiver = Receiver::start(vec![]);

@@ -36,9 +36,16 @@ pub async fn send_message(
         span,
         metrics: &obs.metrics,
         errors: &obs.errors,
-        // The client's text (a model id in form only): it becomes a metric label (the
-        // registry keeps it from passing for the overflow series).
+        // The client's text (a model id in form only), for records: redacted.
         model: crate::redact::redact_text(&request.model).into_owned(),
+        // Its metric label: a client's text never becomes one (it could hold a
+        // secret), so only the configured model is named; the API's own name for
+        // the model it served replaces it once it answered.
+        label: if request.model == claude.default_model {
+            request.model.clone()
+        } else {
+            OTHER_MODEL.to_string()
+        },
         message_count: request.messages.len(),
         conversation_id,
         started: Instant::now(),
@@ -92,11 +99,16 @@ fn start_attributes(span: &mut Span, request: &Request, conversation_id: &str) {
 }
 
 /// A call in flight; reports a cancellation when dropped unfinished.
+/// The `model` label of a call for a model other than the configured one that got
+/// no answer naming it.
+const OTHER_MODEL: &str = "other";
+
 struct Pending<'a> {
     span: Span,
     metrics: &'a Metrics,
     errors: &'a ErrorTracker,
     model: String,
+    label: String,
     message_count: usize,
     conversation_id: &'a str,
     started: Instant,
@@ -167,8 +179,11 @@ impl Pending<'_> {
                     span.add_event("claude.response.received", Vec::new);
                     span.set_ok();
                 }
+                if super::is_model_id(&response.model) {
+                    self.label = crate::redact::redact_text(&response.model).into_owned();
+                }
                 self.metrics.record_claude_request(
-                    &self.model,
+                    &self.label,
                     seconds,
                     usage.input_tokens,
                     usage.output_tokens,
@@ -199,7 +214,7 @@ impl Pending<'_> {
                     span.record_error(error.type_name(), &error.to_string());
                 }
                 self.metrics
-                    .record_claude_request(&self.model, seconds, 0, 0, true);
+                    .record_claude_request(&self.label, seconds, 0, 0, true);
                 log::warn!(
                     claude_model = self.model.as_str(),
                     message_count = self.message_count,
@@ -245,7 +260,7 @@ impl Drop for Pending<'_> {
             .set("claude.request.duration_ms", (seconds * 1000.0) as i64);
         self.span.set("error.type", "cancelled");
         self.metrics
-            .record_claude_request(&self.model, seconds, 0, 0, true);
+            .record_claude_request(&self.label, seconds, 0, 0, true);
         log::info!(
             claude_model = self.model.as_str(),
             message_count = self.message_count,

@@ -95,7 +95,9 @@ impl<'a> Entry<'a> {
             // A message with no arguments is a literal of the program's own source:
             // nothing secret to cut out of it.
             Some(text) => Cow::Borrowed(text),
-            None => Cow::Owned(redact::redact_text(&record.args().to_string()).into_owned()),
+            None => {
+                Cow::Owned(bounded(redact::redact_text(&record.args().to_string())).into_owned())
+            }
         };
         let level = match record.level() {
             log::Level::Error if visitor.critical => Severity::Critical,
@@ -127,10 +129,11 @@ impl<'a> Entry<'a> {
         context: Option<Arc<LogContext>>,
     ) -> Entry<'a> {
         for (_, field) in &mut fields {
-            if let Field::Str(text) = field
-                && let Cow::Owned(clean) = redact::redact_text(text)
-            {
-                *text = Cow::Owned(clean);
+            if let Field::Str(text) = field {
+                if let Cow::Owned(clean) = redact::redact_text(text) {
+                    *text = Cow::Owned(clean);
+                }
+                *text = bounded(std::mem::take(text));
             }
         }
         debug_assert!(
@@ -311,14 +314,28 @@ impl<'kvs> VisitSource<'kvs> for Visitor<'kvs> {
         } else if let Some(f) = value.to_f64() {
             Field::F64(f)
         } else if let Some(s) = value.to_borrowed_str() {
-            Field::Str(redact::redact_text(s))
+            Field::Str(bounded(redact::redact_text(s)))
         } else {
             Field::Str(Cow::Owned(
-                redact::redact_text(&value.to_string()).into_owned(),
+                bounded(redact::redact_text(&value.to_string())).into_owned(),
             ))
         };
         self.fields.push((key, field));
         Ok(())
+    }
+}
+
+/// Longest string field or formatted message a record keeps, in bytes; longer text
+/// is cut with a note of its size. Client text is clipped where it is logged
+/// (`jsonrpc::clip`); this holds for a place that forgot.
+const MAX_TEXT: usize = 4096;
+
+/// `text` cut to [`MAX_TEXT`].
+fn bounded(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.len() > MAX_TEXT {
+        Cow::Owned(redact::truncate(&text, MAX_TEXT).into_owned())
+    } else {
+        text
     }
 }
 
@@ -512,6 +529,37 @@ mod tests {
         assert_eq!(v["mcp_method"], "tools/call");
         assert_eq!(line.matches("\"duration_ms\":0.0125,").count(), 1, "{line}");
         assert_eq!(v["error"], "bad key [REDACTED]", "the secret is cut out");
+    }
+
+    #[test]
+    fn long_fields_and_messages_are_cut() {
+        let long = "é".repeat(5000);
+        let literal = Entry::literal(
+            log::Level::Info,
+            "tfo_mcp::test",
+            "literal",
+            vec![(Cow::Borrowed("text"), Field::Str(Cow::Borrowed(&long)))],
+            None,
+        );
+        let kvs: [(&str, log::kv::Value<'_>); 1] = [("text", long.as_str().into())];
+        let args = format_args!("message {long}");
+        let record = log::Record::builder()
+            .args(args)
+            .level(log::Level::Info)
+            .target("tfo_mcp::test")
+            .key_values(&kvs)
+            .build();
+        let visited = Entry::new(&record, None);
+        for line in [literal.json_line(), visited.json_line()] {
+            let v: Value = serde_json::from_str(&line).expect("valid JSON");
+            let text = v["text"].as_str().expect("text");
+            assert!(
+                text.len() < MAX_TEXT + 32 && text.ends_with("(10000 bytes)"),
+                "{text}"
+            );
+            let message = v["message"].as_str().expect("message");
+            assert!(message.len() < MAX_TEXT + 32, "{} bytes", message.len());
+        }
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl Server {
             Incoming::Response(response) => {
                 let id = response.id.clone();
                 if !self.outgoing.resolve(response) {
-                    log::debug!(request_id:% = id; "ignoring a response to no pending request");
+                    log::debug!(request_id = jsonrpc::clip(id.as_str()).as_str(); "ignoring a response to no pending request");
                 }
                 Outcome::Nothing
             }
@@ -139,12 +139,12 @@ impl Server {
                     Some((span.context().trace_id, span.context().span_id)),
                 ));
                 logging::scope(Some(&log_context), || {
-                    logging::request_received(&method, request.params.as_ref());
+                    logging::request_received(&jsonrpc::clip(&method), request.params.as_ref());
                     let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         self.request(request, in_batch, &mut span)
                     }));
                     let step = step.unwrap_or_else(|_| {
-                        log::error!(request_id:% = id, mcp_method = method.as_str(); "request routing panicked; answering -32603");
+                        log::error!(mcp_method = jsonrpc::clip(&method).as_str(); "request routing panicked; answering -32603");
                         Step::Reply(Err(RpcError::internal("internal error: the request handler failed")))
                     });
                     match step {
@@ -219,10 +219,16 @@ impl Server {
                     && self.cancel(&id)
                 {
                     let reason = params.get("reason").and_then(Value::as_str).unwrap_or("");
-                    log::info!(request_id:% = id, reason = reason; "request cancelled by the client");
+                    log::info!(
+                        request_id = jsonrpc::clip(id.as_str()).as_str(),
+                        reason = jsonrpc::clip(reason).as_str();
+                        "request cancelled by the client"
+                    );
                 }
             }
-            _ => log::debug!(mcp_method = n.method.as_str(); "notification ignored"),
+            _ => {
+                log::debug!(mcp_method = jsonrpc::clip(&n.method).as_str(); "notification ignored")
+            }
         }
         None
     }
@@ -478,8 +484,8 @@ impl Server {
                 .obs
                 .tracer
                 .start_child("mcp.tool.call", SpanKind::Internal, parent);
-        // The name is the client's text until the tool is found: no secrets in spans.
-        let shown = || AttrValue::text(&crate::redact::redact_text(name));
+        // The name is the client's text until the tool is found: clipped.
+        let shown = || AttrValue::text(&jsonrpc::clip(name));
         span.set_with("mcp.tool.name", shown);
         span.set_with("gen_ai.tool.name", shown);
         span.set("gen_ai.operation.name", "execute_tool");
@@ -494,7 +500,7 @@ impl Server {
         // secret, and a flood of names would push the real tools out of the series cap).
         let tool = self.tools().get(name);
         let refuse = |mut span: Span, e: RpcError| {
-            span.record_error(error_type(e.code), &e.message);
+            span.record_error(error_type(e.code), &error_text(&e.message));
             span.end();
             let label = tool.map_or(UNKNOWN_TOOL, |tool| tool.name);
             metrics.record_tool_call(label, started.elapsed().as_secs_f64(), true);
@@ -566,7 +572,7 @@ fn finish_tool_span(span: &mut Span, result: &ToolResult) {
             .first()
             .and_then(|c| c["text"].as_str())
             .unwrap_or("tool error");
-        span.record_error("ToolError", text);
+        span.record_error("ToolError", &error_text(text));
     } else {
         span.set_ok();
     }
@@ -601,7 +607,9 @@ fn modern_meta(request: &Request, undecided: bool) -> Result<Served, RpcError> {
                 jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
                 format!("unsupported protocol version: {}", jsonrpc::clip(requested)),
             )
-            .with_data(json!({"supported": supported(undecided), "requested": requested}))
+            .with_data(
+                json!({"supported": supported(undecided), "requested": jsonrpc::clip(requested)}),
+            )
         })?;
     let log_level = match meta.get(META_LOG_LEVEL) {
         None => None,

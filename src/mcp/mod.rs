@@ -411,7 +411,8 @@ impl Server {
                 Ok(answer) => answer,
                 Err(_) => {
                     crate::logging::scope(log_context.as_ref(), || {
-                        log::error!(request_id:% = id; "request handler panicked; answering -32603");
+                        // The context carries the request id, clipped.
+                        log::error!("request handler panicked; answering -32603");
                     });
                     Err(RpcError::internal(
                         "internal error: the request handler failed",
@@ -443,7 +444,8 @@ impl Server {
         let mut inflight = self.inflight.borrow_mut();
         if inflight.contains_key(&id) {
             let error = RpcError::invalid_request(format!(
-                "invalid request: id {id} is already in use by a request in flight"
+                "invalid request: id {} is already in use by a request in flight",
+                jsonrpc::clip(id.as_str())
             ));
             return Step::Reply(Err(error));
         }

@@ -36,10 +36,12 @@ impl fmt::Display for OutgoingError {
                 write!(f, "client request: {MAX_PENDING} requests already pending")
             }
             OutgoingError::Timeout(d) => write!(f, "client request: no answer within {d:?}"),
+            // The client's own message: clipped.
             OutgoingError::Client(e) => write!(
                 f,
                 "client request: the client answered {} {}",
-                e.code, e.message
+                e.code,
+                crate::jsonrpc::clip(&e.message)
             ),
             OutgoingError::Closed => write!(f, "client request: the connection is closing"),
         }

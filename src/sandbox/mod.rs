@@ -128,6 +128,9 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path_rule = "refused by the path policy";
+        // A path is the client's text: quoted redacted and clipped, whatever its length
+        // (escapes can make a 4,096-byte path five times longer).
+        let q = |path: &str| format!("{:?}", crate::jsonrpc::clip(path));
         match self {
             Refusal::Nul => write!(f, "{path_rule}: the path contains a NUL byte"),
             Refusal::Empty => write!(f, "{path_rule}: the path is empty"),
@@ -137,38 +140,45 @@ impl fmt::Display for Refusal {
             ),
             Refusal::Proc(p) => write!(
                 f,
-                "{path_rule}: {p:?} goes through /proc, whose links lead anywhere"
+                "{path_rule}: {} goes through /proc, whose links lead anywhere",
+                q(p)
             ),
             Refusal::Outside { path, policy } => {
                 write!(
                     f,
-                    "refused by the {policy}: {path:?} resolves outside every allowed root"
+                    "refused by the {policy}: {} resolves outside every allowed root",
+                    q(path)
                 )
             }
             Refusal::DotAfterMissing(p) => write!(
                 f,
-                "{path_rule}: {p:?} has `..` or `.` after a part that does not exist"
+                "{path_rule}: {} has `..` or `.` after a part that does not exist",
+                q(p)
             ),
             Refusal::Dangling(p) => write!(
                 f,
-                "{path_rule}: {p:?} is or goes through a symlink whose target does not exist"
+                "{path_rule}: {} is or goes through a symlink whose target does not exist",
+                q(p)
             ),
             Refusal::NoRoots(policy) => write!(
                 f,
                 "refused by the {policy}: no allowed root is left, so no path is reachable"
             ),
-            Refusal::NotFound(p) => write!(f, "not found: {p:?} does not exist"),
+            Refusal::NotFound(p) => write!(f, "not found: {} does not exist", q(p)),
             Refusal::MissingParent(p) => write!(
                 f,
-                "not found: the parent directory of {p:?} does not exist; pass create_dirs: true to create it"
+                "not found: the parent directory of {} does not exist; pass create_dirs: true to create it",
+                q(p)
             ),
-            Refusal::NotAFile(p) => write!(f, "not a file: {p:?} is a directory or a special file"),
-            Refusal::NotADirectory(p) => write!(f, "not a directory: {p:?}"),
+            Refusal::NotAFile(p) => {
+                write!(f, "not a file: {} is a directory or a special file", q(p))
+            }
+            Refusal::NotADirectory(p) => write!(f, "not a directory: {}", q(p)),
             Refusal::TooLarge { bytes, max } => write!(
                 f,
                 "refused by the size cap: {bytes} bytes is more than TELEMETRYFLOW_MCP_FILE_MAX_BYTES ({max})"
             ),
-            Refusal::Io { op, path, source } => write!(f, "cannot {op} {path:?}: {source}"),
+            Refusal::Io { op, path, source } => write!(f, "cannot {op} {}: {source}", q(path)),
         }
     }
 }
@@ -201,10 +211,12 @@ impl Roots {
             match std::fs::canonicalize(dir) {
                 Ok(real) if real.is_dir() => canonical.push(real),
                 Ok(_) => {
-                    log::warn!(root:? = dir, policy:? = policy; "root is not a directory; ignored")
+                    let root = crate::jsonrpc::clip(&dir.to_string_lossy());
+                    log::warn!(root = root.as_str(), policy:? = policy; "root is not a directory; ignored")
                 }
                 Err(e) => {
-                    log::warn!(root:? = dir, policy:? = policy, error:% = e; "root cannot be resolved; ignored")
+                    let root = crate::jsonrpc::clip(&dir.to_string_lossy());
+                    log::warn!(root = root.as_str(), policy:? = policy, error:% = e; "root cannot be resolved; ignored")
                 }
             }
         }
@@ -259,7 +271,18 @@ impl Roots {
 
     /// The policy and its roots, for messages.
     pub fn describe(&self) -> String {
-        let list: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        // A client's roots/list can name any number of roots of any length: the first
+        // few, clipped, then how many more.
+        const SHOWN: usize = 8;
+        let mut list: Vec<String> = self
+            .dirs
+            .iter()
+            .take(SHOWN)
+            .map(|d| crate::jsonrpc::clip(&d.to_string_lossy()))
+            .collect();
+        if self.dirs.len() > SHOWN {
+            list.push(format!("and {} more", self.dirs.len() - SHOWN));
+        }
         let list = if list.is_empty() {
             "none".to_string()
         } else {

@@ -28,6 +28,33 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Attributes and events kept per span (OpenTelemetry's default limit); more are counted as dropped.
 const MAX_PER_SPAN: usize = 128;
+/// Longest string attribute value (of the span or an event) and status message a
+/// span keeps, in bytes; longer text is cut with a note of its size. OpenTelemetry's
+/// attribute value length limit, which its SDKs leave unset by default: here client
+/// text that a caller forgot to clip cannot make a span of a whole request.
+const MAX_TEXT: usize = 1024;
+
+/// Room for the note a cut adds (`… (N bytes)`): text cut once is not cut again.
+const NOTE: usize = 32;
+
+/// `text` cut to [`MAX_TEXT`] when it is longer than that and a note.
+fn cut(text: &str) -> Cow<'_, str> {
+    if text.len() > MAX_TEXT + NOTE {
+        crate::redact::truncate(text, MAX_TEXT)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `value` with its text cut ([`cut`]).
+fn bounded(value: Value) -> Value {
+    match value {
+        Value::Str(Text::Owned(text)) if text.len() > MAX_TEXT + NOTE => {
+            Value::Str(Text::Owned(cut(&text).into_owned()))
+        }
+        value => value,
+    }
+}
 /// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
 /// nine), so that a list rarely grows. With OTLP a list stays in its span's box on the
 /// MCP thread and is reused there. Twelve rather than nine for the console path, whose
@@ -390,10 +417,17 @@ impl Span {
                 rec.data.dropped_events_count += 1;
                 return;
             }
+            let attributes = attributes()
+                .into_iter()
+                .map(|kv| KeyValue {
+                    key: kv.key,
+                    value: bounded(kv.value),
+                })
+                .collect();
             rec.data.events.push(Event {
                 time_unix_nano: rec.now(),
                 name: Cow::Borrowed(name),
-                attributes: attributes(),
+                attributes,
             });
         }
     }
@@ -413,8 +447,10 @@ impl Span {
         if self.recording.is_none() {
             return;
         }
-        // Error messages may quote client input: no secrets in exported spans.
-        let message = crate::redact::redact_text(message).into_owned();
+        // Error messages may quote client input: no secrets in exported spans, and
+        // no more than `MAX_TEXT` of it.
+        let message = crate::redact::redact_text(message);
+        let message = cut(&message).into_owned();
         let error_type = error_type.to_string();
         self.add_event("exception", || {
             vec![
@@ -509,6 +545,7 @@ impl Drop for Span {
 
 impl Recording {
     fn set(&mut self, key: Cow<'static, str>, value: Value) {
+        let value = bounded(value);
         // Keys are mostly the same static strings: equal lengths and addresses settle
         // it without comparing bytes, and most keys differ in length.
         let same = |kv: &&mut KeyValue| {
@@ -542,6 +579,54 @@ mod tests {
     use super::*;
     use crate::config::{Config, SamplerKind};
     use std::sync::mpsc::sync_channel;
+
+    #[test]
+    fn long_text_is_cut_in_attributes_events_and_status() {
+        let mut config = Config::default().telemetry.tracing;
+        config.sampler = SamplerKind::AlwaysOn;
+        let (queue, rx) = sync_channel(4);
+        let tracer = Tracer::new(Sampler::new(&config), queue, Arc::default(), "svc".into());
+        let long = "é".repeat(3000);
+        let mut span = tracer.start_root("request.process", SpanKind::Server, "ping", None);
+        span.set("long", long.clone());
+        span.set("short", "kept".to_string());
+        span.add_event("note", || vec![KeyValue::new("text", long.clone())]);
+        span.record_error("Oops", &long);
+        span.end();
+        let data = rx.try_recv().expect("an exported span");
+        let cut = |value: &Value| match value {
+            Value::Str(text) => {
+                assert!(text.len() <= MAX_TEXT + NOTE, "{} bytes", text.len());
+                assert!(
+                    text.ends_with("(6000 bytes)"),
+                    "{}",
+                    &text[text.len() - 20..]
+                );
+            }
+            other => panic!("{other:?}"),
+        };
+        let attribute = |key: &str| {
+            &data
+                .attributes
+                .iter()
+                .find(|kv| kv.key == key)
+                .expect(key)
+                .value
+        };
+        cut(attribute("long"));
+        assert_eq!(attribute("short"), &Value::from("kept".to_string()));
+        for event in &data.events {
+            event
+                .attributes
+                .iter()
+                .for_each(|kv| match kv.key.as_ref() {
+                    "exception.type" => {}
+                    _ => cut(&kv.value),
+                });
+        }
+        assert_eq!(data.events.len(), 2, "the note and the exception");
+        cut(&Value::Str(Text::Owned(data.status.message.clone())));
+    }
 
     #[test]
     fn exported_spans_attribute_lists_are_reused_and_bounded() {

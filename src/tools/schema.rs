@@ -3,6 +3,7 @@
 //! (boolean), `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `items`,
 //! `minItems`/`maxItems`. Errors name the offending field.
 
+use crate::jsonrpc;
 use serde_json::{Map, Value};
 
 /// Checks `value` against `schema`; the error names the field (`arguments.path`) and the rule.
@@ -108,13 +109,14 @@ fn check_object(schema: &Value, map: &Map<String, Value>) -> Result<(), String> 
     }
     for (name, item) in map {
         match properties.and_then(|p| p.get(name)) {
-            Some(sub) => check(sub, item).map_err(|e| format!(".{name}{e}"))?,
+            Some(sub) => check(sub, item).map_err(|e| format!(".{}{e}", jsonrpc::clip(name)))?,
             None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
                 let known: Vec<&str> = properties
                     .map(|p| p.keys().map(String::as_str).collect())
                     .unwrap_or_default();
                 return Err(format!(
-                    ".{name}: unknown property (allowed: {})",
+                    ".{}: unknown property (allowed: {})",
+                    jsonrpc::clip(name),
                     if known.is_empty() {
                         "none".to_string()
                     } else {
