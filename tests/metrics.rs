@@ -76,6 +76,29 @@ fn lenient_heads_are_read_and_an_http_0_9_line_is_answered() {
     assert_eq!(status, 400, "{head}");
 }
 
+/// With every worker held by a silent client and the queue full, a connection is
+/// answered 503 at once, with `Retry-After`.
+#[test]
+fn a_full_endpoint_answers_503_with_retry_after() {
+    let mut s = Server::start(&[]);
+    s.initialize("2025-06-18");
+    let addr = endpoint(&s);
+    // Four workers and 32 queued connections (src/http.rs). The workers start as
+    // connections wait, so the queue is filled again once they hold theirs.
+    let connect = || TcpStream::connect(&addr).expect("connect");
+    let mut silent: Vec<TcpStream> = (0..40).map(|_| connect()).collect();
+    let deadline = Instant::now() + common::TIMEOUT;
+    while threads(&s, "metrics-http-").len() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    silent.extend((0..40).map(|_| connect()));
+    let (status, head, _) = raw_http(&addr, "GET /metrics HTTP/1.1\r\n\r\n");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("\r\nRetry-After: 1"), "{head}");
+    drop(silent);
+}
+
 fn scrape(addr: &str) -> String {
     let (status, head, body) = http(addr, "GET", "/metrics");
     assert_eq!(status, 200, "{head}");
