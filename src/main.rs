@@ -113,7 +113,9 @@ fn claude_status(config: &Config) -> String {
     match config.claude.api_key {
         Some(_) => format!(
             "claude_conversation: served (API key set; model {}, {})",
-            config.claude.model, config.claude.base_url
+            config.claude.model,
+            // The URL may carry a password (`http://user:password@host`).
+            tfo_mcp::redact::redact_text(&config.claude.base_url)
         ),
         None => "claude_conversation: not served (set TELEMETRYFLOW_MCP_CLAUDE_API_KEY or ANTHROPIC_API_KEY)"
             .to_string(),

@@ -12,20 +12,22 @@ pub const REDACTED: &str = "[REDACTED]";
 
 /// Key words that make a key secret (issue 5: api_key, apikey, x-api-key,
 /// authorization, password, secret, token, cookie).
-const SECRET_WORDS: [&str; 7] = [
+const SECRET_WORDS: [&str; 9] = [
     "apikey",
     "authorization",
     "password",
     "passwd",
+    "pwd",
     "secret",
     "cookie",
+    "cookies",
     "credentials",
 ];
 
 /// Whether values under `key` are secrets. The key is split into words (at `_`,
 /// `-`, `.`, spaces and lower-to-upper case changes): it is secret when a word is
-/// one of the secret words, `api` is followed by `key`, or the last word is
-/// `token`. So `x-api-key`, `apiKey`, `access_token`, `Set-Cookie` are secret,
+/// one of the secret words, `api` or `private` is followed by `key`, or the last
+/// word is `token`. So `x-api-key`, `apiKey`, `access_token`, `Set-Cookie` are secret,
 /// while `token_count`, `max_tokens` and `input_tokens` are not.
 pub fn is_secret_key(key: &str) -> bool {
     let bytes = key.as_bytes();
@@ -52,7 +54,9 @@ pub fn is_secret_key(key: &str) -> bool {
             continue;
         }
         if is_secret_word(word)
-            || (previous.eq_ignore_ascii_case(b"api") && word.eq_ignore_ascii_case(b"key"))
+            || ((previous.eq_ignore_ascii_case(b"api")
+                || previous.eq_ignore_ascii_case(b"private"))
+                && word.eq_ignore_ascii_case(b"key"))
         {
             return true;
         }
@@ -65,7 +69,7 @@ pub fn is_secret_key(key: &str) -> bool {
 /// any of their lengths or do not start with any of their letters, and are turned
 /// away without a comparison.
 fn is_secret_word(word: &[u8]) -> bool {
-    matches!(word.len(), 6 | 8 | 11 | 13)
+    matches!(word.len(), 3 | 6 | 7 | 8 | 11 | 13)
         && matches!(word[0].to_ascii_lowercase(), b'a' | b'c' | b'p' | b's')
         && SECRET_WORDS
             .iter()
@@ -99,7 +103,23 @@ pub fn redact_value(value: &mut Value) {
 /// `sk-` keys of 20 characters or more, the credential after `Bearer ` or `Basic `,
 /// and the value of `key=value` / `"key": "value"` pairs whose key is secret.
 /// Borrows when nothing was found (the common case allocates nothing).
+///
+/// Text with `%XX` escapes (a URI, a path a client percent-encoded) is also looked at
+/// decoded: when that shows a secret, the decoded text is returned, redacted.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
+    let found = redact_plain(text);
+    if matches!(found, Cow::Owned(_)) || !text.contains('%') {
+        return found;
+    }
+    let decoded = crate::bytes::percent_decode(text).and_then(|b| String::from_utf8(b).ok());
+    match decoded.as_deref().map(redact_plain) {
+        Some(Cow::Owned(clean)) => Cow::Owned(clean),
+        _ => found,
+    }
+}
+
+/// [`redact_text`] without the look at decoded escapes.
+fn redact_plain(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     // Each pattern needs one of these bytes: one pass decides which searches can match.
     let (mut dash, mut space, mut pair) = (false, false, false);
@@ -122,7 +142,9 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         let boundary = at == 0 || !is_key_char(bytes[at - 1]);
         let anthropic =
             bytes[at + 3..].len() >= 4 && bytes[at + 3..at + 7].eq_ignore_ascii_case(b"ant-");
-        if boundary && (anthropic || end - at >= 23) {
+        // An Anthropic key glued to what comes before it (`x_sk-ant-…`, `%20sk-ant-…`)
+        // is still one when it is long: real keys are about 100 characters.
+        if (boundary && (anthropic || end - at >= 23)) || (anthropic && end - at >= 27) {
             cuts.push((at, end));
         }
         from = end.max(at + 3);
@@ -143,20 +165,36 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     while let Some(at) = pair.then(|| find_ci(bytes, b"://", from)).flatten() {
         from = at + 3;
         let authority = token_end(bytes, from, |b| !b"/?# \"'".contains(&b));
-        if let Some(userinfo) = bytes[from..authority].iter().rposition(|b| *b == b'@')
-            && let Some(colon) = bytes[from..from + userinfo].iter().position(|b| *b == b':')
-            && colon + 1 < userinfo
-        {
-            cuts.push((from + colon + 1, from + userinfo));
+        if let Some(userinfo) = bytes[from..authority].iter().rposition(|b| *b == b'@') {
+            match bytes[from..from + userinfo].iter().position(|b| *b == b':') {
+                Some(colon) if colon + 1 < userinfo => {
+                    cuts.push((from + colon + 1, from + userinfo));
+                }
+                // A user name alone that is as long as a token is one
+                // (`https://ghp_…@github.com`).
+                None if userinfo >= 16 => cuts.push((from, from + userinfo)),
+                _ => {}
+            }
         }
         from = authority;
     }
-    // `key=value`, `key: value`, `"key": "value"`.
+    // `key=value`, `key: value`, `"key": "value"`, where the whole key word around
+    // the match is secret (`AWS_SECRET_ACCESS_KEY=`, not `secretary=`).
     for key in PAIR_KEYS {
         let mut from = 0;
         while let Some(at) = pair.then(|| find_ci(bytes, key.as_bytes(), from)).flatten() {
             from = at + key.len();
-            if let Some(range) = pair_value(bytes, from) {
+            let start = bytes[..at]
+                .iter()
+                .rposition(|b| !is_key_word_char(*b))
+                .map_or(0, |i| i + 1);
+            let end = token_end(bytes, from, is_key_word_char);
+            let word = &text[start..end];
+            if !is_secret_key(word) {
+                continue;
+            }
+            let cookie = find_ci(word.as_bytes(), b"cookie", 0).is_some();
+            if let Some(range) = pair_value(bytes, end, cookie) {
                 from = range.1;
                 cuts.push(range);
             }
@@ -181,13 +219,17 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Key names whose value is cut out of `key=value` pairs in free text.
-const PAIR_KEYS: [&str; 8] = [
+/// Parts of key names that make [`redact_text`] look at the whole key word (which
+/// [`is_secret_key`] then judges) and cut its value out of `key=value` pairs.
+const PAIR_KEYS: [&str; 11] = [
     "api_key",
     "apikey",
     "api-key",
     "authorization",
     "password",
+    "passwd",
+    "pwd",
+    "private",
     "secret",
     "token",
     "cookie",
@@ -196,7 +238,7 @@ const PAIR_KEYS: [&str; 8] = [
 /// The value after a secret key at `i`: an optional closing quote, `:` or `=`,
 /// then a quoted string or a bare word. `None` when no value follows (`tokens`,
 /// `token_count`, prose) or the value is structured (`{`, `[`).
-fn pair_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
+fn pair_value(bytes: &[u8], mut i: usize, cookie: bool) -> Option<(usize, usize)> {
     if matches!(bytes.get(i), Some(b'"' | b'\'')) {
         i += 1;
     }
@@ -232,12 +274,30 @@ fn pair_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
                     return Some((i, end));
                 }
             }
+            if cookie {
+                // `Cookie: a=1; sid=x`: every cookie of the header goes.
+                let end = token_end(bytes, i, |b| !matches!(b, b'"' | b'\'' | b'\n' | b'\r'));
+                return Some((i, end));
+            }
             let end = token_end(bytes, i, |b| {
                 !matches!(
                     b,
                     b' ' | b',' | b';' | b'&' | b'}' | b']' | b'"' | b'\'' | b'\n'
                 )
             });
+            // `Authorization: Token xyz`, `Api-Token xyz`: a scheme word of any name
+            // and the credential after it.
+            let word = &bytes[i..end];
+            if (2..=24).contains(&word.len())
+                && word.iter().all(|b| b.is_ascii_alphabetic() || *b == b'-')
+                && bytes.get(end) == Some(&b' ')
+            {
+                let start = end + bytes[end..].iter().take_while(|b| **b == b' ').count();
+                let credential = token_end(bytes, start, is_credential_char);
+                if credential > start {
+                    return Some((i, credential));
+                }
+            }
             (end > i).then_some((i, end))
         }
     }
@@ -270,6 +330,11 @@ fn token_end(bytes: &[u8], start: usize, part: impl Fn(u8) -> bool) -> usize {
         end += 1;
     }
     end
+}
+
+/// What a key name is made of (`X-Api-Key`, `db.password`, `AWS_SECRET_ACCESS_KEY`).
+fn is_key_word_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
 }
 
 fn is_key_char(b: u8) -> bool {
@@ -373,7 +438,10 @@ mod tests {
             "refreshToken",
             "cookie",
             "Set-Cookie",
+            "Cookies",
             "credentials",
+            "pwd",
+            "private_key",
         ];
         for key in secret {
             assert!(is_secret_key(key), "{key} is secret");
@@ -463,6 +531,42 @@ mod tests {
                 "http://otlp:4318/v1/traces and http://a@b",
                 "http://otlp:4318/v1/traces and http://a@b",
             ),
+            // A long user name alone is a token.
+            (
+                "https://ghp_abcdefghijklmnop1234@github.com/x",
+                "https://[REDACTED]@github.com/x",
+            ),
+            // Anthropic keys glued to a word.
+            ("x_sk-ant-api03-ABCDEFGHIJKLMNOPQRST", "x_[REDACTED]"),
+            ("a%20sk-ant-api03-ABCDEFGHIJKLMNOPQRST", "a%20[REDACTED]"),
+            // Any scheme after `Authorization`, every cookie of a header.
+            (
+                "Authorization: Token W19SECRET",
+                "Authorization: [REDACTED]",
+            ),
+            (
+                "authorization: Api-Token dt0c01.supersecretDT",
+                "authorization: [REDACTED]",
+            ),
+            ("Cookie: a=1; sid=X3bSECRET", "Cookie: [REDACTED]"),
+            // The whole key word decides.
+            (
+                "AWS_SECRET_ACCESS_KEY=abc123",
+                "AWS_SECRET_ACCESS_KEY=[REDACTED]",
+            ),
+            ("passwd=hunter2 pwd=x", "passwd=[REDACTED] pwd=[REDACTED]"),
+            ("private_key=abc", "private_key=[REDACTED]"),
+            ("secretary=bob tokens=5", "secretary=bob tokens=5"),
+            // Percent-encoded secrets are shown decoded, redacted.
+            (
+                "file:///tmp/a%20Bearer%20abcdefgh12",
+                "file:///tmp/a Bearer [REDACTED]",
+            ),
+            (
+                "file:///tmp/password%3Dhunter2",
+                "file:///tmp/password=[REDACTED]",
+            ),
+            ("50%25 off, 100%", "50%25 off, 100%"),
         ];
         for (input, want) in cases {
             assert_eq!(redact_text(input), want, "{input}");

@@ -438,6 +438,32 @@ fn overload_exhausts_the_retries_into_an_actionable_error() {
     );
 }
 
+/// An API error message that quotes the key it was sent (a proxy might) reaches
+/// the client and the records without it, whatever the key looks like.
+#[test]
+fn an_error_quoting_the_key_does_not_pass_it_on() {
+    let key = "plain-proxy-credential-0123456789";
+    let echo = format!(
+        "invalid x-api-key: {key}; also sk-ant-api03-{}",
+        "Z".repeat(40)
+    );
+    let api = FakeApi::start(
+        key,
+        vec![Reply::error(401, "authentication_error", &echo, &[])],
+    );
+    let mut s = Session::start(&api, key, &[]);
+    let (response, _) = s.call(1, json!({"message": "Hi"}), None);
+    assert!(is_error(&response), "{response}");
+    let answer = text(&response);
+    assert!(answer.contains("invalid x-api-key: [REDACTED]"), "{answer}");
+    assert!(
+        !answer.contains(key) && !answer.contains("ZZZZ"),
+        "{answer}"
+    );
+    let out = s.finish();
+    assert!(!out.stderr.contains(key), "the key reached the records");
+}
+
 #[test]
 fn a_refused_key_is_critical_and_not_retried() {
     let api = FakeApi::start(KEY, vec![]);

@@ -275,3 +275,35 @@ fn settings_from_a_file_reach_the_running_server() {
         s.stderr()
     );
 }
+
+/// `validate` and `info` name the Claude endpoint without the password a URL may
+/// carry, and a config line whose key is not a key (`NAME: value # x=1`) is quoted
+/// redacted.
+#[test]
+fn secrets_in_urls_and_unknown_lines_are_not_printed() {
+    let env = [
+        (
+            "TELEMETRYFLOW_MCP_CLAUDE_API_KEY",
+            "sk-ant-api03-validate-test-key",
+        ),
+        (
+            "TELEMETRYFLOW_MCP_CLAUDE_BASE_URL",
+            "http://u:cbSECRETpass@127.0.0.1:1",
+        ),
+    ];
+    for command in ["validate", "info"] {
+        let o = run(&[command], &env);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(!out.contains("cbSECRETpass"), "{command}:\n{out}");
+        assert!(!out.contains("validate-test-key"), "{command}:\n{out}");
+    }
+    let file = temp_file(
+        "colon.env",
+        "ANTHROPIC_API_KEY: sk-ant-api03-CFSECRETCFSECRET # old=1\n",
+    );
+    let o = run(&["validate", "--config", &file.to_string_lossy()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unknown key"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("CFSECRET"), "{}", stderr(&o));
+}

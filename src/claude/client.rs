@@ -227,7 +227,10 @@ impl Client {
             );
             let should = header("x-should-retry");
             let bytes = read_error_body(&mut response);
-            let (error, spend_cap) = api_error(status, &bytes, request_id, hint);
+            let (mut error, spend_cap) = api_error(status, &bytes, request_id, hint);
+            if let Error::Api { message, .. } = &mut error {
+                *message = self.api_key.scrub(message).into_owned();
+            }
             return Err((
                 error,
                 retry::should_retry(status, should.as_deref(), spend_cap),
@@ -347,9 +350,22 @@ impl Client {
         if (200..300).contains(&status) {
             Ok(started.elapsed())
         } else {
-            Err(api_error(status, &bytes, request_id, None).0.to_string())
+            let error = api_error(status, &bytes, request_id, None).0.to_string();
+            Err(self.api_key.scrub(&error).into_owned())
         }
     }
+}
+
+/// The longest error message of the API's kept, in bytes.
+const MAX_API_TEXT: usize = 1024;
+
+/// An error message the API sent: it may quote what the API was sent, and it goes
+/// to the MCP client, the health report and the records, so secret-looking text is
+/// cut out and its length bounded (the configured key is also scrubbed by the
+/// client that holds it).
+pub(super) fn api_text(message: &str) -> String {
+    let message = crate::redact::redact_text(message);
+    crate::redact::truncate(&message, MAX_API_TEXT).into_owned()
 }
 
 /// A short body (an error envelope or the models list), read up to `MAX_ERROR_BODY`.
@@ -383,7 +399,7 @@ fn api_error(
     let (kind, message, spend_cap) = match error {
         Some(e) => (
             ApiErrorType::parse(e["type"].as_str().unwrap_or_default()),
-            e["message"].as_str().unwrap_or_default().to_string(),
+            api_text(e["message"].as_str().unwrap_or_default()),
             e["details"]["error_code"] == "enforced_spend_limit_reached",
         ),
         None => {

@@ -240,10 +240,9 @@ impl Accumulator {
                 let kind = ApiErrorType::parse(data["error"]["type"].as_str().unwrap_or_default());
                 return Err(Error::Api {
                     status: kind.status(),
-                    message: data["error"]["message"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
+                    message: super::client::api_text(
+                        data["error"]["message"].as_str().unwrap_or_default(),
+                    ),
                     kind,
                     request_id: request_id.clone(),
                     retry_after: None,

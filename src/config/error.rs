@@ -100,7 +100,9 @@ impl fmt::Display for ConfigError {
                 origin,
                 suggestion,
             } => {
-                write!(f, "config: unknown key {} ({origin})", printable(key))?;
+                // A line without `=` is all key: it may be `NAME: secret`.
+                let key = crate::redact::redact_text(&printable(key)).into_owned();
+                write!(f, "config: unknown key {key} ({origin})")?;
                 match suggestion {
                     Some(known) => write!(f, "; did you mean {known}?"),
                     None => Ok(()),

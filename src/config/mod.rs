@@ -261,6 +261,17 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// `text` with every copy of the secret replaced by `[REDACTED]`, whatever it
+    /// looks like (a peer may quote what it was sent). Secrets shorter than 8 bytes
+    /// are left to the patterns of `redact`: they would cut ordinary words.
+    pub fn scrub<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.0.len() >= 8 && text.contains(self.0.as_str()) {
+            std::borrow::Cow::Owned(text.replace(self.0.as_str(), REDACTED))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
 }
 
 impl fmt::Debug for Secret {

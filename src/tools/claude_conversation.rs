@@ -208,6 +208,8 @@ impl Drop for Busy<'_> {
 
 /// What went wrong and what to do about it, for the model or the person reading.
 fn failure_message(failure: &Failure, base_url: &str) -> String {
+    // The configured URL may carry a password (`http://user:password@host`).
+    let base_url = crate::redact::redact_text(base_url);
     let error = &failure.error;
     let retried = match failure.retries {
         0 => "not retried".to_string(),
