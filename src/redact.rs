@@ -376,6 +376,24 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len()))
 }
 
+/// `text` kept whole up to `max` bytes; longer, its first and last `max / 2` bytes
+/// (at character boundaries) around `…`: for a path, both where it starts and the
+/// file it names.
+pub fn elide_middle(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut head = max / 2;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - max / 2;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    Cow::Owned(format!("{}…{}", &text[..head], &text[tail..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +593,13 @@ mod tests {
             matches!(redact_text("plain text"), Cow::Borrowed(_)),
             "clean text is not copied"
         );
+    }
+
+    #[test]
+    fn eliding_keeps_both_ends_and_char_boundaries() {
+        assert_eq!(elide_middle("/a/b", 4), "/a/b");
+        assert_eq!(elide_middle("/abcdef/file", 6), "/ab…ile");
+        assert_eq!(elide_middle("ééééé", 4), "é…é");
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub async fn send_message(
         // The client's text (a model id in form only), for records: redacted.
         model: crate::redact::redact_text(&request.model).into_owned(),
         // Its metric label: a client's text never becomes one (it could hold a
-        // secret), so only the configured model is named; the API's own name for
-        // the model it served replaces it once it answered.
+        // secret). The configured model keeps its name (successes and failures in
+        // the same series); another model is `other` until the API names the model
+        // it served.
         label: if request.model == claude.default_model {
             request.model.clone()
         } else {
@@ -179,7 +180,7 @@ impl Pending<'_> {
                     span.add_event("claude.response.received", Vec::new);
                     span.set_ok();
                 }
-                if super::is_model_id(&response.model) {
+                if self.label == OTHER_MODEL && super::is_model_id(&response.model) {
                     self.label = crate::redact::redact_text(&response.model).into_owned();
                 }
                 self.metrics.record_claude_request(

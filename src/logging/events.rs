@@ -14,8 +14,9 @@ use std::time::Duration;
 /// Longest `mcp_params` written, in bytes.
 pub const MAX_PARAMS: usize = 1024;
 
-/// "MCP request received" at debug level with `mcp_method` and `mcp_params`
-/// (redacted, clipped to [`MAX_PARAMS`]). Nothing is built when debug is off.
+/// "MCP request received" at debug level with `mcp_method` (clipped, as client
+/// text is) and `mcp_params` (redacted, clipped to [`MAX_PARAMS`]). Nothing is
+/// built when debug is off.
 pub fn request_received(method: &str, params: Option<&Map<String, Value>>) {
     if log::Level::Debug > log::max_level() {
         return;
@@ -26,7 +27,7 @@ pub fn request_received(method: &str, params: Option<&Map<String, Value>>) {
         redact::truncate(&value.to_string(), MAX_PARAMS).into_owned()
     });
     log::debug!(
-        mcp_method = method,
+        mcp_method = crate::jsonrpc::clip(method).as_str(),
         mcp_params = params.as_str();
         "MCP request received"
     );

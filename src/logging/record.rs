@@ -327,8 +327,9 @@ impl<'kvs> VisitSource<'kvs> for Visitor<'kvs> {
 
 /// Longest string field or formatted message a record keeps, in bytes; longer text
 /// is cut with a note of its size. Client text is clipped where it is logged
-/// (`jsonrpc::clip`); this holds for a place that forgot.
-const MAX_TEXT: usize = 4096;
+/// (`jsonrpc::clip`); this holds for a place that forgot. Roomy enough for the
+/// operator's own text (the start record lists every changed setting).
+const MAX_TEXT: usize = 16 * 1024;
 
 /// `text` cut to [`MAX_TEXT`].
 fn bounded(text: Cow<'_, str>) -> Cow<'_, str> {
@@ -533,7 +534,7 @@ mod tests {
 
     #[test]
     fn long_fields_and_messages_are_cut() {
-        let long = "é".repeat(5000);
+        let long = "é".repeat(10_000);
         let literal = Entry::literal(
             log::Level::Info,
             "tfo_mcp::test",
@@ -554,7 +555,7 @@ mod tests {
             let v: Value = serde_json::from_str(&line).expect("valid JSON");
             let text = v["text"].as_str().expect("text");
             assert!(
-                text.len() < MAX_TEXT + 32 && text.ends_with("(10000 bytes)"),
+                text.len() < MAX_TEXT + 32 && text.ends_with("(20000 bytes)"),
                 "{text}"
             );
             let message = v["message"].as_str().expect("message");

@@ -139,7 +139,7 @@ impl Server {
                     Some((span.context().trace_id, span.context().span_id)),
                 ));
                 logging::scope(Some(&log_context), || {
-                    logging::request_received(&jsonrpc::clip(&method), request.params.as_ref());
+                    logging::request_received(&method, request.params.as_ref());
                     let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         self.request(request, in_batch, &mut span)
                     }));
@@ -484,10 +484,16 @@ impl Server {
                 .obs
                 .tracer
                 .start_child("mcp.tool.call", SpanKind::Internal, parent);
-        // The name is the client's text until the tool is found: clipped.
-        let shown = || AttrValue::text(&jsonrpc::clip(name));
-        span.set_with("mcp.tool.name", shown);
-        span.set_with("gen_ai.tool.name", shown);
+        let tool = self.tools().get(name);
+        if span.is_recording() {
+            // A tool's own name, or the client's text for a name no tool has: clipped.
+            let shown = match tool {
+                Some(tool) => AttrValue::from(tool.name),
+                None => AttrValue::text(&jsonrpc::clip(name)),
+            };
+            span.set("mcp.tool.name", shown.clone());
+            span.set("gen_ai.tool.name", shown);
+        }
         span.set("gen_ai.operation.name", "execute_tool");
         span.set_with("mcp.session.id", || {
             AttrValue::text(&self.services.session_id)
@@ -498,7 +504,6 @@ impl Server {
         // Refused calls count as failed calls of the tool, or of `__unknown__` for a
         // name no tool has: a client's text never becomes a label (it could hold a
         // secret, and a flood of names would push the real tools out of the series cap).
-        let tool = self.tools().get(name);
         let refuse = |mut span: Span, e: RpcError| {
             span.record_error(error_type(e.code), &error_text(&e.message));
             span.end();

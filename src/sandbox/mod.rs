@@ -128,9 +128,13 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path_rule = "refused by the path policy";
-        // A path is the client's text: quoted redacted and clipped, whatever its length
-        // (escapes can make a 4,096-byte path five times longer).
-        let q = |path: &str| format!("{:?}", crate::jsonrpc::clip(path));
+        // A path is the client's text: quoted redacted, and past 512 bytes once quoted
+        // (escapes can make a 4,096-byte path five times longer) its middle is left
+        // out; both ends stay, where it starts and the file it names.
+        let q = |path: &str| {
+            let quoted = format!("{:?}", crate::redact::redact_text(path));
+            crate::redact::elide_middle(&quoted, 512).into_owned()
+        };
         match self {
             Refusal::Nul => write!(f, "{path_rule}: the path contains a NUL byte"),
             Refusal::Empty => write!(f, "{path_rule}: the path is empty"),
