@@ -107,32 +107,34 @@ pub fn redact_value(value: &mut Value) {
 /// Text with `%XX` escapes (a URI, a path a client percent-encoded) is also looked at
 /// decoded: when that shows a secret, the decoded text is returned, redacted.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
-    let found = redact_plain(text);
-    if matches!(found, Cow::Owned(_)) || !text.contains('%') {
+    let (found, escaped) = redact_plain(text);
+    if matches!(found, Cow::Owned(_)) || !escaped {
         return found;
     }
     let decoded = crate::bytes::percent_decode(text).and_then(|b| String::from_utf8(b).ok());
-    match decoded.as_deref().map(redact_plain) {
+    match decoded.as_deref().map(|decoded| redact_plain(decoded).0) {
         Some(Cow::Owned(clean)) => Cow::Owned(clean),
         _ => found,
     }
 }
 
-/// [`redact_text`] without the look at decoded escapes.
-fn redact_plain(text: &str) -> Cow<'_, str> {
+/// [`redact_text`] without the look at decoded escapes; also whether `text` has a `%`.
+fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
     let bytes = text.as_bytes();
-    // Each pattern needs one of these bytes: one pass decides which searches can match.
-    let (mut dash, mut space, mut pair) = (false, false, false);
+    // Each pattern needs one of these bytes: one pass decides which searches can match
+    // (and whether the text has escapes to look behind).
+    let (mut dash, mut space, mut pair, mut escaped) = (false, false, false, false);
     for b in bytes {
         match b {
             b'-' => dash = true,
             b' ' => space = true,
             b':' | b'=' => pair = true,
+            b'%' => escaped = true,
             _ => {}
         }
     }
     if !(dash || space || pair) {
-        return Cow::Borrowed(text);
+        return (Cow::Borrowed(text), escaped);
     }
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     // `sk-...` keys.
@@ -201,7 +203,7 @@ fn redact_plain(text: &str) -> Cow<'_, str> {
         }
     }
     if cuts.is_empty() {
-        return Cow::Borrowed(text);
+        return (Cow::Borrowed(text), escaped);
     }
     cuts.sort_unstable();
     let mut out = String::with_capacity(text.len());
@@ -216,7 +218,7 @@ fn redact_plain(text: &str) -> Cow<'_, str> {
         pos = end;
     }
     out.push_str(&text[pos..]);
-    Cow::Owned(out)
+    (Cow::Owned(out), escaped)
 }
 
 /// Parts of key names that make [`redact_text`] look at the whole key word (which

@@ -46,13 +46,14 @@ fn cut(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// `value` with its text cut ([`cut`]).
-fn bounded(value: Value) -> Value {
-    match value {
-        Value::Str(Text::Owned(text)) if text.len() > MAX_TEXT + NOTE => {
-            Value::Str(Text::Owned(cut(&text).into_owned()))
-        }
-        value => value,
+/// `value` with its text cut ([`cut`]); looked at in place (it is set for every
+/// attribute of every span).
+#[inline]
+fn bound(value: &mut Value) {
+    if let Value::Str(Text::Owned(text)) = value
+        && text.len() > MAX_TEXT + NOTE
+    {
+        *text = cut(text).into_owned();
     }
 }
 /// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
@@ -417,13 +418,8 @@ impl Span {
                 rec.data.dropped_events_count += 1;
                 return;
             }
-            let attributes = attributes()
-                .into_iter()
-                .map(|kv| KeyValue {
-                    key: kv.key,
-                    value: bounded(kv.value),
-                })
-                .collect();
+            let mut attributes = attributes();
+            attributes.iter_mut().for_each(|kv| bound(&mut kv.value));
             rec.data.events.push(Event {
                 time_unix_nano: rec.now(),
                 name: Cow::Borrowed(name),
@@ -544,8 +540,8 @@ impl Drop for Span {
 }
 
 impl Recording {
-    fn set(&mut self, key: Cow<'static, str>, value: Value) {
-        let value = bounded(value);
+    fn set(&mut self, key: Cow<'static, str>, mut value: Value) {
+        bound(&mut value);
         // Keys are mostly the same static strings: equal lengths and addresses settle
         // it without comparing bytes, and most keys differ in length.
         let same = |kv: &&mut KeyValue| {
