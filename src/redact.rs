@@ -241,7 +241,11 @@ const PAIR_KEYS: [&str; 11] = [
 /// then a quoted string or a bare word. `None` when no value follows (`tokens`,
 /// `token_count`, prose) or the value is structured (`{`, `[`).
 fn pair_value(bytes: &[u8], mut i: usize, cookie: bool) -> Option<(usize, usize)> {
-    if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+    // JSON inside a JSON string quotes with `\"`.
+    let escaped_quote = |i: usize| bytes.get(i..i + 2) == Some(b"\\\"");
+    if escaped_quote(i) {
+        i += 2;
+    } else if matches!(bytes.get(i), Some(b'"' | b'\'')) {
         i += 1;
     }
     while bytes.get(i) == Some(&b' ') {
@@ -253,6 +257,14 @@ fn pair_value(bytes: &[u8], mut i: usize, cookie: bool) -> Option<(usize, usize)
     i += 1;
     while bytes.get(i) == Some(&b' ') {
         i += 1;
+    }
+    if escaped_quote(i) {
+        let start = i + 2;
+        let end = bytes[start..]
+            .windows(2)
+            .position(|w| w == b"\\\"")
+            .map_or(bytes.len(), |n| start + n);
+        return (end > start).then_some((start, end));
     }
     match bytes.get(i)? {
         quote @ (b'"' | b'\'') => {
@@ -587,6 +599,11 @@ mod tests {
                 "file:///tmp/password=[REDACTED]",
             ),
             ("50%25 off, 100%", "50%25 off, 100%"),
+            // JSON inside a JSON string.
+            (
+                r#"{"p":"{\"api_key\":\"ESCSECRET10\",\"n\":1}"}"#,
+                r#"{"p":"{\"api_key\":\"[REDACTED]\",\"n\":1}"}"#,
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(redact_text(input), want, "{input}");

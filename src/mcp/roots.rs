@@ -63,13 +63,23 @@ impl Server {
 }
 
 /// The directories of a `ListRootsResult`: `file://` URIs only (others are skipped).
+/// Most roots of a client's `roots/list` that are used (each is resolved on the
+/// file system); the rest are left out, with one warning.
+const MAX_ROOTS: usize = 256;
+/// Most skipped roots named one by one in the records; the rest are counted.
+const NAMED_SKIPS: usize = 8;
+
 fn client_dirs(result: &Value) -> Result<Vec<PathBuf>, String> {
     let roots = result
         .get("roots")
         .and_then(Value::as_array)
         .ok_or("`roots` is not an array")?;
+    if roots.len() > MAX_ROOTS {
+        log::warn!(count = roots.len(), used = MAX_ROOTS; "the client's roots/list names more roots than are used; the rest are left out");
+    }
     let mut dirs = Vec::new();
-    for root in roots {
+    let mut skipped = 0usize;
+    for root in roots.iter().take(MAX_ROOTS) {
         let uri = root
             .get("uri")
             .and_then(Value::as_str)
@@ -77,9 +87,15 @@ fn client_dirs(result: &Value) -> Result<Vec<PathBuf>, String> {
         match path_from_file_uri(uri) {
             Some(path) => dirs.push(path),
             None => {
-                log::warn!(uri = crate::jsonrpc::clip(uri).as_str(); "client root is not a local file:// URI; skipped")
+                skipped += 1;
+                if skipped <= NAMED_SKIPS {
+                    log::warn!(uri = crate::jsonrpc::clip(uri).as_str(); "client root is not a local file:// URI; skipped");
+                }
             }
         }
+    }
+    if skipped > NAMED_SKIPS {
+        log::warn!(count = skipped - NAMED_SKIPS; "more client roots are not local file:// URIs; skipped");
     }
     Ok(dirs)
 }
@@ -98,5 +114,18 @@ mod tests {
         assert_eq!(client_dirs(&json!({"roots": []})), Ok(vec![]));
         assert!(client_dirs(&json!({})).is_err());
         assert!(client_dirs(&json!({"roots": [{"name": "no uri"}]})).is_err());
+    }
+
+    #[test]
+    fn a_long_roots_list_is_cut() {
+        let roots: Vec<Value> = (0..MAX_ROOTS + 50)
+            .map(|i| json!({"uri": format!("file:///r{i}")}))
+            .collect();
+        let dirs = client_dirs(&json!({ "roots": roots })).expect("valid");
+        assert_eq!(dirs.len(), MAX_ROOTS);
+        assert_eq!(
+            dirs[MAX_ROOTS - 1],
+            PathBuf::from(format!("/r{}", MAX_ROOTS - 1))
+        );
     }
 }
