@@ -163,11 +163,20 @@ impl RpcError {
 /// Client-supplied text quoted in an error message, cut to a readable length.
 pub fn clip(text: &str) -> String {
     const MAX: usize = 128;
+    // Only the start is shown: redaction looks at a window of it (a secret that
+    // begins in the part shown begins inside the window too), not at megabytes.
+    const WINDOW: usize = 2048;
+    let size = text.len();
+    let mut window = text.len().min(WINDOW);
+    while !text.is_char_boundary(window) {
+        window -= 1;
+    }
     // Quoted client text leaves the process in errors, spans and logs: no secrets.
-    let text = &*crate::redact::redact_text(text);
-    match text.char_indices().nth(MAX) {
-        None => text.to_string(),
-        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+    let shown = &*crate::redact::redact_text(&text[..window]);
+    match shown.char_indices().nth(MAX) {
+        None if window == size => shown.to_string(),
+        None => format!("{shown}… ({size} bytes)"),
+        Some((cut, _)) => format!("{}… ({size} bytes)", &shown[..cut]),
     }
 }
 
@@ -652,6 +661,14 @@ mod tests {
         assert_eq!(clip("short"), "short");
         let long = "é".repeat(200);
         assert_eq!(clip(&long), format!("{}… (400 bytes)", "é".repeat(128)));
+        // Redaction looks at the start only; the size is the text's own.
+        let key = format!("sk-ant-api03-{} and more", "k".repeat(3000));
+        assert_eq!(clip(&key), "[REDACTED]… (3022 bytes)");
+        let secret = format!("password={} {}", "p".repeat(100), "x".repeat(1_000_000));
+        assert_eq!(
+            clip(&secret),
+            format!("password=[REDACTED] {}… (1000110 bytes)", "x".repeat(108))
+        );
     }
 
     use serde::ser::SerializeMap;

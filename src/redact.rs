@@ -180,8 +180,9 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
         }
         from = authority;
     }
-    // `key=value`, `key: value`, `"key": "value"`, where the whole key word around
-    // the match is secret (`AWS_SECRET_ACCESS_KEY=`, not `secretary=`).
+    let mut looks_inside = 16usize;
+    // `key=value`, `key: value`, `"key": "value"`, where the key ends with a match or
+    // its whole word is secret (`AWS_SECRET_ACCESS_KEY=`, not `secretary=`).
     for key in PAIR_KEYS {
         let mut from = 0;
         while let Some(at) = pair.then(|| find_ci(bytes, key.as_bytes(), from)).flatten() {
@@ -192,12 +193,29 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
                 .map_or(0, |i| i + 1);
             let end = token_end(bytes, from, is_key_word_char);
             let word = &text[start..end];
-            if !is_secret_key(word) {
+            // A key that ends with the match is secret whatever comes before it
+            // (`dbpassword`, `accesstoken`); one that goes on is judged whole.
+            let judged = end > from;
+            if judged && !is_secret_key(word) {
                 continue;
             }
-            let cookie = find_ci(word.as_bytes(), b"cookie", 0).is_some();
-            if let Some(range) = pair_value(bytes, end, cookie) {
-                from = range.1;
+            let kind = if find_ci(word.as_bytes(), b"cookie", 0).is_some() {
+                PairKind::Cookie
+            } else if find_ci(word.as_bytes(), b"authorization", 0).is_some() {
+                PairKind::Authorization
+            } else {
+                PairKind::Plain
+            };
+            // A value can swallow a real key (`x_cookieV1: Cookie: v`, a cookie
+            // header's pairs): the search goes on inside the first values. Past
+            // those it goes on behind each value, so that every byte is looked at
+            // about once whatever the text.
+            if let Some(range) = pair_value(bytes, end, kind) {
+                if looks_inside > 0 {
+                    looks_inside -= 1;
+                } else {
+                    from = range.1;
+                }
                 cuts.push(range);
             }
         }
@@ -240,7 +258,18 @@ const PAIR_KEYS: [&str; 11] = [
 /// The value after a secret key at `i`: an optional closing quote, `:` or `=`,
 /// then a quoted string or a bare word. `None` when no value follows (`tokens`,
 /// `token_count`, prose) or the value is structured (`{`, `[`).
-fn pair_value(bytes: &[u8], mut i: usize, cookie: bool) -> Option<(usize, usize)> {
+/// What a secret key's value is made of, beyond one word.
+#[derive(Clone, Copy, PartialEq)]
+enum PairKind {
+    /// One word or a quoted string.
+    Plain,
+    /// `a=1; sid=x`: every `name=value` of the header.
+    Cookie,
+    /// An auth scheme of any name and the credential after it (`Token xyz`).
+    Authorization,
+}
+
+fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usize)> {
     // JSON inside a JSON string quotes with `\"`.
     let escaped_quote = |i: usize| bytes.get(i..i + 2) == Some(b"\\\"");
     if escaped_quote(i) {
@@ -288,21 +317,35 @@ fn pair_value(bytes: &[u8], mut i: usize, cookie: bool) -> Option<(usize, usize)
                     return Some((i, end));
                 }
             }
-            if cookie {
-                // `Cookie: a=1; sid=x`: every cookie of the header goes.
-                let end = token_end(bytes, i, |b| !matches!(b, b'"' | b'\'' | b'\n' | b'\r'));
-                return Some((i, end));
+            let value_end = |from: usize| {
+                token_end(bytes, from, |b| {
+                    !matches!(
+                        b,
+                        b' ' | b',' | b';' | b'&' | b'}' | b']' | b'"' | b'\'' | b'\n'
+                    )
+                })
+            };
+            let mut end = value_end(i);
+            if kind == PairKind::Cookie {
+                // `Cookie: a=1; sid=x`: the `name=value` pairs after the first go too.
+                loop {
+                    let next = end
+                        + bytes[end..]
+                            .iter()
+                            .take_while(|b| matches!(b, b';' | b' '))
+                            .count();
+                    let name = token_end(bytes, next, is_key_char);
+                    if next == end || name == next || bytes.get(name) != Some(&b'=') {
+                        break;
+                    }
+                    end = value_end(name + 1);
+                }
             }
-            let end = token_end(bytes, i, |b| {
-                !matches!(
-                    b,
-                    b' ' | b',' | b';' | b'&' | b'}' | b']' | b'"' | b'\'' | b'\n'
-                )
-            });
             // `Authorization: Token xyz`, `Api-Token xyz`: a scheme word of any name
             // and the credential after it.
             let word = &bytes[i..end];
-            if (2..=24).contains(&word.len())
+            if kind == PairKind::Authorization
+                && (2..=24).contains(&word.len())
                 && word.iter().all(|b| b.is_ascii_alphabetic() || *b == b'-')
                 && bytes.get(end) == Some(&b' ')
             {
@@ -589,6 +632,10 @@ mod tests {
             ("passwd=hunter2 pwd=x", "passwd=[REDACTED] pwd=[REDACTED]"),
             ("private_key=abc", "private_key=[REDACTED]"),
             ("secretary=bob tokens=5", "secretary=bob tokens=5"),
+            (
+                "dbpassword=x accesstoken=y",
+                "dbpassword=[REDACTED] accesstoken=[REDACTED]",
+            ),
             // Percent-encoded secrets are shown decoded, redacted.
             (
                 "file:///tmp/a%20Bearer%20abcdefgh12",
