@@ -362,8 +362,9 @@ enum Head<'a> {
 
 /// Tells, read after read, when the bytes so far are worth [`read_head`]: the request
 /// line is whole and refused, or the blank line that ends the head has come. Each
-/// byte is looked at about once, however the head is cut into reads (re-reading the
-/// whole head after each one cost 120 ms of CPU for 8 kB sent a byte at a time).
+/// byte is looked at about once, however the head is cut into reads: 8 kB of short
+/// header lines fed a byte at a time take 56-63 µs here, against 154 ms for
+/// [`read_head`] after every byte (measured with a throwaway test, release build).
 #[derive(Debug, Default)]
 struct HeadScan {
     /// Where the LF that ends the (valid) request line is, once found.
@@ -377,7 +378,7 @@ impl HeadScan {
         let line_end = match self.line_end {
             Some(end) => end,
             None => {
-                let Some(start) = head.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
+                let Some(start) = request_start(head) else {
                     return false;
                 };
                 let from = self.searched.max(start);
@@ -409,7 +410,7 @@ impl HeadScan {
 /// Reads a request head as RFC 9112 (section 2.2) lets a server: empty lines before
 /// the request line are skipped, and a bare LF ends a line as CRLF does.
 fn read_head(head: &[u8]) -> Head<'_> {
-    let Some(start) = head.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
+    let Some(start) = request_start(head) else {
         return Head::Partial;
     };
     let mut lines = Lines(&head[start..]);
@@ -441,6 +442,12 @@ fn read_head(head: &[u8]) -> Head<'_> {
             accept = Some(value.trim());
         }
     }
+}
+
+/// Where the request line starts: empty lines before it are skipped (RFC 9112
+/// section 2.2).
+fn request_start(head: &[u8]) -> Option<usize> {
+    head.iter().position(|b| !matches!(b, b'\r' | b'\n'))
 }
 
 /// The method and target of an HTTP/1.0 or 1.1 request line.

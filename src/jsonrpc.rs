@@ -167,10 +167,7 @@ pub fn clip(text: &str) -> String {
     // begins in the part shown begins inside the window too), not at megabytes.
     const WINDOW: usize = 2048;
     let size = text.len();
-    let mut window = text.len().min(WINDOW);
-    while !text.is_char_boundary(window) {
-        window -= 1;
-    }
+    let window = text.floor_char_boundary(WINDOW);
     // Quoted client text leaves the process in errors, spans and logs: no secrets.
     let shown = &*crate::redact::redact_text(&text[..window]);
     match shown.char_indices().nth(MAX) {

@@ -255,9 +255,6 @@ const PAIR_KEYS: [&str; 11] = [
     "cookie",
 ];
 
-/// The value after a secret key at `i`: an optional closing quote, `:` or `=`,
-/// then a quoted string or a bare word. `None` when no value follows (`tokens`,
-/// `token_count`, prose) or the value is structured (`{`, `[`).
 /// What a secret key's value is made of, beyond one word.
 #[derive(Clone, Copy, PartialEq)]
 enum PairKind {
@@ -269,6 +266,9 @@ enum PairKind {
     Authorization,
 }
 
+/// The value after a secret key at `i`: an optional closing quote (or `\"`), `:` or
+/// `=`, then a quoted string or a bare word (more for `kind`). `None` when no value
+/// follows (`tokens`, `token_count`, prose) or the value is structured (`{`, `[`).
 fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usize)> {
     // JSON inside a JSON string quotes with `\"`.
     let escaped_quote = |i: usize| bytes.get(i..i + 2) == Some(b"\\\"");
@@ -391,7 +391,7 @@ fn token_end(bytes: &[u8], start: usize, part: impl Fn(u8) -> bool) -> usize {
 
 /// What a key name is made of (`X-Api-Key`, `db.password`, `AWS_SECRET_ACCESS_KEY`).
 fn is_key_word_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+    is_key_char(b) || b == b'.'
 }
 
 fn is_key_char(b: u8) -> bool {
@@ -426,10 +426,7 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
     }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = text.floor_char_boundary(max);
     Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len()))
 }
 
@@ -440,14 +437,8 @@ pub fn elide_middle(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
     }
-    let mut head = max / 2;
-    while !text.is_char_boundary(head) {
-        head -= 1;
-    }
-    let mut tail = text.len() - max / 2;
-    while !text.is_char_boundary(tail) {
-        tail += 1;
-    }
+    let head = text.floor_char_boundary(max / 2);
+    let tail = text.ceil_char_boundary(text.len() - max / 2);
     Cow::Owned(format!("{}…{}", &text[..head], &text[tail..]))
 }
 

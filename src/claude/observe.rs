@@ -42,11 +42,7 @@ pub async fn send_message(
         // secret). The configured model keeps its name (successes and failures in
         // the same series); another model is `other` until the API names the model
         // it served.
-        label: if request.model == claude.default_model {
-            request.model.clone()
-        } else {
-            OTHER_MODEL.to_string()
-        },
+        label: (request.model == claude.default_model).then(|| request.model.clone()),
         message_count: request.messages.len(),
         conversation_id,
         started: Instant::now(),
@@ -109,7 +105,9 @@ struct Pending<'a> {
     metrics: &'a Metrics,
     errors: &'a ErrorTracker,
     model: String,
-    label: String,
+    /// The `model` label once known: the configured model, or the model the API
+    /// said it served; `other` until then.
+    label: Option<String>,
     message_count: usize,
     conversation_id: &'a str,
     started: Instant,
@@ -117,6 +115,10 @@ struct Pending<'a> {
 }
 
 impl Pending<'_> {
+    fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(OTHER_MODEL)
+    }
+
     fn retry(&mut self, retry: &super::Retry) {
         let (retry_number, wait_ms) = (i64::from(retry.retry), retry.wait.as_millis() as i64);
         let error_type = retry.error.type_name().to_string();
@@ -180,11 +182,11 @@ impl Pending<'_> {
                     span.add_event("claude.response.received", Vec::new);
                     span.set_ok();
                 }
-                if self.label == OTHER_MODEL && super::is_model_id(&response.model) {
-                    self.label = crate::redact::redact_text(&response.model).into_owned();
+                if self.label.is_none() && super::is_model_id(&response.model) {
+                    self.label = Some(crate::redact::redact_text(&response.model).into_owned());
                 }
                 self.metrics.record_claude_request(
-                    &self.label,
+                    self.label(),
                     seconds,
                     usage.input_tokens,
                     usage.output_tokens,
@@ -215,7 +217,7 @@ impl Pending<'_> {
                     span.record_error(error.type_name(), &error.to_string());
                 }
                 self.metrics
-                    .record_claude_request(&self.label, seconds, 0, 0, true);
+                    .record_claude_request(self.label(), seconds, 0, 0, true);
                 log::warn!(
                     claude_model = self.model.as_str(),
                     message_count = self.message_count,
@@ -261,7 +263,7 @@ impl Drop for Pending<'_> {
             .set("claude.request.duration_ms", (seconds * 1000.0) as i64);
         self.span.set("error.type", "cancelled");
         self.metrics
-            .record_claude_request(&self.label, seconds, 0, 0, true);
+            .record_claude_request(self.label(), seconds, 0, 0, true);
         log::info!(
             claude_model = self.model.as_str(),
             message_count = self.message_count,

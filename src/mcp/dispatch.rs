@@ -505,7 +505,7 @@ impl Server {
         // name no tool has: a client's text never becomes a label (it could hold a
         // secret, and a flood of names would push the real tools out of the series cap).
         let refuse = |mut span: Span, e: RpcError| {
-            span.record_error(error_type(e.code), &error_text(&e.message));
+            span.record_error(error_type(e.code), &e.message);
             span.end();
             let label = tool.map_or(UNKNOWN_TOOL, |tool| tool.name);
             metrics.record_tool_call(label, started.elapsed().as_secs_f64(), true);
@@ -577,7 +577,7 @@ fn finish_tool_span(span: &mut Span, result: &ToolResult) {
             .first()
             .and_then(|c| c["text"].as_str())
             .unwrap_or("tool error");
-        span.record_error("ToolError", &error_text(text));
+        span.record_error("ToolError", text);
     } else {
         span.set_ok();
     }
@@ -771,17 +771,19 @@ pub(super) fn finish_request_span(span: &mut Span, answer: &Answer) {
         Err(e) => {
             span.set_with("error.type", || e.code.to_string().into());
             span.set_with("rpc.response.status_code", || e.code.to_string().into());
-            span.record_error(error_type(e.code), &error_text(&e.message));
+            span.record_error(error_type(e.code), &e.message);
         }
     }
 }
 
-/// Longest error message written into a request's span and records, in bytes. A
-/// message may quote what the client sent; every answer's error passes here, so a
-/// handler that forgets to clip its quote cannot put a whole request into them.
+/// Longest error message written into a request's records and the error tracker, in
+/// bytes. A message may quote what the client sent; every answer's error passes
+/// here, so a handler that forgets to clip its quote cannot put a whole request into
+/// them. (Spans cut their own text, `telemetry::tracer`.)
 const MAX_ERROR_TEXT: usize = 1024;
 
-/// `message` as a request's span and records carry it: cut to [`MAX_ERROR_TEXT`].
+/// `message` as a request's records and the error tracker carry it: cut to
+/// [`MAX_ERROR_TEXT`].
 pub(super) fn error_text(message: &str) -> std::borrow::Cow<'_, str> {
     crate::redact::truncate(message, MAX_ERROR_TEXT)
 }

@@ -205,11 +205,7 @@ pub(crate) fn clip(value: &str) -> &str {
     if value.len() <= MAX_LABEL_VALUE {
         return value;
     }
-    let mut end = MAX_LABEL_VALUE;
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    &value[..end]
+    &value[..value.floor_char_boundary(MAX_LABEL_VALUE)]
 }
 
 /// FxHash (rustc's hasher): a multiply and a rotate per word. Label values are
