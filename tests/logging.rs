@@ -415,6 +415,22 @@ fn secrets_in_arguments_and_headers_never_leave_the_process() {
     for (i, params) in requests.into_iter().enumerate() {
         s.request(json!(10 + i), "tools/call", params);
     }
+    // Secrets glued to a word or percent-encoded in a URI or a path.
+    s.request(
+        json!(13),
+        "tools/call",
+        json!({"name": "x_sk-ant-api03-secret123secret123", "arguments": {}}),
+    );
+    s.request(
+        json!(14),
+        "resources/read",
+        json!({"uri": "file:///tmp/a%20Bearer%20abcdef123456"}),
+    );
+    s.request(
+        json!(15),
+        "tools/call",
+        json!({"name": "read_file", "arguments": {"path": "/tmp/password%3Dsecret123"}}),
+    );
     // A request id is the client's text too: its answer must echo it, nothing else may.
     let id_secret = "idsecret987654";
     s.request(

@@ -368,6 +368,50 @@ fn a_client_root_spelled_through_a_symlink_is_reachable_as_spelled() {
     );
 }
 
+/// A client's roots list of any length costs a bounded amount: the first 256 roots
+/// are used, the first 8 that are not local `file://` URIs are named and the rest
+/// counted; the list still narrows the roots.
+#[test]
+fn a_long_client_roots_list_is_cut_and_its_skips_counted() {
+    let scene = Scene::new();
+    let root = scene.root();
+    let (mut s, id) = session_with_roots(&root);
+    let mut roots: Vec<serde_json::Value> = (0..20)
+        .map(|i| json!({"uri": format!("https://example.com/{i}")}))
+        .collect();
+    roots.push(json!({"uri": uri(&root.join("sub"))}));
+    roots.extend((0..300).map(|i| json!({"uri": uri(&root.join(format!("missing-{i}")))})));
+    s.send(json!({"jsonrpc": "2.0", "id": id, "result": {"roots": roots}}));
+    let nested = root.join("sub/file.txt").display().to_string();
+    assert_eq!(
+        ok(&mut s, "read_file", json!({"path": nested}))["text"],
+        "sub"
+    );
+    let top = root.join("inside.txt").display().to_string();
+    let refused = err(&mut s, "read_file", json!({"path": top}));
+    assert!(
+        refused.starts_with("refused by the client-roots policy"),
+        "{refused}"
+    );
+    s.close_stdin();
+    s.wait_exit(std::time::Duration::from_secs(10));
+    let stderr = s.stderr();
+    let count = |message: &str| stderr.lines().filter(|l| l.contains(message)).count();
+    assert_eq!(count("names more roots than are used"), 1, "{stderr}");
+    assert_eq!(
+        count("client root is not a local file:// URI"),
+        8,
+        "{stderr}"
+    );
+    let rest = stderr
+        .lines()
+        .find(|l| l.contains("more client roots are not local file:// URIs"))
+        .unwrap_or_else(|| panic!("the rest counted: {stderr}"));
+    assert!(rest.contains("\"count\":12"), "{rest}");
+    // Only the 235 roots that were used can have been resolved, and logged.
+    assert!(count("root cannot be resolved") <= 235, "{stderr}");
+}
+
 #[test]
 fn client_roots_are_asked_for_and_narrow_the_configured_roots() {
     let scene = Scene::new();
