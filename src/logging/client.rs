@@ -23,7 +23,11 @@ pub struct ClientRecord {
     pub data: Value,
 }
 
-/// Records waiting to be forwarded; bounded, new ones are dropped when full.
+/// Records waiting to be forwarded; new ones are dropped beyond this. The bound is
+/// checked before sending on an unbounded channel, so two threads can both pass it
+/// at once: the queue holds at most this plus one per logging thread. A bounded
+/// channel would write all its slots at start (12 KiB, 3 page faults before the
+/// first answer, for a queue that stays empty unless the client sets a level).
 const QUEUE: usize = 256;
 /// `u8::MAX`: forward nothing.
 static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
@@ -38,7 +42,7 @@ static CHANNEL: OnceLock<Channel> = OnceLock::new();
 
 fn channel() -> &'static Channel {
     CHANNEL.get_or_init(|| {
-        let (tx, rx) = smol::channel::bounded(QUEUE);
+        let (tx, rx) = smol::channel::unbounded();
         (tx, Mutex::new(Some(rx)))
     })
 }
@@ -81,11 +85,17 @@ fn mcp_level(level: Severity) -> LogLevel {
 
 /// Queues `entry` for the client when it asked for records this severe.
 pub(crate) fn offer(entry: &Entry<'_>) {
-    if let Some(record) = wanted(entry, LEVEL.load(Ordering::Relaxed))
-        && channel().0.try_send(record).is_err()
-    {
+    let Some(record) = wanted(entry, LEVEL.load(Ordering::Relaxed)) else {
+        return;
+    };
+    if !enqueue(&channel().0, record) {
         DROPPED.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Puts `record` on the queue unless [`QUEUE`] records wait already; false when dropped.
+fn enqueue(tx: &Sender<ClientRecord>, record: ClientRecord) -> bool {
+    tx.len() < QUEUE && tx.try_send(record).is_ok()
 }
 
 /// The client's record for `entry`, when it is at least as severe as the level of
@@ -133,6 +143,26 @@ mod tests {
         }
         assert_eq!(mcp_level(Severity::Critical), LogLevel::Critical);
         assert_eq!(mcp_level(Severity::Trace), LogLevel::Debug);
+    }
+
+    #[test]
+    fn the_queue_keeps_its_bound_and_refuses_the_rest() {
+        let (tx, rx) = smol::channel::unbounded();
+        let record = ClientRecord {
+            level: LogLevel::Info,
+            logger: "tfo_mcp::x".into(),
+            data: Value::Null,
+        };
+        let kept = (0..QUEUE + 5)
+            .filter(|_| enqueue(&tx, record.clone()))
+            .count();
+        assert_eq!(
+            (kept, rx.len()),
+            (QUEUE, QUEUE),
+            "beyond the bound: dropped"
+        );
+        rx.try_recv().expect("one taken");
+        assert!(enqueue(&tx, record), "room again once one is taken");
     }
 
     #[test]

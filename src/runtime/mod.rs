@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 
 /// Lines handed to the server ahead of it; beyond this the loop stops reading stdin (back-pressure).
 const INPUT_QUEUE: usize = 16;
-/// Encoded messages waiting for stdout; beyond this producers wait.
-const OUTPUT_QUEUE: usize = 1024;
+/// Encoded messages waiting for stdout; beyond this producers wait. Four times the
+/// most requests in flight by default, and small: a bounded channel writes all its
+/// slots at start, and at 1,024 that was 32 KiB, 8 page faults before the first answer.
+const OUTPUT_QUEUE: usize = 256;
 
 /// Errors that end `serve` before it could run.
 #[derive(Debug)]
