@@ -28,6 +28,8 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// a worker, reading and writing (so idle connections ahead in the queue cannot make
 /// a scrape wait for their budgets one after another).
 pub const CONNECTION_BUDGET: Duration = Duration::from_secs(3);
+/// Least time an answer gets to be written, even past that budget.
+const MIN_WRITE: Duration = Duration::from_millis(100);
 /// Most worker threads answering requests.
 pub const WORKERS: usize = 4;
 /// Accepted connections waiting for a worker; beyond this they get 503.
@@ -259,8 +261,8 @@ fn accept(listener: &TcpListener, queue: &SyncSender<Queued>, mut pool: Pool) {
         match sent {
             Ok(()) => pool.grow(),
             Err(TrySendError::Full((mut stream, _))) => {
-                let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-                let _ = write_response(&mut stream, &Response::text(503, "busy"), false);
+                let until = Instant::now() + MIN_WRITE;
+                let _ = write_response(&mut stream, &Response::text(503, "busy"), false, until);
             }
             Err(TrySendError::Disconnected(_)) => return,
         }
@@ -305,6 +307,8 @@ fn serve(
     health: &Health,
 ) -> io::Result<()> {
     let deadline = accepted + CONNECTION_BUDGET;
+    // An answer gets at least `MIN_WRITE`, even to a request read at the deadline.
+    let write_until = || deadline.max(Instant::now() + MIN_WRITE);
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     let mut scan = HeadScan::default();
@@ -317,6 +321,7 @@ fn serve(
                 stream,
                 &Response::text(431, "request head too large"),
                 false,
+                write_until(),
             );
         }
         let mut left = deadline.saturating_duration_since(Instant::now());
@@ -336,16 +341,16 @@ fn serve(
         }
         head.extend_from_slice(&buf[..n]);
     }
-    stream.set_write_timeout(Some(
-        deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(100)),
-    ))?;
     let Head::Done(request) = read_head(&head) else {
-        return write_response(stream, &Response::text(400, "bad request"), false);
+        return write_response(
+            stream,
+            &Response::text(400, "bad request"),
+            false,
+            write_until(),
+        );
     };
     let response = route(&request, metrics, health);
-    write_response(stream, &response, request.method == "HEAD")
+    write_response(stream, &response, request.method == "HEAD", write_until())
 }
 
 /// What the bytes read so far hold.
@@ -485,7 +490,13 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_response(stream: &mut TcpStream, response: &Response, head_only: bool) -> io::Result<()> {
+/// Writes `response` and closes the sending side, all by `until`.
+fn write_response(
+    stream: &mut TcpStream,
+    response: &Response,
+    head_only: bool,
+    until: Instant,
+) -> io::Result<()> {
     let mut out = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n",
         response.status,
@@ -506,9 +517,28 @@ fn write_response(stream: &mut TcpStream, response: &Response, head_only: bool) 
     if !head_only {
         out.push_str(&response.body);
     }
-    stream.write_all(out.as_bytes())?;
-    stream.flush()?;
+    write_by(stream, out.as_bytes(), until)?;
     let _ = stream.shutdown(std::net::Shutdown::Write);
+    Ok(())
+}
+
+/// Writes all of `bytes` by `until`. Each write may block only for the time left:
+/// with one timeout per write (`write_all`), a client reading a trickle made every
+/// write a partial one and held the worker for a timeout per write.
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], until: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -516,6 +546,7 @@ fn write_response(stream: &mut TcpStream, response: &Response, head_only: bool) 
 mod tests {
     use super::*;
     use crate::health::{CheckResult, Impact};
+    use std::sync::atomic::AtomicBool;
 
     fn get(method: &str, target: &str, accept: Option<&str>, health: &Health) -> Response {
         let metrics = Metrics::new(10);
@@ -649,6 +680,40 @@ mod tests {
     }
 
     #[test]
+    fn a_client_reading_a_trickle_cannot_hold_a_write_past_its_deadline() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (mut server, _) = listener.accept().expect("accept");
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        let reader = std::thread::spawn(move || {
+            // 16 KiB every 20 ms: every write makes some progress, none finishes 32 MiB.
+            let mut buf = [0u8; 16 * 1024];
+            while !stop.load(Ordering::Relaxed) {
+                match client.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        let body = vec![b'x'; 32 * 1024 * 1024];
+        let started = Instant::now();
+        let written = write_by(&mut server, &body, started + Duration::from_millis(500));
+        let took = started.elapsed();
+        assert!(
+            written.is_err(),
+            "32 MiB cannot reach a trickle reader in 0.5 s"
+        );
+        // Bounded by the deadline (plus scheduling), not by a timeout per write.
+        assert!(
+            took < Duration::from_secs(3),
+            "the write went on for {took:?}"
+        );
+        done.store(true, Ordering::Relaxed);
+        reader.join().expect("reader");
+    }
+
+    #[test]
     fn http_1_0_is_read_and_a_503_says_when_to_retry() {
         let Head::Done(head) = read_head(b"GET /metrics HTTP/1.0\r\n\r\n") else {
             panic!("HTTP/1.0 is read");
@@ -659,7 +724,8 @@ mod tests {
             let mut client =
                 TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
             let (mut server, _) = listener.accept().expect("accept");
-            write_response(&mut server, &response, false).expect("write");
+            let until = Instant::now() + Duration::from_secs(5);
+            write_response(&mut server, &response, false, until).expect("write");
             let mut answer = String::new();
             client.read_to_string(&mut answer).expect("read");
             answer
