@@ -46,14 +46,26 @@ fn cut(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// `value` with its text cut ([`cut`]); looked at in place (it is set for every
+/// Most items kept of a string array attribute (ours hold the API's stop reasons:
+/// one each).
+const MAX_ITEMS: usize = 16;
+
+/// `value` with its text cut ([`cut`]), and a string array to its first
+/// [`MAX_ITEMS`] items, each cut; looked at in place (it is set for every
 /// attribute of every span).
 #[inline]
 fn bound(value: &mut Value) {
-    if let Value::Str(Text::Owned(text)) = value
-        && text.len() > MAX_TEXT + NOTE
-    {
-        *text = cut(text).into_owned();
+    match value {
+        Value::Str(Text::Owned(text)) if text.len() > MAX_TEXT + NOTE => {
+            *text = cut(text).into_owned();
+        }
+        Value::StrArray(items) => {
+            items.truncate(MAX_ITEMS);
+            for item in items.iter_mut().filter(|item| item.len() > MAX_TEXT + NOTE) {
+                *item = cut(item).into_owned();
+            }
+        }
+        _ => {}
     }
 }
 /// Room for the attributes our spans carry (request.process sets seven, mcp.tool.call
@@ -586,6 +598,7 @@ mod tests {
         let mut span = tracer.start_root("request.process", SpanKind::Server, "ping", None);
         span.set("long", long.clone());
         span.set("short", "kept".to_string());
+        span.set("many", Value::StrArray(vec![long.clone(); MAX_ITEMS + 4]));
         span.add_event("note", || vec![KeyValue::new("text", long.clone())]);
         span.record_error("Oops", &long);
         span.end();
@@ -610,6 +623,15 @@ mod tests {
                 .value
         };
         cut(attribute("long"));
+        match attribute("many") {
+            Value::StrArray(items) => {
+                assert_eq!(items.len(), MAX_ITEMS, "the first items of an array");
+                items
+                    .iter()
+                    .for_each(|item| cut(&Value::from(item.clone())));
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(attribute("short"), &Value::from("kept".to_string()));
         for event in &data.events {
             event
