@@ -205,24 +205,43 @@ pub struct Resolved {
     pub missing: usize,
 }
 
+/// Most dropped roots (missing, or not directories) named one by one in the
+/// records; a client's roots list can name 256.
+const NAMED_IGNORED: usize = 8;
+
 impl Roots {
-    /// Canonical `dirs` (missing ones dropped) under `policy`.
+    /// Canonical `dirs` (missing ones dropped) under `policy`. The first
+    /// [`NAMED_IGNORED`] dropped ones get a warning each, the rest one between them.
     pub fn new(dirs: &[PathBuf], policy: Policy, max_file_bytes: u64) -> Roots {
         let mut canonical: Vec<PathBuf> = Vec::new();
         let mut spelled: Vec<PathBuf> = Vec::new();
+        let mut ignored = 0usize;
         for dir in dirs {
             spelled.push(absolute(dir));
-            match std::fs::canonicalize(dir) {
-                Ok(real) if real.is_dir() => canonical.push(real),
-                Ok(_) => {
-                    let root = crate::jsonrpc::clip(&dir.to_string_lossy());
+            let error = match std::fs::canonicalize(dir) {
+                Ok(real) if real.is_dir() => {
+                    canonical.push(real);
+                    continue;
+                }
+                Ok(_) => None,
+                Err(e) => Some(e),
+            };
+            ignored += 1;
+            if ignored > NAMED_IGNORED {
+                continue;
+            }
+            let root = crate::jsonrpc::clip(&dir.to_string_lossy());
+            match error {
+                None => {
                     log::warn!(root = root.as_str(), policy:? = policy; "root is not a directory; ignored")
                 }
-                Err(e) => {
-                    let root = crate::jsonrpc::clip(&dir.to_string_lossy());
+                Some(e) => {
                     log::warn!(root = root.as_str(), policy:? = policy, error:% = e; "root cannot be resolved; ignored")
                 }
             }
+        }
+        if ignored > NAMED_IGNORED {
+            log::warn!(count = ignored - NAMED_IGNORED, policy:? = policy; "more roots cannot be resolved or are not directories; ignored");
         }
         // Unstable is enough: equal paths are identical (and deduplicated next).
         canonical.sort_unstable();
