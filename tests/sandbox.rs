@@ -307,7 +307,7 @@ fn a_refusal_names_the_configured_policy_and_its_roots() {
 
 /// A session whose client declares `roots`; returns the server's `roots/list` request id.
 fn session_with_roots(root: &Path) -> (common::Server, serde_json::Value) {
-    let mut cmd = common::command();
+    let mut cmd = common::server_command();
     cmd.current_dir(root)
         .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", root);
     let mut s = common::Server::spawn(cmd);
@@ -562,7 +562,7 @@ fn a_directory_swapped_for_a_symlink_during_use_never_leaks() {
 #[test]
 fn a_2026_07_28_request_declaring_roots_gets_no_server_request() {
     let scene = Scene::new();
-    let mut cmd = common::command();
+    let mut cmd = common::server_command();
     cmd.current_dir(scene.root())
         .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", scene.root());
     let mut s = common::Server::spawn(cmd);

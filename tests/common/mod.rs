@@ -55,12 +55,18 @@ pub fn command() -> Command {
     cmd
 }
 
+/// [`command`] for a serving process: servers run side by side, so each metrics
+/// endpoint goes on a free port, never 9090 (which the machine may be using).
+pub fn server_command() -> Command {
+    let mut cmd = command();
+    cmd.env("TELEMETRYFLOW_MCP_METRICS_PORT", "0");
+    cmd
+}
+
 impl Server {
     /// Starts `tfo-mcp` with extra environment variables.
     pub fn start(env: &[(&str, &str)]) -> Server {
-        let mut cmd = command();
-        // Servers run side by side: each metrics endpoint on a free port, never 9090.
-        cmd.env("TELEMETRYFLOW_MCP_METRICS_PORT", "0");
+        let mut cmd = server_command();
         cmd.envs(env.iter().copied());
         Server::spawn(cmd)
     }

@@ -1,7 +1,7 @@
 //! Helpers of the file, sandbox and exec tests: temporary directories removed on
 //! drop, a server confined to one of them, and tool calls.
 
-use super::{Server, command};
+use super::{Server, server_command};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,7 +49,7 @@ impl Drop for TempDir {
 /// A server whose only allowed root (and working directory) is `root`, in a
 /// session of `version`, with extra environment.
 pub fn server_in(root: &Path, version: &str, env: &[(&str, &str)]) -> Server {
-    let mut cmd = command();
+    let mut cmd = server_command();
     cmd.current_dir(root)
         .env("TELEMETRYFLOW_MCP_ALLOWED_ROOTS", root)
         .envs(env.iter().copied());
@@ -71,7 +71,7 @@ pub fn running_as_root() -> bool {
 /// file permissions apply to the server.
 pub fn unprivileged_server_in(root: &Path, version: &str) -> Server {
     use std::os::unix::process::CommandExt;
-    let mut cmd = command();
+    let mut cmd = server_command();
     if running_as_root() {
         cmd.uid(NOBODY).gid(NOBODY);
     }
