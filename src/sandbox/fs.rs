@@ -1,18 +1,19 @@
-//! File-system operations under a [`Roots`]: every open is `O_NOFOLLOW` and
-//! verified afterwards through `/proc/self/fd/N`; reads are bounded; writes are
+//! File-system operations under a [`Roots`]: every open is `O_NOFOLLOW`, made from
+//! its root with `openat2` where the kernel has it, and verified afterwards through
+//! `/proc/self/fd/N`; reads are bounded; writes are
 //! atomic (temporary file, then `renameat`, in a verified directory descriptor)
 //! and never leave a partial file; walks go through pinned directory descriptors
 //! with depth, entry, time and cancellation bounds. Blocking: call these through
 //! `blocking::unblock`, never on the executor's thread.
 
 use super::{Refusal, Roots};
-use rustix::fs::{self as rfs, OFlags};
+use rustix::fs::{self as rfs, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::collections::BinaryHeap;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -217,6 +218,12 @@ const PINNED_DIR: OFlags = OFlags::DIRECTORY.union(OFlags::PATH);
 /// Flags of such a directory opened through its parent's descriptor.
 const DIR_FLAGS: OFlags = PINNED_DIR.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
+/// How an open from a root resolves (`openat2`): below that root, through no
+/// symlink and no `/proc` magic link, in any component.
+const BENEATH: ResolveFlags = ResolveFlags::BENEATH
+    .union(ResolveFlags::NO_SYMLINKS)
+    .union(ResolveFlags::NO_MAGICLINKS);
+
 /// The path naming an open descriptor (`/proc/self/fd/N`): reading the link tells
 /// where it is, opening or entering it reaches that very file or directory.
 pub(crate) fn fd_path(fd: &impl AsRawFd) -> PathBuf {
@@ -249,15 +256,52 @@ impl Roots {
         given: &str,
         extra: OFlags,
     ) -> Result<(File, PathBuf), Refusal> {
-        let file = rfs::open(real, OPEN_FLAGS | extra, rfs::Mode::empty())
-            .map(File::from)
-            .map_err(|e| {
-                self.open_refusal(e, "open", given, || {
-                    fs::symlink_metadata(real).is_ok_and(|m| m.file_type().is_symlink())
-                })
-            })?;
+        let flags = OPEN_FLAGS | extra;
+        let opened = self
+            .open_beneath(real, flags)
+            .unwrap_or_else(|| rfs::open(real, flags, rfs::Mode::empty()));
+        let file = opened.map(File::from).map_err(|e| {
+            self.open_refusal(e, "open", given, || {
+                fs::symlink_metadata(real).is_ok_and(|m| m.file_type().is_symlink())
+            })
+        })?;
         let path = self.verify(&file, given)?;
         Ok((file, path))
+    }
+
+    /// Opens `real` (resolved) from the root that contains it, the kernel keeping
+    /// the walk below that root and off symlinks: a directory swapped for a symlink
+    /// after resolution fails with `ELOOP` whatever it points at, so the error tells
+    /// nothing about what exists outside (with a plain open it was "not found" or
+    /// "outside"). `None` where this cannot be done: `real` is under no root (a
+    /// pinned `/proc/self/fd/N/name` path), or the kernel (before 5.6) or a seccomp
+    /// filter refuses `openat2`; the plain open and the check after it remain.
+    fn open_beneath(&self, real: &Path, flags: OFlags) -> Option<Result<OwnedFd, Errno>> {
+        let (root, rest) = self
+            .dirs
+            .iter()
+            .find_map(|root| Some((root, real.strip_prefix(root).ok()?)))?;
+        // A root swapped for a symlink is no longer a directory to start from.
+        let dir = match rfs::open(root, DIR_FLAGS, rfs::Mode::empty()) {
+            Ok(dir) => dir,
+            Err(Errno::NOTDIR) => return Some(Err(Errno::LOOP)),
+            Err(e) => return Some(Err(e)),
+        };
+        let rest = if rest.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rest
+        };
+        // `openat2` refuses flags that `O_PATH` ignores (`O_NONBLOCK` here).
+        let flags = if flags.contains(OFlags::PATH) {
+            flags & (PINNED_DIR | OFlags::NOFOLLOW | OFlags::CLOEXEC)
+        } else {
+            flags
+        };
+        match rfs::openat2(&dir, rest, flags, rfs::Mode::empty(), BENEATH) {
+            Err(Errno::NOSYS | Errno::PERM) => None,
+            opened => Some(opened),
+        }
     }
 
     /// Opens the directory at `path`, verified inside a root: a working directory
@@ -494,8 +538,9 @@ impl Roots {
         is_symlink: impl FnOnce() -> bool,
     ) -> Refusal {
         match e {
-            // The last component is (or became, after the check) a symlink.
-            Errno::LOOP => self.outside(given),
+            // The last component, or with `openat2` any, is (or became, after the
+            // check) a symlink; or the walk would have left the root.
+            Errno::LOOP | Errno::XDEV => self.outside(given),
             Errno::NOTDIR if is_symlink() => self.outside(given),
             Errno::NOTDIR => Refusal::NotADirectory(given.to_string()),
             Errno::NOENT => Refusal::NotFound(given.to_string()),

@@ -18,9 +18,15 @@
 //! Residual race (TOCTOU): a path is checked, then used. Between the two, someone
 //! who can write inside a root could swap a directory for a symlink leading out.
 //! What is narrowed, with std and `rustix` flags only:
-//! - every open uses `O_NOFOLLOW` (a swapped last component fails) and is checked
-//!   again after the fact through `/proc/self/fd/N`: what was opened must lie
-//!   inside a root, so reads and walks act on verified files only;
+//! - every open of a resolved path starts from the root that holds it, with
+//!   `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` (Linux 5.6): a component
+//!   swapped for a symlink fails the open, whatever it points at, so a lost race
+//!   tells nothing about what exists outside. Where `openat2` is refused (older
+//!   kernels, some seccomp filters) the open is by path with `O_NOFOLLOW` (a swapped
+//!   last component fails);
+//! - either way, what was opened is checked again after the fact through
+//!   `/proc/self/fd/N`: it must lie inside a root, so reads and walks act on
+//!   verified files only;
 //! - directories are walked through their pinned descriptor (`/proc/self/fd/N/name`),
 //!   so a parent swapped during a walk does not redirect it;
 //! - writes act through descriptors only: the deepest existing directory is

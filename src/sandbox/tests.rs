@@ -218,6 +218,34 @@ fn opens_are_checked_again_after_the_fact() {
     );
 }
 
+/// A lost race on a parent directory: resolved while it was a directory, swapped
+/// for a symlink out of the roots before the open. Whether the file exists at the
+/// symlink's target must not change the answer (with a plain open it did: "outside"
+/// when it existed, "not found" when not), and nothing outside is read.
+#[test]
+fn a_parent_swapped_after_resolution_gives_one_answer_whatever_lies_outside() {
+    let base = TempDir::new("swap");
+    let root = base.0.join("root");
+    std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+    std::fs::write(root.join("a/b/f"), "inside").expect("write");
+    std::fs::create_dir_all(base.0.join("full/b")).expect("mkdir");
+    std::fs::write(base.0.join("full/b/f"), "outside").expect("write");
+    std::fs::create_dir_all(base.0.join("empty")).expect("mkdir");
+    let roots = Roots::new(std::slice::from_ref(&root), Policy::Configured, 1024);
+    // Every open goes through the one `open_verified`: a read stands for all.
+    let real = roots.resolve_existing("a/b/f").expect("resolves inside");
+    std::fs::rename(root.join("a"), base.0.join("a.old")).expect("move away");
+    for target in ["full", "empty"] {
+        let _ = std::fs::remove_file(root.join("a"));
+        symlink(base.0.join(target), root.join("a")).expect("swap in a symlink");
+        let read = roots.read_pinned(&real, "a/b/f", 100);
+        assert!(
+            matches!(read, Err(Refusal::Outside { .. })),
+            "a read through a swapped parent, {target} outside: {read:?}"
+        );
+    }
+}
+
 #[test]
 fn a_failed_write_leaves_nothing_and_keeps_the_old_content() {
     let base = TempDir::new("write");
