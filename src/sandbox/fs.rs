@@ -273,10 +273,15 @@ impl Roots {
     /// the walk below that root and off symlinks: a directory swapped for a symlink
     /// after resolution fails with `ELOOP` whatever it points at, so the error tells
     /// nothing about what exists outside (with a plain open it was "not found" or
-    /// "outside"). `None` where this cannot be done: `real` is under no root (a
-    /// pinned `/proc/self/fd/N/name` path), or the kernel (before 5.6) or a seccomp
+    /// "outside"). `None` where this cannot be done: `real` is a pinned
+    /// `/proc/self/fd/N/name` path (of a walk), or the kernel (before 5.6) or a seccomp
     /// filter refuses `openat2`; the plain open and the check after it remain.
     fn open_beneath(&self, real: &Path, flags: OFlags) -> Option<Result<OwnedFd, Errno>> {
+        // Resolution refuses every path through `/proc`, so one there is a pinned
+        // path, to be followed through its magic link; even under a root of `/`.
+        if real.starts_with("/proc") {
+            return None;
+        }
         let (root, rest) = self
             .dirs
             .iter()

@@ -387,6 +387,38 @@ fn walks_stop_at_their_bounds() {
     );
 }
 
+/// With `/` as a root (the default root is the working directory, `/` for a
+/// process started by a launcher), the pinned `/proc/self/fd/N/name` paths of a
+/// walk lie under a root too: they must still be followed, not refused.
+#[test]
+fn under_a_root_of_slash_walks_descend_and_read_what_they_meet() {
+    let base = TempDir::new("slash");
+    std::fs::create_dir_all(base.0.join("sub/deep")).expect("mkdir");
+    std::fs::write(base.0.join("sub/deep/f.txt"), "found").expect("write");
+    let roots = Roots::new(&[PathBuf::from("/")], Policy::Configured, 1024);
+    let mut seen = Vec::new();
+    let mut read = Vec::new();
+    let walked = roots
+        .walk(
+            base.0.to_str().expect("utf-8"),
+            &walk_limits(8, 100),
+            &mut |entry, pinned| {
+                seen.push(entry.path.clone());
+                if entry.kind == EntryKind::File {
+                    read.push(roots.read_pinned(pinned, &entry.path, 100).map(|c| c.bytes));
+                }
+                Flow::Continue
+            },
+        )
+        .expect("walk");
+    assert_eq!(seen, ["sub", "sub/deep", "sub/deep/f.txt"], "descended");
+    assert_eq!(walked.unreadable.count, 0, "nothing unreadable");
+    assert!(
+        matches!(read.as_slice(), [Ok(bytes)] if bytes == b"found"),
+        "read through its pinned path: {read:?}"
+    );
+}
+
 #[test]
 fn names_that_are_not_utf8_are_walked_and_read_as_they_are() {
     use std::ffi::OsStr;
