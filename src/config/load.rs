@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::error::printable;
 use super::values::Bad;
-use super::{Config, ConfigError, KEYS, Origin, REDACTED, Setting};
+use super::{Config, ConfigError, KEYS, Origin, REDACTED, SetKeys, Setting};
 
 /// One `KEY=VALUE` setting of one layer.
 #[derive(Debug)]
@@ -114,11 +114,15 @@ pub(super) fn resolve(
         .collect::<Result<Vec<Entry>, ConfigError>>()?;
     let layers = [overrides.as_slice(), env.as_slice(), file];
 
-    let mut config = Config::default();
-    for key in KEYS {
+    let mut config = Config {
+        set_keys: SetKeys::none(),
+        ..Config::default()
+    };
+    for (at, key) in KEYS.iter().enumerate() {
         let Some(entry) = winner(&layers, key.name, key.fallback) else {
             continue;
         };
+        config.set_keys.insert(at);
         (key.set)(&mut config, &entry.value, entry.name != key.name).map_err(|Bad| {
             ConfigError::Invalid {
                 key: entry.name,

@@ -43,6 +43,42 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// The Claude Messages API client and the `claude_conversation` tool.
     pub claude: ClaudeConfig,
+    /// Which keys a layer set, as loaded (what [`Config::changed`] looks at).
+    pub(crate) set_keys: SetKeys,
+}
+
+/// The keys some layer set, one bit per place in [`KEYS`]; `None` for a
+/// configuration built in code, where every key may differ from its default.
+/// Bookkeeping, not configuration: two configurations with the same values are
+/// equal whatever set them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SetKeys(Option<u64>);
+
+const _: () = assert!(KEYS.len() <= u64::BITS as usize, "one bit per key");
+
+impl SetKeys {
+    /// Nothing set yet, as a load starts.
+    pub(super) fn none() -> SetKeys {
+        SetKeys(Some(0))
+    }
+
+    /// Notes that the key at `at` in [`KEYS`] was set.
+    pub(super) fn insert(&mut self, at: usize) {
+        if let Some(bits) = &mut self.0 {
+            *bits |= 1 << at;
+        }
+    }
+
+    /// Whether the key at `at` may hold other than its default.
+    fn may_differ(self, at: usize) -> bool {
+        self.0.is_none_or(|bits| bits & (1 << at) != 0)
+    }
+}
+
+impl PartialEq for SetKeys {
+    fn eq(&self, _: &SetKeys) -> bool {
+        true
+    }
 }
 
 /// The spec's `TelemetryConfig`.
@@ -431,6 +467,7 @@ impl Default for Config {
                 conversation_ttl: Duration::from_secs(3600),
                 health_interval: Duration::from_secs(60),
             },
+            set_keys: SetKeys::default(),
         }
     }
 }
@@ -461,9 +498,14 @@ impl Config {
     /// before masking), in table order: what the start record lists.
     pub fn changed(&self) -> Vec<(&'static str, String)> {
         // `KEYS[].default` is what the default configuration shows (a test holds them
-        // equal): no default configuration is built to compare with.
+        // equal): no default configuration is built to compare with. Of a loaded
+        // configuration only the keys some layer set are shown: a key's `set` changes
+        // no other key's value (a test holds that too). Showing all 54 to compare
+        // cost about 37,000 instructions on the way to the first answer.
         KEYS.iter()
-            .filter_map(|key| {
+            .enumerate()
+            .filter(|&(at, _)| self.set_keys.may_differ(at))
+            .filter_map(|(_, key)| {
                 let value = (key.show)(self);
                 (value != key.default).then(|| (key.name, shown(key, value)))
             })
@@ -528,6 +570,68 @@ mod tests {
         assert_eq!(
             c.telemetry.tracing.sampler,
             SamplerKind::ParentBasedTraceIdRatio
+        );
+    }
+
+    /// `changed` looks only at the keys some layer set; that lists every change only
+    /// while setting a key changes no other key's value. Each key is set alone, under
+    /// its name and its fallback, to every sample value it takes other than its
+    /// default, and the list compared with a look at all keys.
+    #[test]
+    fn setting_one_key_changes_that_key_alone() {
+        const SAMPLES: [&str; 20] = [
+            "false",
+            "2",
+            "1025",
+            "0.5",
+            "x-a=b",
+            "tools/call=0.5",
+            "ls",
+            "/tmp",
+            "sk-ant-test",
+            "http://127.0.0.1:1",
+            "::1",
+            "DEBUG",
+            "console",
+            "always_off",
+            "prometheus,otlp",
+            "claude-haiku-5-5",
+            "none",
+            "x",
+            "1",
+            "0",
+        ];
+        for key in KEYS {
+            let mut tried = 0;
+            for name in std::iter::once(key.name).chain(key.fallback) {
+                for sample in SAMPLES {
+                    let Ok(config) = load_at(At::Env, name, sample) else {
+                        continue;
+                    };
+                    if (key.show)(&config) == key.default {
+                        continue;
+                    }
+                    tried += 1;
+                    let every = Config {
+                        set_keys: SetKeys::default(),
+                        ..config.clone()
+                    };
+                    let changed = config.changed();
+                    assert_eq!(changed, every.changed(), "{name}={sample} changed more");
+                    assert_eq!(changed.len(), 1, "{name}={sample}: {changed:?}");
+                    assert_eq!(changed[0].0, key.name);
+                }
+            }
+            assert!(tried > 0, "no sample value is valid for {}", key.name);
+        }
+        assert!(
+            load("", &[], &[]).expect("defaults").changed().is_empty(),
+            "nothing set, nothing changed"
+        );
+        let same = load_at(At::Env, "TELEMETRYFLOW_MCP_LOG_LEVEL", "info").expect("default");
+        assert!(
+            same.changed().is_empty(),
+            "set to its default: not a change"
         );
     }
 
