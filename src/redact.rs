@@ -105,18 +105,36 @@ pub fn redact_value(value: &mut Value) {
 /// Borrows when nothing was found (the common case allocates nothing).
 ///
 /// Text with `%XX` escapes (a URI, a path a client percent-encoded) is also looked at
-/// decoded: when that shows a secret, the decoded text is returned, redacted.
+/// decoded, up to [`DECODE_LEVELS`] times (`%253D` is `=` encoded twice), each look at
+/// what the one before left: when one shows a secret, the text of the deepest such
+/// look is returned, redacted. A secret found before decoding does not end the search:
+/// another can hide behind escapes in the same text. Redacting the result again finds
+/// nothing more.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
-    let (found, escaped) = redact_plain(text);
-    if matches!(found, Cow::Owned(_)) || !escaped {
-        return found;
+    let (plain, mut escaped) = redact_plain(text);
+    let mut found = matches!(plain, Cow::Owned(_)).then(|| plain.clone().into_owned());
+    let mut level = plain;
+    for _ in 0..DECODE_LEVELS {
+        if !escaped {
+            break;
+        }
+        let decoded = crate::bytes::percent_decode_lenient(&level);
+        if decoded == level.as_bytes() {
+            break;
+        }
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        let (clean, more) = redact_plain(&decoded);
+        if let Cow::Owned(clean) = &clean {
+            found = Some(clean.clone());
+        }
+        level = Cow::Owned(clean.into_owned());
+        escaped = more;
     }
-    let decoded = crate::bytes::percent_decode(text).and_then(|b| String::from_utf8(b).ok());
-    match decoded.as_deref().map(|decoded| redact_plain(decoded).0) {
-        Some(Cow::Owned(clean)) => Cow::Owned(clean),
-        _ => found,
-    }
+    found.map_or(Cow::Borrowed(text), Cow::Owned)
 }
+
+/// How many times [`redact_text`] decodes escapes to look behind them.
+const DECODE_LEVELS: usize = 3;
 
 /// [`redact_text`] without the look at decoded escapes; also whether `text` has a `%`.
 fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
@@ -637,6 +655,22 @@ mod tests {
                 "file:///tmp/password=[REDACTED]",
             ),
             ("50%25 off, 100%", "50%25 off, 100%"),
+            // A secret in plain sight does not hide one behind escapes; nor does a
+            // second encoding or a stray `%`.
+            (
+                "token=abc,db.conn=password%3Dhunter2",
+                "token=[REDACTED],db.conn=password=[REDACTED]",
+            ),
+            (
+                "Bearer abcdefgh1 x%20Bearer%20sekrit99",
+                "Bearer [REDACTED] x Bearer [REDACTED]",
+            ),
+            ("password%253Dhunter2", "password=[REDACTED]"),
+            ("100% password%3Dhunter2", "100% password=[REDACTED]"),
+            (
+                "https://u:pw@h/?q=api_key%3Dzzz123",
+                "https://u:[REDACTED]@h/?q=api_key=[REDACTED]",
+            ),
             // JSON inside a JSON string.
             (
                 r#"{"p":"{\"api_key\":\"ESCSECRET10\",\"n\":1}"}"#,
@@ -650,6 +684,43 @@ mod tests {
             matches!(redact_text("plain text"), Cow::Borrowed(_)),
             "clean text is not copied"
         );
+    }
+
+    /// A `password=` value encoded up to three times is cut wherever it stands,
+    /// among secrets in plain sight, other escapes and a stray `%`.
+    #[test]
+    fn secrets_behind_escapes_are_cut_whatever_stands_beside_them() {
+        const NOISE: [&str; 12] = [
+            "Bearer abcdefgh1",
+            "token=abc",
+            "sk-ant-api03-abcdefghij",
+            "100%",
+            "a%20b",
+            "%zz",
+            "https://u:pw@host/",
+            "x",
+            "path=%2Ftmp",
+            "Cookie: a=1",
+            "%25",
+            "ünï",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..20_000 {
+            let marker = format!("SECRET{round}X");
+            // `=` as it is, then encoded once, twice, three times.
+            let equals = ["=", "%3D", "%253D", "%25253D"][next(DECODE_LEVELS + 1)];
+            let mut words: Vec<String> = (0..next(6)).map(|_| NOISE[next(12)].into()).collect();
+            words.insert(next(words.len() + 1), format!("password{equals}{marker}"));
+            let text = words.join(" ");
+            let shown = redact_text(&text);
+            assert!(!shown.contains(&marker), "{text:?} shows as {shown:?}");
+        }
     }
 
     #[test]

@@ -298,6 +298,28 @@ fn secrets_in_urls_and_unknown_lines_are_not_printed() {
         assert!(!out.contains("cbSECRETpass"), "{command}:\n{out}");
         assert!(!out.contains("validate-test-key"), "{command}:\n{out}");
     }
+    // Secrets behind escapes, beside secrets in plain sight and encoded twice: the
+    // plain one used to end the search before the escapes were looked behind.
+    let env = [
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "token=abc,db.conn=password%3DraSECRET1",
+        ),
+        (
+            "OTEL_SERVICE_NAME",
+            "Bearer abcdefgh1 x%20Bearer%20snSECRET2 password%253DsnSECRET3",
+        ),
+        ("TELEMETRYFLOW_MCP_METRICS_PORT", "0"),
+    ];
+    for args in [&["validate"][..], &["info"], &[]] {
+        let o = run(args, &env);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        // Served (no arguments, stdin at its end): the start record is on stderr.
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        for secret in ["raSECRET1", "snSECRET2", "snSECRET3"] {
+            assert!(!all.contains(secret), "{args:?} shows {secret}:\n{all}");
+        }
+    }
     let file = temp_file(
         "colon.env",
         "ANTHROPIC_API_KEY: sk-ant-api03-CFSECRETCFSECRET # old=1\n",
