@@ -556,10 +556,22 @@ impl ColdStarts {
     }
 }
 
+/// Spawns each target `runs` times, in a new order each round: what ran just before a
+/// start changes it (here the same binary measured 255 or 300 µs depending on the
+/// program spawned before it), so a fixed order would favour one column.
 fn cold_starts(targets: &[Target; 3], runs: usize) -> ColdStarts {
     let mut all = vec![Vec::with_capacity(runs); targets.len()];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for _ in 0..runs {
-        for (i, target) in targets.iter().enumerate() {
+        let mut order = [0, 1, 2];
+        for k in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(k, (seed % (k as u64 + 1)) as usize);
+        }
+        for i in order {
+            let target = &targets[i];
             let start = Instant::now();
             let mut p = target.spawn();
             p.exchange(INITIALIZE);
