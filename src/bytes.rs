@@ -65,35 +65,19 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
 /// `text` with its `%XX` escapes decoded (two hex digits, either case; no sign, no
 /// other form); `None` for a broken escape.
 pub(crate) fn percent_decode(text: &str) -> Option<Vec<u8>> {
-    decode_escapes(text, false)
-}
-
-/// [`percent_decode`] that keeps a `%` not followed by two hex digits as it is, as
-/// a browser does (`100%` stays): for looking behind escapes, never for parsing.
-pub(crate) fn percent_decode_lenient(text: &str) -> Vec<u8> {
-    decode_escapes(text, true).unwrap_or_default()
-}
-
-fn decode_escapes(text: &str, lenient: bool) -> Option<Vec<u8>> {
     let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let escape = (bytes[i] == b'%')
-            .then(|| hex(bytes.get(i + 1)).zip(hex(bytes.get(i + 2))))
-            .flatten();
-        match escape {
+        if bytes[i] == b'%' {
+            let (high, low) = (hex(bytes.get(i + 1))?, hex(bytes.get(i + 2))?);
             // Two hex digits are at most 255.
-            Some((high, low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            None if bytes[i] == b'%' && !lenient => return None,
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
     }
     Some(out)

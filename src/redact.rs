@@ -105,39 +105,146 @@ pub fn redact_value(value: &mut Value) {
 /// Borrows when nothing was found (the common case allocates nothing).
 ///
 /// Text with `%XX` escapes (a URI, a path a client percent-encoded) is also looked at
-/// decoded, up to [`DECODE_LEVELS`] times (`%253D` is `=` encoded twice), each look at
-/// what the one before left: when one shows a secret, the text of the deepest such
-/// look is returned, redacted. A secret found before decoding does not end the search:
-/// another can hide behind escapes in the same text. Redacting the result again finds
-/// nothing more.
+/// decoded, again and again up to [`DECODE_LEVELS`] times (`%253D` is `=` encoded
+/// twice). Each look is at the text itself, decoded once more, so that a cut made
+/// through an escape (a credential ends at a `%`) cannot hide what follows; the cuts
+/// made so far are carried into it. When a look finds a secret the earlier ones did
+/// not, the text is shown as that look saw it, with every cut. A text whose escapes
+/// still decode after the last look is shown as `[REDACTED]` whole.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
-    let (plain, mut escaped) = redact_plain(text);
-    let mut found = matches!(plain, Cow::Owned(_)).then(|| plain.clone().into_owned());
-    let mut level = plain;
-    for _ in 0..DECODE_LEVELS {
+    let (plain, mut escaped) = find_cuts(text);
+    let mut cuts = plain.clone();
+    let mut level = Cow::Borrowed(text);
+    // The deepest look that found something new, and every cut up to it.
+    let mut shown: Option<(String, Vec<(usize, usize)>)> = None;
+    for depth in 0..=DECODE_LEVELS {
         if !escaped {
             break;
         }
-        let decoded = crate::bytes::percent_decode_lenient(&level);
-        if decoded == level.as_bytes() {
+        let Some((decoded, map)) = decode_mapped(&level) else {
             break;
+        };
+        if depth == DECODE_LEVELS {
+            return Cow::Borrowed(REDACTED);
         }
-        let decoded = String::from_utf8_lossy(&decoded).into_owned();
-        let (clean, more) = redact_plain(&decoded);
-        if let Cow::Owned(clean) = &clean {
-            found = Some(clean.clone());
+        // Where the cuts so far fall in the decoded text, widened to whole characters.
+        let mut carried: Vec<(usize, usize)> = cuts
+            .iter()
+            .map(|&(start, end)| {
+                (
+                    decoded.floor_char_boundary(map[start]),
+                    decoded.ceil_char_boundary(map[end]),
+                )
+            })
+            .collect();
+        let (found, more) = find_cuts(&decoded);
+        // New: not within a cut already made (the same secret found again).
+        let made = merged(carried.clone());
+        let new = found.iter().any(|&(start, end)| {
+            let at = made.partition_point(|&(from, _)| from <= start);
+            at == 0 || made[at - 1].1 < end
+        });
+        carried.extend(found);
+        if new {
+            shown = Some((decoded.clone(), carried.clone()));
         }
-        level = Cow::Owned(clean.into_owned());
+        cuts = carried;
+        level = Cow::Owned(decoded);
         escaped = more;
     }
-    found.map_or(Cow::Borrowed(text), Cow::Owned)
+    match shown {
+        Some((decoded, cuts)) => Cow::Owned(apply_cuts(&decoded, cuts)),
+        // Only the look at the text itself can have found something.
+        None => {
+            if plain.is_empty() {
+                Cow::Borrowed(text)
+            } else {
+                Cow::Owned(apply_cuts(text, plain))
+            }
+        }
+    }
 }
 
 /// How many times [`redact_text`] decodes escapes to look behind them.
-const DECODE_LEVELS: usize = 3;
+const DECODE_LEVELS: usize = 4;
 
-/// [`redact_text`] without the look at decoded escapes; also whether `text` has a `%`.
-fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
+/// `text` with its escapes decoded once (leniently: a stray `%` stays; bytes that
+/// are not UTF-8 become U+FFFD), and for each byte of `text` and its end, where it
+/// lands in the result; `None` when no escape decodes.
+fn decode_mapped(text: &str) -> Option<(String, Vec<usize>)> {
+    let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut raw = Vec::with_capacity(bytes.len());
+    let mut at = Vec::with_capacity(bytes.len() + 1);
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| hex(bytes.get(i + 1)).zip(hex(bytes.get(i + 2))))
+            .flatten();
+        at.push(raw.len());
+        match escape {
+            Some((high, low)) => {
+                // The escape's three bytes land where its one byte does.
+                at.extend([raw.len(), raw.len()]);
+                // Two hex digits are at most 255.
+                raw.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            None => {
+                raw.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    at.push(raw.len());
+    if raw.len() == bytes.len() {
+        return None;
+    }
+    // Bytes that are not UTF-8 become U+FFFD, as `String::from_utf8_lossy` writes it.
+    let mut out = String::with_capacity(raw.len());
+    let mut to = Vec::with_capacity(raw.len() + 1);
+    for chunk in raw.utf8_chunks() {
+        let base = out.len();
+        to.extend((0..chunk.valid().len()).map(|k| base + k));
+        out.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            to.extend(std::iter::repeat_n(out.len(), chunk.invalid().len()));
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    to.push(out.len());
+    Some((out, at.into_iter().map(|r| to[r]).collect()))
+}
+
+/// `cuts` sorted, those that overlap or touch made one.
+fn merged(mut cuts: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    cuts.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
+    for (start, end) in cuts {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// `text` with each cut replaced by [`REDACTED`]; cuts that overlap or touch are one.
+fn apply_cuts(text: &str, cuts: Vec<(usize, usize)>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (start, end) in merged(cuts) {
+        out.push_str(&text[pos..start]);
+        out.push_str(REDACTED);
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// The byte ranges of `text` that [`redact_text`] cuts, without the look at decoded
+/// escapes; also whether `text` has a `%`.
+fn find_cuts(text: &str) -> (Vec<(usize, usize)>, bool) {
     let bytes = text.as_bytes();
     // Each pattern needs one of these bytes: one pass decides which searches can match
     // (and whether the text has escapes to look behind).
@@ -151,10 +258,10 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
             _ => {}
         }
     }
-    if !(dash || space || pair) {
-        return (Cow::Borrowed(text), escaped);
-    }
     let mut cuts: Vec<(usize, usize)> = Vec::new();
+    if !(dash || space || pair) {
+        return (cuts, escaped);
+    }
     // `sk-...` keys.
     let mut from = 0;
     while let Some(at) = dash.then(|| find_ci(bytes, b"sk-", from)).flatten() {
@@ -169,13 +276,20 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
         }
         from = end.max(at + 3);
     }
-    // `Bearer xyz`, `Basic xyz`.
+    // `Bearer xyz`, `Basic xyz`. A credential can swallow another scheme and its
+    // credential (`Bearer user=Bearer xyz`): as for pairs below, the search goes on
+    // inside the first credentials, then behind each.
+    let mut looks_inside = 16usize;
     for scheme in [&b"bearer"[..], b"basic"] {
         let mut from = 0;
         while let Some(at) = space.then(|| find_ci(bytes, scheme, from)).flatten() {
             from = at + scheme.len();
             if let Some(range) = credential(bytes, at, scheme.len()) {
-                from = range.1;
+                if looks_inside > 0 {
+                    looks_inside -= 1;
+                } else {
+                    from = range.1;
+                }
                 cuts.push(range);
             }
         }
@@ -198,7 +312,7 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
         }
         from = authority;
     }
-    let mut looks_inside = 16usize;
+    looks_inside = 16;
     // `key=value`, `key: value`, `"key": "value"`, where the key ends with a match or
     // its whole word is secret (`AWS_SECRET_ACCESS_KEY=`, not `secretary=`).
     for key in PAIR_KEYS {
@@ -251,23 +365,7 @@ fn redact_plain(text: &str) -> (Cow<'_, str>, bool) {
             }
         }
     }
-    if cuts.is_empty() {
-        return (Cow::Borrowed(text), escaped);
-    }
-    cuts.sort_unstable();
-    let mut out = String::with_capacity(text.len());
-    let mut pos = 0;
-    for (start, end) in cuts {
-        if end <= pos {
-            continue;
-        }
-        let start = start.max(pos);
-        out.push_str(&text[pos..start]);
-        out.push_str(REDACTED);
-        pos = end;
-    }
-    out.push_str(&text[pos..]);
-    (Cow::Owned(out), escaped)
+    (cuts, escaped)
 }
 
 /// Parts of key names that make [`redact_text`] look at the whole key word (which
@@ -679,6 +777,24 @@ mod tests {
                 "Bearer [REDACTED] x Bearer [REDACTED]",
             ),
             ("password%253Dhunter2", "password=[REDACTED]"),
+            // A cut that stops at an escape does not hide what follows it.
+            (
+                "x Bearer abcdefgh%2Bijkl%2Fmnop%3D%3D",
+                "x Bearer [REDACTED]",
+            ),
+            (
+                "Authorization: Bear%65r LEAKSECRET1",
+                "Authorization: [REDACTED]",
+            ),
+            ("Cookie: a=1; sid%3DLEAKSECRET2", "Cookie: [REDACTED]"),
+            ("sk-ant-api03-AAAAAAAA%2DLEAKSECRET4", "[REDACTED]"),
+            // Four encodings are looked behind; a fifth is not shown at all.
+            (
+                "password%2525253DLEAKSECRET3 token%25253Dabc",
+                "password=[REDACTED] token=[REDACTED]",
+            ),
+            ("password%252525253Dx", "[REDACTED]"),
+            ("a%E2%80password%3Dhunter2", "a\u{fffd}password=[REDACTED]"),
             ("100% password%3Dhunter2", "100% password=[REDACTED]"),
             (
                 "https://u:pw@h/?q=api_key%3Dzzz123",
@@ -712,7 +828,7 @@ mod tests {
         }
     }
 
-    /// A `password=` value encoded up to three times is cut wherever it stands,
+    /// A `password=` value encoded up to four times is cut wherever it stands,
     /// among secrets in plain sight, other escapes and a stray `%`.
     #[test]
     fn secrets_behind_escapes_are_cut_whatever_stands_beside_them() {
@@ -739,8 +855,8 @@ mod tests {
         };
         for round in 0..20_000 {
             let marker = format!("SECRET{round}X");
-            // `=` as it is, then encoded once, twice, three times.
-            let equals = ["=", "%3D", "%253D", "%25253D"][next(DECODE_LEVELS + 1)];
+            // `=` as it is, then encoded once, twice, three and four times.
+            let equals = ["=", "%3D", "%253D", "%25253D", "%2525253D"][next(DECODE_LEVELS + 1)];
             let mut words: Vec<String> = (0..next(6)).map(|_| NOISE[next(12)].into()).collect();
             words.insert(next(words.len() + 1), format!("password{equals}{marker}"));
             let text = words.join(" ");
