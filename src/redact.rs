@@ -121,11 +121,13 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         if !escaped {
             break;
         }
-        let Some((decoded, map)) = decode_mapped(&level) else {
+        // The position map only when there are cuts to carry: it takes 16 bytes a byte.
+        let Some((decoded, map)) = decode_mapped(&level, !cuts.is_empty()) else {
             break;
         };
         if depth == DECODE_LEVELS {
-            return Cow::Borrowed(REDACTED);
+            // Owned: a caller takes a borrowed answer for the text unchanged.
+            return Cow::Owned(REDACTED.to_string());
         }
         // Where the cuts so far fall in the decoded text, widened to whole characters.
         let mut carried: Vec<(usize, usize)> = cuts
@@ -169,23 +171,28 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
 const DECODE_LEVELS: usize = 4;
 
 /// `text` with its escapes decoded once (leniently: a stray `%` stays; bytes that
-/// are not UTF-8 become U+FFFD), and for each byte of `text` and its end, where it
-/// lands in the result; `None` when no escape decodes.
-fn decode_mapped(text: &str) -> Option<(String, Vec<usize>)> {
+/// are not UTF-8 become U+FFFD), and with `map`, for each byte of `text` and its
+/// end, where it lands in the result (else no positions); `None` when no escape
+/// decodes.
+fn decode_mapped(text: &str, map: bool) -> Option<(String, Vec<usize>)> {
     let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
     let bytes = text.as_bytes();
     let mut raw = Vec::with_capacity(bytes.len());
-    let mut at = Vec::with_capacity(bytes.len() + 1);
+    let mut at = Vec::with_capacity(if map { bytes.len() + 1 } else { 0 });
     let mut i = 0;
     while i < bytes.len() {
         let escape = (bytes[i] == b'%')
             .then(|| hex(bytes.get(i + 1)).zip(hex(bytes.get(i + 2))))
             .flatten();
-        at.push(raw.len());
+        if map {
+            at.push(raw.len());
+        }
         match escape {
             Some((high, low)) => {
                 // The escape's three bytes land where its one byte does.
-                at.extend([raw.len(), raw.len()]);
+                if map {
+                    at.extend([raw.len(), raw.len()]);
+                }
                 // Two hex digits are at most 255.
                 raw.push((high * 16 + low) as u8);
                 i += 3;
@@ -196,10 +203,13 @@ fn decode_mapped(text: &str) -> Option<(String, Vec<usize>)> {
             }
         }
     }
-    at.push(raw.len());
     if raw.len() == bytes.len() {
         return None;
     }
+    if !map {
+        return Some((String::from_utf8_lossy(&raw).into_owned(), Vec::new()));
+    }
+    at.push(raw.len());
     // Bytes that are not UTF-8 become U+FFFD, as `String::from_utf8_lossy` writes it.
     let mut out = String::with_capacity(raw.len());
     let mut to = Vec::with_capacity(raw.len() + 1);
@@ -412,6 +422,7 @@ fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usiz
     if !matches!(bytes.get(i), Some(b':' | b'=')) {
         return None;
     }
+    let header = bytes[i] == b':';
     i += 1;
     while bytes.get(i) == Some(&b' ') {
         i += 1;
@@ -436,6 +447,13 @@ fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usiz
             (end > start).then_some((start, end))
         }
         b'{' | b'[' => None,
+        // A header's value (`Cookie: a=1&b=2; sid=x`, `Authorization: AWS4-HMAC-SHA256
+        // Credential=…, Signature=…`, `Digest username="u", response="r"`) is secret
+        // whole, to the end of its line, whatever it is made of.
+        _ if header && kind != PairKind::Plain => {
+            let end = token_end(bytes, i, |b| !matches!(b, b'\n' | b'\r'));
+            Some((i, end))
+        }
         _ => {
             // `authorization=Bearer xyz`: the scheme and its credential both go.
             for scheme in [&b"bearer"[..], b"basic"] {
@@ -661,6 +679,13 @@ mod tests {
     }
 
     #[test]
+    fn a_string_encoded_too_deep_is_replaced_in_values_too() {
+        let mut value = serde_json::json!({"n": "x%2525252525 token=PLAINSECRET"});
+        redact_value(&mut value);
+        assert_eq!(value, serde_json::json!({"n": REDACTED}));
+    }
+
+    #[test]
     fn nested_values_are_redacted_by_key_and_by_content() {
         let mut value = json!({
             "name": "call",
@@ -794,6 +819,16 @@ mod tests {
                 "password=[REDACTED] token=[REDACTED]",
             ),
             ("password%252525253Dx", "[REDACTED]"),
+            // A header's value goes whole, whatever it is made of.
+            ("Cookie: prefs=a=1&b=2; session=S1", "Cookie: [REDACTED]"),
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIA1/x, Signature=SIG\nnext",
+                "Authorization: [REDACTED]\nnext",
+            ),
+            (
+                "authorization: Digest username=\"u\", response=\"R\"",
+                "authorization: [REDACTED]",
+            ),
             ("a%E2%80password%3Dhunter2", "a\u{fffd}password=[REDACTED]"),
             ("100% password%3Dhunter2", "100% password=[REDACTED]"),
             (
