@@ -365,7 +365,8 @@ fn find_cuts(text: &str) -> (Vec<(usize, usize)>, bool) {
             // header's pairs): the search goes on inside the first values. Past
             // those it goes on behind each value, so that every byte is looked at
             // about once whatever the text.
-            if let Some(range) = pair_value(bytes, end, kind) {
+            let header = HEADER_NAMES.iter().any(|h| word.eq_ignore_ascii_case(h));
+            if let Some(range) = pair_value(bytes, end, kind, header) {
                 if looks_inside > 0 {
                     looks_inside -= 1;
                 } else {
@@ -394,6 +395,14 @@ const PAIR_KEYS: [&str; 11] = [
     "cookie",
 ];
 
+/// Header names whose whole value, on a `Name: value` line, is secret.
+const HEADER_NAMES: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
 /// What a secret key's value is made of, beyond one word.
 #[derive(Clone, Copy, PartialEq)]
 enum PairKind {
@@ -408,12 +417,13 @@ enum PairKind {
 /// The value after a secret key at `i`: an optional closing quote (or `\"`), `:` or
 /// `=`, then a quoted string or a bare word (more for `kind`). `None` when no value
 /// follows (`tokens`, `token_count`, prose) or the value is structured (`{`, `[`).
-fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usize)> {
+fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind, header: bool) -> Option<(usize, usize)> {
     // JSON inside a JSON string quotes with `\"`.
     let escaped_quote = |i: usize| bytes.get(i..i + 2) == Some(b"\\\"");
+    let quoted_key = escaped_quote(i) || matches!(bytes.get(i), Some(b'"' | b'\''));
     if escaped_quote(i) {
         i += 2;
-    } else if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+    } else if quoted_key {
         i += 1;
     }
     while bytes.get(i) == Some(&b' ') {
@@ -422,7 +432,9 @@ fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usiz
     if !matches!(bytes.get(i), Some(b':' | b'=')) {
         return None;
     }
-    let header = bytes[i] == b':';
+    // `Cookie: …`, `Authorization: …` as a header line: a bare header name, not a
+    // quoted (JSON) key or a longer word (`cookie_count: 5`).
+    let header = header && !quoted_key && bytes[i] == b':';
     i += 1;
     while bytes.get(i) == Some(&b' ') {
         i += 1;
@@ -450,9 +462,17 @@ fn pair_value(bytes: &[u8], mut i: usize, kind: PairKind) -> Option<(usize, usiz
         // A header's value (`Cookie: a=1&b=2; sid=x`, `Authorization: AWS4-HMAC-SHA256
         // Credential=…, Signature=…`, `Digest username="u", response="r"`) is secret
         // whole, to the end of its line, whatever it is made of.
-        _ if header && kind != PairKind::Plain => {
-            let end = token_end(bytes, i, |b| !matches!(b, b'\n' | b'\r'));
-            Some((i, end))
+        _ if header => {
+            // To the end of the line, or of the JSON string it is quoted in (an
+            // escaped quote or line break).
+            let mut end = i;
+            while end < bytes.len() && !matches!(bytes[end], b'\n' | b'\r') {
+                if bytes[end] == b'\\' && matches!(bytes.get(end + 1), Some(b'"' | b'n' | b'r')) {
+                    break;
+                }
+                end += 1;
+            }
+            (end > i).then_some((i, end))
         }
         _ => {
             // `authorization=Bearer xyz`: the scheme and its credential both go.
@@ -829,6 +849,20 @@ mod tests {
                 "authorization: Digest username=\"u\", response=\"R\"",
                 "authorization: [REDACTED]",
             ),
+            // Only a bare header name takes its line: not a JSON key, not a longer word.
+            (
+                r#"{"authorization": null, "user": "bob"}"#,
+                r#"{"authorization": [REDACTED], "user": "bob"}"#,
+            ),
+            (
+                "cookie_count: 5 other text",
+                "cookie_count: [REDACTED] other text",
+            ),
+            (
+                r#"{"msg":"Cookie: a=1\nHost: x","level":"info"}"#,
+                r#"{"msg":"Cookie: [REDACTED]\nHost: x","level":"info"}"#,
+            ),
+            ("Cookie:\nnext", "Cookie:\nnext"),
             ("a%E2%80password%3Dhunter2", "a\u{fffd}password=[REDACTED]"),
             ("100% password%3Dhunter2", "100% password=[REDACTED]"),
             (
