@@ -65,20 +65,47 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
 /// `text` with its `%XX` escapes decoded (two hex digits, either case; no sign, no
 /// other form); `None` for a broken escape.
 pub(crate) fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    decode_escapes(text, false, None)
+}
+
+/// [`percent_decode`] that keeps a `%` not followed by two hex digits as it is
+/// (`100%` stays): for looking behind escapes, never for parsing. With `at`, also
+/// where each byte of `text`, and its end, lands in the result.
+pub(crate) fn percent_decode_lenient(text: &str, at: Option<&mut Vec<usize>>) -> Vec<u8> {
+    decode_escapes(text, true, at).unwrap_or_default()
+}
+
+fn decode_escapes(text: &str, lenient: bool, mut at: Option<&mut Vec<usize>>) -> Option<Vec<u8>> {
     let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let (high, low) = (hex(bytes.get(i + 1))?, hex(bytes.get(i + 2))?);
-            // Two hex digits are at most 255.
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+        if let Some(at) = at.as_deref_mut() {
+            at.push(out.len());
         }
+        let escape = (bytes[i] == b'%')
+            .then(|| hex(bytes.get(i + 1)).zip(hex(bytes.get(i + 2))))
+            .flatten();
+        match escape {
+            Some((high, low)) => {
+                // The escape's three bytes land where its one byte does.
+                if let Some(at) = at.as_deref_mut() {
+                    at.extend([out.len(), out.len()]);
+                }
+                // Two hex digits are at most 255.
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            None if bytes[i] == b'%' && !lenient => return None,
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    if let Some(at) = at {
+        at.push(out.len());
     }
     Some(out)
 }

@@ -175,41 +175,14 @@ const DECODE_LEVELS: usize = 4;
 /// end, where it lands in the result (else no positions); `None` when no escape
 /// decodes.
 fn decode_mapped(text: &str, map: bool) -> Option<(String, Vec<usize>)> {
-    let hex = |b: Option<&u8>| char::from(*b?).to_digit(16);
-    let bytes = text.as_bytes();
-    let mut raw = Vec::with_capacity(bytes.len());
-    let mut at = Vec::with_capacity(if map { bytes.len() + 1 } else { 0 });
-    let mut i = 0;
-    while i < bytes.len() {
-        let escape = (bytes[i] == b'%')
-            .then(|| hex(bytes.get(i + 1)).zip(hex(bytes.get(i + 2))))
-            .flatten();
-        if map {
-            at.push(raw.len());
-        }
-        match escape {
-            Some((high, low)) => {
-                // The escape's three bytes land where its one byte does.
-                if map {
-                    at.extend([raw.len(), raw.len()]);
-                }
-                // Two hex digits are at most 255.
-                raw.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            None => {
-                raw.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    if raw.len() == bytes.len() {
+    let mut at = Vec::new();
+    let raw = crate::bytes::percent_decode_lenient(text, map.then_some(&mut at));
+    if raw.len() == text.len() {
         return None;
     }
     if !map {
         return Some((String::from_utf8_lossy(&raw).into_owned(), Vec::new()));
     }
-    at.push(raw.len());
     // Bytes that are not UTF-8 become U+FFFD, as `String::from_utf8_lossy` writes it.
     let mut out = String::with_capacity(raw.len());
     let mut to = Vec::with_capacity(raw.len() + 1);
@@ -915,13 +888,8 @@ mod tests {
             "%25",
             "ünï",
         ];
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::otlp::testing::Rng::new(7);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         for round in 0..20_000 {
             let marker = format!("SECRET{round}X");
             // `=` as it is, then encoded once, twice, three and four times.

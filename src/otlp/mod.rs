@@ -17,7 +17,7 @@ mod wire;
 #[cfg(test)]
 mod contract;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use logs::{
     LogRecord, decode_logs_partial_success, encode_logs_request, encode_logs_request_into,
