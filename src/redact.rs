@@ -113,6 +113,10 @@ pub fn redact_value(value: &mut Value) {
 /// still decode after the last look is shown as `[REDACTED]` whole.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
     let (plain, mut escaped) = find_cuts(text);
+    if !escaped {
+        // Nearly every text (each record's strings): nothing to decode.
+        return apply_plain(text, plain);
+    }
     let mut cuts = plain.clone();
     let mut level = Cow::Borrowed(text);
     // The deepest look that found something new, and every cut up to it.
@@ -157,13 +161,16 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     match shown {
         Some((decoded, cuts)) => Cow::Owned(apply_cuts(&decoded, cuts)),
         // Only the look at the text itself can have found something.
-        None => {
-            if plain.is_empty() {
-                Cow::Borrowed(text)
-            } else {
-                Cow::Owned(apply_cuts(text, plain))
-            }
-        }
+        None => apply_plain(text, plain),
+    }
+}
+
+/// `text` with `cuts` applied, borrowed when there are none.
+fn apply_plain(text: &str, cuts: Vec<(usize, usize)>) -> Cow<'_, str> {
+    if cuts.is_empty() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(apply_cuts(text, cuts))
     }
 }
 

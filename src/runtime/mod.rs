@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 const INPUT_QUEUE: usize = 16;
 /// Encoded messages waiting for stdout; beyond this producers wait. Four times the
 /// most requests in flight by default, and small: a bounded channel writes all its
-/// slots at start, and at 1,024 that was 32 KiB, 8 page faults before the first answer.
+/// slots at start, and at 1,024 that was 32 KiB, 7 page faults before the first answer.
 const OUTPUT_QUEUE: usize = 256;
 
 /// Errors that end `serve` before it could run.
